@@ -1,0 +1,276 @@
+//! Validated breaker configuration.
+//!
+//! [`Config`] is the value every store and script works from; it can only be made by
+//! [`ConfigBuilder::build`] (or [`Settings::build`], its serde twin), which rejects values that
+//! make no sense instead of letting them reach Redis.
+
+use std::time::Duration;
+
+use thiserror::Error;
+
+/// When a closed circuit opens. Decided inside the store (the Lua scripts), so it is data.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum TripPolicy {
+    /// Opens after `n` failures in a row (a success resets the run).
+    ConsecutiveFailures(u32),
+    /// Opens when at least `min_requests` calls were made in the window and the share of
+    /// failures is at least `ratio` (or, with `strict`, above it).
+    FailureRatio {
+        /// Failure share in `(0, 1]`.
+        ratio: f64,
+        /// Calls needed in the window before the ratio is considered.
+        min_requests: u32,
+        /// `true`: failures must exceed `ratio`; `false`: reaching it is enough.
+        strict: bool,
+    },
+    /// Opens after `n` failures within the window.
+    FailureCount(u32),
+}
+
+impl TripPolicy {
+    /// Opens after `n` failures in a row.
+    pub fn consecutive_failures(n: u32) -> Self {
+        Self::ConsecutiveFailures(n)
+    }
+
+    /// Opens when `requests >= min_requests` and `failures / requests >= ratio` (gobreaker's
+    /// usual `ReadyToTrip`).
+    pub fn failure_ratio(ratio: f64, min_requests: u32) -> Self {
+        Self::FailureRatio { ratio, min_requests, strict: false }
+    }
+
+    /// Opens when `requests >= min_requests` and `failures / requests > ratio` ("more than 50 %").
+    pub fn failure_ratio_above(ratio: f64, min_requests: u32) -> Self {
+        Self::FailureRatio { ratio, min_requests, strict: true }
+    }
+
+    /// Opens after `n` failures within the window.
+    pub fn failure_count(n: u32) -> Self {
+        Self::FailureCount(n)
+    }
+}
+
+/// How the closed state counts calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Window {
+    /// Counts restart `interval` after they started (gobreaker's `Interval`).
+    Fixed(Duration),
+    /// The last `length` of calls, kept as `buckets` counters.
+    Rolling {
+        /// How far back the window reaches.
+        length: Duration,
+        /// How many counters it is kept in; `length` must divide evenly into them.
+        buckets: u32,
+    },
+}
+
+impl Window {
+    /// The span the window covers.
+    pub fn length(&self) -> Duration {
+        match *self {
+            Window::Fixed(d) => d,
+            Window::Rolling { length, .. } => length,
+        }
+    }
+}
+
+/// What a replica does while Redis cannot be reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DegradedMode {
+    /// Keep protecting with a per-replica in-memory breaker of the same configuration.
+    #[default]
+    Local,
+    /// Admit every call.
+    FailOpen,
+    /// Reject every call.
+    FailClosed,
+}
+
+/// A breaker's validated configuration. Build it with [`Config::builder`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    pub(crate) trip: TripPolicy,
+    pub(crate) window: Window,
+    pub(crate) max_requests: u32,
+    pub(crate) success_threshold: u32,
+    pub(crate) open_timeout: Duration,
+    pub(crate) lease: Duration,
+    pub(crate) slow_call_threshold: Option<Duration>,
+    pub(crate) key_prefix: String,
+    pub(crate) key_ttl: Duration,
+    pub(crate) store_timeout: Duration,
+    pub(crate) retry_backoff: Duration,
+    pub(crate) degraded: DegradedMode,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config::builder().build().expect("the defaults are valid")
+    }
+}
+
+impl Config {
+    /// A builder starting from the defaults: the original Service A's gobreaker settings
+    /// (max_requests 3, interval 5 s, timeout 10 s, trip at >= 3 requests and >= 60 % failures).
+    pub fn builder() -> ConfigBuilder {
+        ConfigBuilder::default()
+    }
+
+    /// The trip policy.
+    pub fn trip(&self) -> TripPolicy {
+        self.trip
+    }
+    /// The closed-state window.
+    pub fn window(&self) -> Window {
+        self.window
+    }
+    /// Trial calls admitted at once, fleet-wide, in half-open.
+    pub fn max_requests(&self) -> u32 {
+        self.max_requests
+    }
+    /// Successful trial calls that close the circuit.
+    pub fn success_threshold(&self) -> u32 {
+        self.success_threshold
+    }
+    /// How long the circuit stays open before trial calls are admitted.
+    pub fn open_timeout(&self) -> Duration {
+        self.open_timeout
+    }
+    /// How long a half-open permit holds its place if it is never recorded.
+    pub fn lease(&self) -> Duration {
+        self.lease
+    }
+    /// Calls slower than this count as failures.
+    pub fn slow_call_threshold(&self) -> Option<Duration> {
+        self.slow_call_threshold
+    }
+    /// The prefix of every Redis key (`breaker` gives `breaker:{name}`).
+    pub fn key_prefix(&self) -> &str {
+        &self.key_prefix
+    }
+    /// Idle time after which Redis forgets a breaker.
+    pub fn key_ttl(&self) -> Duration {
+        self.key_ttl
+    }
+    /// The longest a protected call waits for Redis before using the degraded mode.
+    pub fn store_timeout(&self) -> Duration {
+        self.store_timeout
+    }
+    /// How long Redis is left alone after it failed, before one call tries it again.
+    pub fn retry_backoff(&self) -> Duration {
+        self.retry_backoff
+    }
+    /// What happens while Redis is unreachable.
+    pub fn degraded_mode(&self) -> DegradedMode {
+        self.degraded
+    }
+}
+
+/// An invalid configuration value; the message names the setting.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("invalid breaker configuration: {setting}: {reason}")]
+pub struct ConfigError {
+    /// The setting's name, as in [`Settings`].
+    pub setting: &'static str,
+    /// What is wrong with it.
+    pub reason: String,
+}
+
+impl ConfigError {
+    pub(crate) fn new(setting: &'static str, reason: impl Into<String>) -> Self {
+        ConfigError { setting, reason: reason.into() }
+    }
+}
+
+/// Builds a [`Config`]; every setting has a default.
+#[derive(Debug, Clone)]
+pub struct ConfigBuilder {
+    cfg: Config,
+    success_threshold: Option<u32>,
+}
+
+impl Default for ConfigBuilder {
+    fn default() -> Self {
+        ConfigBuilder {
+            cfg: Config {
+                trip: TripPolicy::failure_ratio(0.6, 3),
+                window: Window::Fixed(Duration::from_secs(5)),
+                max_requests: 3,
+                success_threshold: 3,
+                open_timeout: Duration::from_secs(10),
+                lease: Duration::from_secs(10),
+                slow_call_threshold: None,
+                key_prefix: "breaker".to_owned(),
+                key_ttl: Duration::from_secs(24 * 3600),
+                store_timeout: Duration::from_millis(100),
+                retry_backoff: Duration::from_secs(1),
+                degraded: DegradedMode::Local,
+            },
+            success_threshold: None,
+        }
+    }
+}
+
+macro_rules! setter {
+    ($(#[$doc:meta])* $name:ident: $ty:ty => $($field:tt)+) => {
+        $(#[$doc])*
+        pub fn $name(mut self, value: $ty) -> Self {
+            self.cfg.$($field)+ = value;
+            self
+        }
+    };
+}
+
+impl ConfigBuilder {
+    setter!(/// When the closed circuit opens.
+        trip: TripPolicy => trip);
+    setter!(/// How the closed state counts calls.
+        window: Window => window);
+    setter!(/// Trial calls admitted at once, fleet-wide, in half-open (default 3).
+        max_requests: u32 => max_requests);
+    setter!(/// Time the circuit stays open before trial calls (default 10 s).
+        open_timeout: Duration => open_timeout);
+    setter!(/// How long an unrecorded half-open permit blocks its slot (default 10 s); make it at
+        /// least the protected call's own timeout.
+        lease: Duration => lease);
+    setter!(/// Prefix of the Redis keys (default `breaker`).
+        key_prefix: String => key_prefix);
+    setter!(/// Idle time after which Redis forgets the breaker (default 24 h).
+        key_ttl: Duration => key_ttl);
+    setter!(/// Longest wait for Redis on a protected call (default 100 ms).
+        store_timeout: Duration => store_timeout);
+    setter!(/// Time Redis is skipped after it failed (default 1 s).
+        retry_backoff: Duration => retry_backoff);
+    setter!(/// Behaviour while Redis is unreachable (default: a local breaker).
+        degraded_mode: DegradedMode => degraded);
+
+    /// A fixed window of `interval` (the default, 5 s).
+    pub fn interval(self, interval: Duration) -> Self {
+        self.window(Window::Fixed(interval))
+    }
+
+    /// A rolling window of `length` kept in `buckets` counters.
+    pub fn rolling_window(self, length: Duration, buckets: u32) -> Self {
+        self.window(Window::Rolling { length, buckets })
+    }
+
+    /// Successful trial calls that close the circuit (default: `max_requests`).
+    pub fn success_threshold(mut self, n: u32) -> Self {
+        self.success_threshold = Some(n);
+        self
+    }
+
+    /// Calls slower than `threshold` count as failures even when they succeed.
+    pub fn slow_call_threshold(mut self, threshold: Option<Duration>) -> Self {
+        self.cfg.slow_call_threshold = threshold;
+        self
+    }
+
+    /// Checks every value and returns the configuration.
+    pub fn build(self) -> Result<Config, ConfigError> {
+        let mut cfg = self.cfg;
+        cfg.success_threshold = self.success_threshold.unwrap_or(cfg.max_requests);
+        crate::validate::config(&cfg)?;
+        Ok(cfg)
+    }
+}

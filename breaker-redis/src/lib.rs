@@ -1,0 +1,96 @@
+//! A circuit breaker whose state lives in Redis, so that every replica of a service shares one
+//! circuit: they trip together, admit a fleet-wide limited number of half-open trial calls, and
+//! recover together.
+//!
+//! Every decision is one atomic Lua script run by Redis (the scripts are in the repository's
+//! `lua/` folder); no replica ever reads, decides and writes on its own. Redis is treated as a
+//! dependency that fails: every store call has a short timeout, and while Redis is unreachable
+//! each replica keeps protecting its calls with a local breaker of the same configuration.
+//!
+//! # Example
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use breaker_redis::{Breaker, Config, RedisStore, TripPolicy};
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let store = RedisStore::connect("redis://127.0.0.1:6379").await?;
+//! let breaker = Breaker::builder("service-b")
+//!     .config(
+//!         Config::builder()
+//!             .trip(TripPolicy::failure_ratio(0.6, 3))
+//!             .interval(Duration::from_secs(5))
+//!             .open_timeout(Duration::from_secs(10))
+//!             .max_requests(3)
+//!             .build()?,
+//!     )
+//!     .store(store)
+//!     .build()?;
+//!
+//! // Either wrap the call...
+//! let body = breaker.call(|| async { Ok::<_, std::io::Error>("hello") }).await?;
+//!
+//! // ...or hold a permit across it and report the outcome.
+//! match breaker.acquire().await {
+//!     Ok(permit) => permit.success().await,
+//!     Err(open) => println!("rejected: {open}"),
+//! }
+//! # let _ = body; Ok(()) }
+//! ```
+//!
+//! A runnable version against an in-memory store:
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! use breaker_redis::{Breaker, Config, TripPolicy, State};
+//!
+//! let config = Config::builder().trip(TripPolicy::consecutive_failures(2)).build().unwrap();
+//! let breaker = Breaker::builder("payments").config(config).build().unwrap();
+//! for _ in 0..2 {
+//!     let _ = breaker.call(|| async { Err::<(), _>("boom") }).await;
+//! }
+//! let rejected = breaker.acquire().await.unwrap_err();
+//! assert_eq!(rejected.state, State::Open);
+//! # }
+//! ```
+//!
+//! # Layout
+//!
+//! - [`config`](Config), `settings`, `validate`: the validated configuration and its serde form.
+//! - `machine`: the pure state machine, the specification the Lua scripts are tested against.
+//! - `protocol`, `wire`: states, verdicts, replies, and how script replies are read.
+//! - `store`: the [`Store`] trait, [`MemoryStore`], [`RedisStore`] and the fail-safe layer.
+//! - `breaker`, `permit`, `error`: [`Breaker`], [`Permit`], [`CircuitOpen`], [`CallError`].
+//! - `events`: [`StateChange`] events, including other replicas' transitions via pub/sub.
+//! - [`layer`]: a tower middleware.
+//! - `metrics`: counters and gauges through the `metrics` facade.
+//! - `clock`: [`Clock`] and [`ManualClock`] for tests.
+
+mod breaker;
+mod clock;
+mod config;
+mod error;
+mod events;
+pub mod layer;
+mod machine;
+mod metrics;
+mod permit;
+mod protocol;
+mod settings;
+pub mod store;
+mod validate;
+mod wire;
+
+pub use breaker::{Breaker, BreakerBuilder};
+pub use clock::{Clock, ManualClock};
+pub use config::{Config, ConfigBuilder, ConfigError, DegradedMode, TripPolicy, Window};
+pub use error::{CallError, CircuitOpen};
+pub use events::{Scope, StateChange};
+pub use layer::BreakerLayer;
+pub use machine::Machine;
+pub use permit::Permit;
+pub use protocol::{ForceMode, Forced, Outcome, Reply, Snapshot, State, Transition, Verdict};
+pub use settings::{DegradedSetting, Settings, TripKind};
+pub use store::{MemoryStore, RedisStore, RedisStoreOptions, Store, StoreError};
+pub use validate::MAX_NAME_LEN;

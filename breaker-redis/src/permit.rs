@@ -1,0 +1,92 @@
+//! [`Permit`]: the right to make one call, and the duty to report how it went.
+
+use std::time::Instant;
+
+use tracing::debug;
+
+use crate::breaker::Breaker;
+use crate::metrics;
+use crate::protocol::{Forced, Outcome, Reply, State};
+use crate::store::fail_safe::Source;
+
+/// Permission for one call, admitted under one generation of the circuit. Report the outcome
+/// with [`record`](Self::record). A permit dropped without a record frees its half-open lease
+/// (in the background) and counts nothing.
+#[must_use = "a permit should be recorded; dropping it counts nothing"]
+#[derive(Debug)]
+pub struct Permit {
+    breaker: Breaker,
+    id: String,
+    generation: u64,
+    state: State,
+    forced: Forced,
+    source: Source,
+    started: Instant,
+    pending: bool,
+}
+
+impl Permit {
+    pub(crate) fn new(breaker: Breaker, id: String, reply: &Reply, source: Source) -> Self {
+        Permit {
+            breaker,
+            id,
+            generation: reply.generation,
+            state: reply.state,
+            forced: reply.forced,
+            source,
+            started: Instant::now(),
+            pending: true,
+        }
+    }
+
+    /// The generation the call was admitted under.
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// The state that admitted the call (`HalfOpen` for a trial call).
+    pub fn state(&self) -> State {
+        self.state
+    }
+
+    /// Reports how the call went. A success slower than the configured slow-call threshold
+    /// counts as a failure. Never fails: if the store cannot take it, the outcome is dropped.
+    pub async fn record(mut self, outcome: Outcome) {
+        self.pending = false;
+        let outcome = match self.breaker.config().slow_call_threshold {
+            Some(limit) if outcome == Outcome::Success && self.started.elapsed() > limit => {
+                debug!(breaker = self.breaker.name(), elapsed = ?self.started.elapsed(), "slow call counted as a failure");
+                Outcome::Failure
+            }
+            _ => outcome,
+        };
+        metrics::call(self.breaker.name(), outcome);
+        // Forced and disabled circuits count nothing and hold no leases: no round trip.
+        if self.forced != Forced::None {
+            return;
+        }
+        self.breaker.record(&self.id, self.generation, self.source, outcome).await;
+    }
+
+    /// `record(Outcome::Success)`.
+    pub async fn success(self) {
+        self.record(Outcome::Success).await;
+    }
+
+    /// `record(Outcome::Failure)`.
+    pub async fn failure(self) {
+        self.record(Outcome::Failure).await;
+    }
+}
+
+impl Drop for Permit {
+    fn drop(&mut self) {
+        // Only a half-open permit holds a lease; the others have nothing to free.
+        if !self.pending || self.state != State::HalfOpen {
+            return;
+        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
+        let (breaker, id, generation, source) = (self.breaker.clone(), std::mem::take(&mut self.id), self.generation, self.source);
+        runtime.spawn(async move { breaker.record(&id, generation, source, Outcome::Ignored).await });
+    }
+}

@@ -1,0 +1,149 @@
+//! [`Settings`]: the configuration as it appears in files and environment variables.
+
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::config::{Config, ConfigError, DegradedMode, TripPolicy, Window};
+
+/// Which [`TripPolicy`] a [`Settings`] describes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum TripKind {
+    /// `failures` failures in a row.
+    ConsecutiveFailures,
+    /// `failure_ratio` or more of at least `min_requests` calls.
+    #[default]
+    FailureRatio,
+    /// More than `failure_ratio` of at least `min_requests` calls.
+    FailureRatioAbove,
+    /// `failures` failures within the window.
+    FailureCount,
+}
+
+/// A breaker's configuration in serde form, flat so that every value is one environment
+/// variable (`BREAKER__TIMEOUT=30s`). Durations read as `"10s"`, `"250ms"`, `"1m 30s"`.
+/// Unknown fields are rejected; [`Settings::build`] validates the values.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    /// Trip policy (default `failure_ratio`).
+    pub trip: TripKind,
+    /// Ratio for the ratio policies (default 0.6).
+    pub failure_ratio: f64,
+    /// Calls in the window before a ratio counts (default 3).
+    pub min_requests: u32,
+    /// Failures for `consecutive_failures` and `failure_count` (default 3).
+    pub failures: u32,
+    /// Fixed window length (default 5 s); ignored when `rolling_window` is set.
+    #[serde(with = "humantime_serde")]
+    pub interval: Duration,
+    /// A rolling window of this length instead of the fixed interval.
+    #[serde(with = "humantime_serde::option")]
+    pub rolling_window: Option<Duration>,
+    /// Buckets of the rolling window (default 10).
+    pub buckets: u32,
+    /// Half-open trial calls at once, fleet-wide (default 3).
+    pub max_requests: u32,
+    /// Trial successes that close the circuit (default: `max_requests`).
+    pub success_threshold: Option<u32>,
+    /// Time open before trial calls (default 10 s).
+    #[serde(with = "humantime_serde")]
+    pub timeout: Duration,
+    /// Lease of a half-open permit (default 10 s).
+    #[serde(with = "humantime_serde")]
+    pub lease: Duration,
+    /// Successful calls slower than this count as failures (default: off).
+    #[serde(with = "humantime_serde::option")]
+    pub slow_call_threshold: Option<Duration>,
+    /// Redis key prefix (default `breaker`).
+    pub key_prefix: String,
+    /// Idle time before Redis forgets the breaker (default 24 h).
+    #[serde(with = "humantime_serde")]
+    pub key_ttl: Duration,
+    /// Longest wait for Redis on a protected call (default 100 ms).
+    #[serde(with = "humantime_serde")]
+    pub store_timeout: Duration,
+    /// Time Redis is skipped after a failure (default 1 s).
+    #[serde(with = "humantime_serde")]
+    pub retry_backoff: Duration,
+    /// `local` (default), `fail-open` or `fail-closed`.
+    pub degraded_mode: DegradedSetting,
+}
+
+/// [`DegradedMode`] in serde form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum DegradedSetting {
+    /// See [`DegradedMode::Local`].
+    #[default]
+    Local,
+    /// See [`DegradedMode::FailOpen`].
+    FailOpen,
+    /// See [`DegradedMode::FailClosed`].
+    FailClosed,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        let cfg = Config::default();
+        Settings {
+            trip: TripKind::FailureRatio,
+            failure_ratio: 0.6,
+            min_requests: 3,
+            failures: 3,
+            interval: cfg.window.length(),
+            rolling_window: None,
+            buckets: 10,
+            max_requests: cfg.max_requests,
+            success_threshold: None,
+            timeout: cfg.open_timeout,
+            lease: cfg.lease,
+            slow_call_threshold: None,
+            key_prefix: cfg.key_prefix,
+            key_ttl: cfg.key_ttl,
+            store_timeout: cfg.store_timeout,
+            retry_backoff: cfg.retry_backoff,
+            degraded_mode: DegradedSetting::Local,
+        }
+    }
+}
+
+impl Settings {
+    /// Validates the settings into a [`Config`].
+    pub fn build(&self) -> Result<Config, ConfigError> {
+        let trip = match self.trip {
+            TripKind::ConsecutiveFailures => TripPolicy::consecutive_failures(self.failures),
+            TripKind::FailureCount => TripPolicy::failure_count(self.failures),
+            TripKind::FailureRatio => TripPolicy::failure_ratio(self.failure_ratio, self.min_requests),
+            TripKind::FailureRatioAbove => {
+                TripPolicy::failure_ratio_above(self.failure_ratio, self.min_requests)
+            }
+        };
+        let window = match self.rolling_window {
+            Some(length) => Window::Rolling { length, buckets: self.buckets },
+            None => Window::Fixed(self.interval),
+        };
+        let degraded = match self.degraded_mode {
+            DegradedSetting::Local => DegradedMode::Local,
+            DegradedSetting::FailOpen => DegradedMode::FailOpen,
+            DegradedSetting::FailClosed => DegradedMode::FailClosed,
+        };
+        let mut builder = Config::builder()
+            .trip(trip)
+            .window(window)
+            .max_requests(self.max_requests)
+            .open_timeout(self.timeout)
+            .lease(self.lease)
+            .slow_call_threshold(self.slow_call_threshold)
+            .key_prefix(self.key_prefix.clone())
+            .key_ttl(self.key_ttl)
+            .store_timeout(self.store_timeout)
+            .retry_backoff(self.retry_backoff)
+            .degraded_mode(degraded);
+        if let Some(n) = self.success_threshold {
+            builder = builder.success_threshold(n);
+        }
+        builder.build()
+    }
+}

@@ -1,0 +1,100 @@
+//! Where a breaker's state lives.
+//!
+//! A [`Store`] applies one operation atomically and answers with a [`Reply`]. The decisions are
+//! the same everywhere: [`MemoryStore`] runs the pure [`Machine`](crate::machine::Machine), and
+//! [`RedisStore`] runs the Lua scripts in `lua/`, which the property tests hold to that machine.
+//! [`FailSafe`](fail_safe) puts the two together so that an unreachable Redis never becomes the
+//! caller's problem.
+
+pub(crate) mod fail_safe;
+mod keys;
+mod memory;
+mod redis;
+mod scripts;
+mod spec;
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use thiserror::Error;
+
+pub use self::memory::MemoryStore;
+pub use self::redis::{RedisStore, RedisStoreOptions};
+pub use self::spec::Spec;
+use crate::events::StateChange;
+use crate::protocol::{ForceMode, Outcome, Reply, Snapshot};
+
+/// A store operation in flight.
+pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
+
+/// Receives the transitions a store publishes for one breaker.
+pub type EventSink = Arc<dyn Fn(StateChange) + Send + Sync>;
+
+/// A store could not answer. Protected calls never see it (the breaker degrades instead);
+/// administrative calls such as [`Breaker::force_open`](crate::Breaker::force_open) do.
+#[derive(Debug, Error)]
+pub enum StoreError {
+    /// Redis answered with an error, or the connection failed.
+    #[error("redis: {0}")]
+    Redis(#[from] ::redis::RedisError),
+    /// Redis did not answer within the store timeout.
+    #[error("redis did not answer within {0:?}")]
+    Timeout(std::time::Duration),
+    /// Redis answered something the protocol does not allow.
+    #[error("unexpected reply from the breaker script: {0}")]
+    Protocol(String),
+    /// The store is skipped for a back-off period after a failure.
+    #[error("the store is unavailable (backing off after a failure)")]
+    Unavailable,
+}
+
+/// Where breakers keep their state. Every method is one atomic operation on one breaker.
+///
+/// `now` is `None` in production (the store's own clock: Redis `TIME`); tests pass a fixed time
+/// in milliseconds to drive the state machine deterministically.
+pub trait Store: Send + Sync + fmt::Debug + 'static {
+    /// Asks to make one call (`acquire.lua`). `permit` is unique per call.
+    fn acquire<'a>(&'a self, spec: &'a Spec, now: Option<u64>, permit: &'a str) -> StoreFuture<'a, Reply>;
+
+    /// Reports the outcome of an admitted call (`record.lua`).
+    fn record<'a>(
+        &'a self,
+        spec: &'a Spec,
+        now: Option<u64>,
+        generation: u64,
+        permit: &'a str,
+        outcome: Outcome,
+    ) -> StoreFuture<'a, Reply>;
+
+    /// Applies an operator's override (`force.lua`).
+    fn force<'a>(&'a self, spec: &'a Spec, now: Option<u64>, mode: ForceMode) -> StoreFuture<'a, Reply>;
+
+    /// Reads the breaker's state (`snapshot.lua`).
+    fn snapshot<'a>(&'a self, spec: &'a Spec, now: Option<u64>) -> StoreFuture<'a, Snapshot>;
+
+    /// Delivers every transition of `spec`'s breaker, by any replica, to `sink` until the
+    /// returned guard is dropped. `None` when the store cannot notify.
+    fn subscribe(&self, spec: &Spec, sink: EventSink) -> Option<Subscription>;
+
+    /// `"memory"` or `"redis"`, for logs and metrics.
+    fn kind(&self) -> &'static str;
+}
+
+/// Keeps a subscription alive; dropping it stops the deliveries.
+pub struct Subscription {
+    _guard: Box<dyn Send + Sync>,
+}
+
+impl Subscription {
+    pub(crate) fn new(guard: impl Send + Sync + 'static) -> Self {
+        Subscription { _guard: Box::new(guard) }
+    }
+}
+
+impl fmt::Debug for Subscription {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Subscription")
+    }
+}

@@ -1,0 +1,220 @@
+//! [`RedisStore`]: breakers in Redis, every operation one Lua script.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
+use redis::cluster_async::ClusterConnection;
+use redis::{Cmd, Pipeline, RedisFuture, ScriptInvocation, Value};
+use tracing::{debug, warn};
+
+use super::scripts::SCRIPTS;
+use super::{EventSink, Spec, Store, StoreError, StoreFuture, Subscription};
+use crate::protocol::{ForceMode, Outcome, Reply, Snapshot};
+use crate::wire;
+
+/// Connection settings of a [`RedisStore`].
+#[derive(Debug, Clone)]
+pub struct RedisStoreOptions {
+    /// Longest wait for a reply (default 100 ms). Breakers also apply their own
+    /// `store_timeout` around every protected call.
+    pub response_timeout: Duration,
+    /// Longest wait for a new connection (default 500 ms).
+    pub connection_timeout: Duration,
+}
+
+impl Default for RedisStoreOptions {
+    fn default() -> Self {
+        RedisStoreOptions {
+            response_timeout: Duration::from_millis(100),
+            connection_timeout: Duration::from_millis(500),
+        }
+    }
+}
+
+/// A multiplexed connection: one socket carries every concurrent call, so the hot path never
+/// waits for a pool check-out (which costs a round trip of its own).
+#[derive(Clone)]
+enum Conn {
+    Single(ConnectionManager),
+    Cluster(ClusterConnection),
+}
+
+impl ConnectionLike for Conn {
+    fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
+        match self {
+            Conn::Single(c) => c.req_packed_command(cmd),
+            Conn::Cluster(c) => c.req_packed_command(cmd),
+        }
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        pipeline: &'a Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> RedisFuture<'a, Vec<Value>> {
+        match self {
+            Conn::Single(c) => c.req_packed_commands(pipeline, offset, count),
+            Conn::Cluster(c) => c.req_packed_commands(pipeline, offset, count),
+        }
+    }
+
+    fn get_db(&self) -> i64 {
+        match self {
+            Conn::Single(c) => c.get_db(),
+            Conn::Cluster(c) => c.get_db(),
+        }
+    }
+}
+
+/// Breakers in Redis (standalone or Cluster). Cheap to clone; clones share the connection.
+#[derive(Clone)]
+pub struct RedisStore {
+    conn: Conn,
+    /// Pub/sub needs a connection of its own; in a Cluster any node hears every PUBLISH.
+    pubsub: redis::Client,
+    label: Arc<str>,
+}
+
+impl std::fmt::Debug for RedisStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisStore").field("redis", &self.label).finish_non_exhaustive()
+    }
+}
+
+impl RedisStore {
+    /// A store on the standalone Redis at `url` (`redis://host:port/db`). Does not fail when
+    /// Redis is down: it connects on first use and reconnects after failures, so a service can
+    /// start (degraded) before Redis does. Fails only for an invalid URL.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        Self::connect_with(url, RedisStoreOptions::default()).await
+    }
+
+    /// [`connect`](Self::connect) with explicit options.
+    pub async fn connect_with(url: &str, options: RedisStoreOptions) -> Result<Self, StoreError> {
+        let client = redis::Client::open(url)?;
+        let config = ConnectionManagerConfig::new()
+            .set_response_timeout(Some(options.response_timeout))
+            .set_connection_timeout(Some(options.connection_timeout))
+            .set_number_of_retries(1)
+            .set_max_delay(Duration::from_millis(100));
+        let manager = ConnectionManager::new_lazy_with_config(client.clone(), config)?;
+        let store = RedisStore { conn: Conn::Single(manager), pubsub: client, label: redact(url).into() };
+        if let Err(e) = store.load_scripts().await {
+            warn!(redis = %store.label, error = %e, "could not preload the breaker scripts; will load them on first use");
+        }
+        Ok(store)
+    }
+
+    /// A store on a Redis Cluster reached through any of `urls`. Connects at once.
+    pub async fn connect_cluster(urls: &[String], options: RedisStoreOptions) -> Result<Self, StoreError> {
+        let first = urls.first().ok_or_else(|| StoreError::Protocol("no cluster node given".into()))?;
+        let client = redis::cluster::ClusterClientBuilder::new(urls.to_vec())
+            .response_timeout(options.response_timeout)
+            .connection_timeout(options.connection_timeout)
+            .build()?;
+        let conn = client.get_async_connection().await?;
+        let store =
+            RedisStore { conn: Conn::Cluster(conn), pubsub: redis::Client::open(first.as_str())?, label: redact(first).into() };
+        store.load_scripts().await?;
+        Ok(store)
+    }
+
+    /// Loads every script now, so that a script Redis rejects fails at start rather than on
+    /// the first call. Later a `NOSCRIPT` (after `SCRIPT FLUSH` or a restart) reloads on its own.
+    pub async fn load_scripts(&self) -> Result<(), StoreError> {
+        let mut conn = self.conn.clone();
+        for script in SCRIPTS.all() {
+            script.load_async(&mut conn).await?;
+        }
+        Ok(())
+    }
+
+    async fn invoke<T: redis::FromRedisValue>(&self, inv: ScriptInvocation<'_>) -> Result<T, StoreError> {
+        let mut conn = self.conn.clone();
+        Ok(inv.invoke_async(&mut conn).await?)
+    }
+
+    fn invocation<'s>(script: &'s redis::Script, spec: &Spec, now: Option<u64>) -> ScriptInvocation<'s> {
+        let mut inv = script.prepare_invoke();
+        for key in spec.keys() {
+            inv.key(key);
+        }
+        inv.arg(now.map(|n| n.to_string()).unwrap_or_default());
+        for arg in spec.args() {
+            inv.arg(arg);
+        }
+        inv
+    }
+
+    async fn reply(&self, inv: ScriptInvocation<'_>) -> Result<Reply, StoreError> {
+        let raw: wire::RawReply = self.invoke(inv).await?;
+        wire::reply(raw)
+    }
+}
+
+/// The URL without its password, for logs.
+fn redact(url: &str) -> String {
+    match url.split_once('@') {
+        Some((scheme_user, host)) => {
+            let scheme = scheme_user.split("://").next().unwrap_or("redis");
+            format!("{scheme}://***@{host}")
+        }
+        None => url.to_owned(),
+    }
+}
+
+impl Store for RedisStore {
+    fn acquire<'a>(&'a self, spec: &'a Spec, now: Option<u64>, permit: &'a str) -> StoreFuture<'a, Reply> {
+        let mut inv = Self::invocation(&SCRIPTS.acquire, spec, now);
+        inv.arg(permit);
+        Box::pin(self.reply(inv))
+    }
+
+    fn record<'a>(
+        &'a self,
+        spec: &'a Spec,
+        now: Option<u64>,
+        generation: u64,
+        permit: &'a str,
+        outcome: Outcome,
+    ) -> StoreFuture<'a, Reply> {
+        let mut inv = Self::invocation(&SCRIPTS.record, spec, now);
+        inv.arg(generation).arg(permit).arg(outcome.as_wire());
+        Box::pin(self.reply(inv))
+    }
+
+    fn force<'a>(&'a self, spec: &'a Spec, now: Option<u64>, mode: ForceMode) -> StoreFuture<'a, Reply> {
+        let mut inv = Self::invocation(&SCRIPTS.force, spec, now);
+        inv.arg(mode.as_str());
+        Box::pin(self.reply(inv))
+    }
+
+    fn snapshot<'a>(&'a self, spec: &'a Spec, now: Option<u64>) -> StoreFuture<'a, Snapshot> {
+        let inv = Self::invocation(&SCRIPTS.snapshot, spec, now);
+        Box::pin(async move { wire::snapshot(self.invoke(inv).await?) })
+    }
+
+    fn subscribe(&self, spec: &Spec, sink: EventSink) -> Option<Subscription> {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            warn!(breaker = spec.name(), "no tokio runtime: transitions made by other replicas will not be reported");
+            return None;
+        };
+        let task = runtime.spawn(crate::events::listen(self.pubsub.clone(), spec.clone(), sink));
+        debug!(breaker = spec.name(), channel = spec.channel(), "listening for transitions");
+        Some(Subscription::new(AbortOnDrop(task)))
+    }
+
+    fn kind(&self) -> &'static str {
+        "redis"
+    }
+}
+
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}

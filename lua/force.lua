@@ -1,0 +1,24 @@
+-- force.lua: an operator's override, shared by every replica.
+--
+-- KEYS:    the breaker's state hash, lease zset and window hash (see lib.lua)
+-- ARGV:    1..15 as in lib.lua; 16 = mode: "open" (reject every call until reset),
+--          "closed" (admit every call, never trip), "disabled" (admit every call, count
+--          nothing) or "reset" (back to a fresh closed circuit that trips normally)
+-- Returns: {verdict "ok", state, forced, generation, -1, from, to, repaired}
+--          from/to are always set: every override is a transition under a new generation,
+--          published like any other.
+
+local b, repaired = load()
+local mode = ARGV[16]
+local to = 'closed'
+if mode == 'reset' then
+  b.forced = 'none'
+elseif mode == 'open' or mode == 'closed' or mode == 'disabled' then
+  b.forced = mode
+  if mode == 'open' then to = 'open' end
+else
+  return redis.error_reply('unknown force mode: ' .. tostring(mode))
+end
+local from = transition(b, to, mode == 'reset' and 'reset' or ('forced ' .. mode))
+save(b)
+return reply('ok', b, -1, from, to, repaired)

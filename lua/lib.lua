@@ -1,0 +1,162 @@
+-- lib.lua: the prelude shared by every breaker script. breaker-redis prepends it to each
+-- operation file (acquire.lua, record.lua, force.lua, snapshot.lua) when it builds the script,
+-- so every operation runs as one atomic script. It is not a script by itself.
+--
+-- KEYS (the same for every operation; one hash tag, so one Redis Cluster slot):
+--   KEYS[1]  state hash    e.g. breaker:{service-b}         fields listed in FIELDS below
+--   KEYS[2]  lease zset    e.g. breaker:{service-b}:leases  member = permit id, score = lease expiry (ms)
+--   KEYS[3]  window hash   e.g. breaker:{service-b}:window  rolling buckets, field = slot, value = "bucket:requests:failures"
+--
+-- ARGV 1..15 (the same for every operation; operation arguments start at 16):
+--   1 now in ms, or "" to use the server's TIME     9  half-open successes needed to close
+--   2 trip policy: 1 consecutive failures,         10 open timeout (ms)
+--     2 failure ratio >=, 3 failure ratio >,       11 half-open lease (ms)
+--     4 failure count in the window                12 key TTL (ms)
+--   3 trip threshold (failures, or ratio in ppm)   13 origin: id of the calling replica
+--   4 minimum requests (ratio policies)            14 pub/sub channel for transitions
+--   5 window: 1 fixed interval, 2 rolling          15 breaker name
+--   6 window length (ms)
+--   7 rolling buckets
+--   8 half-open permits (max_requests)
+--
+-- Every reply but snapshot's is:
+--   {verdict, state, forced, generation, retry_after_ms (-1: none), from, to, repaired (0|1)}
+-- where from/to are "" unless this call made a transition.
+
+local NOW = tonumber(ARGV[1])
+if NOW == nil then
+  local t = redis.call('TIME')
+  NOW = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+
+local C = {
+  trip_kind = tonumber(ARGV[2]), trip_n = tonumber(ARGV[3]), min_requests = tonumber(ARGV[4]),
+  window_kind = tonumber(ARGV[5]), window_ms = tonumber(ARGV[6]), buckets = tonumber(ARGV[7]),
+  max_requests = tonumber(ARGV[8]), success_threshold = tonumber(ARGV[9]),
+  open_ms = tonumber(ARGV[10]), lease_ms = tonumber(ARGV[11]), ttl_ms = tonumber(ARGV[12]),
+  origin = ARGV[13], channel = ARGV[14], name = ARGV[15],
+}
+local K_STATE, K_LEASES, K_WINDOW = KEYS[1], KEYS[2], KEYS[3]
+
+local FIELDS = { 'state', 'forced', 'generation', 'open_until', 'window_start', 'requests',
+  'failures', 'consecutive_failures', 'half_open_successes' }
+local STATES = { closed = true, open = true, ['half-open'] = true }
+local FORCED = { none = true, open = true, closed = true, disabled = true }
+
+-- A non-negative integer, or nil for anything else (foreign or corrupted values).
+local function count(v)
+  local n = tonumber(v)
+  if n == nil or n < 0 or n ~= math.floor(n) then return nil end
+  return n
+end
+
+-- A key of a foreign type would make every later command fail with WRONGTYPE: drop it.
+local function drop_wrong_type(key, want)
+  local t = redis.call('TYPE', key)['ok']
+  if t ~= 'none' and t ~= want then
+    redis.call('DEL', key)
+    return true
+  end
+  return false
+end
+
+local function fresh(generation)
+  return { state = 'closed', forced = 'none', generation = generation, open_until = 0,
+    window_start = 0, requests = 0, failures = 0, consecutive_failures = 0, half_open_successes = 0 }
+end
+
+local function consistent(b)
+  if b.forced == 'open' then return b.state == 'open' end
+  if b.forced ~= 'none' then return b.state == 'closed' end
+  return true
+end
+
+-- Returns the breaker, whether it had to be repaired, and whether it must be written back.
+local function load()
+  local repaired = drop_wrong_type(K_STATE, 'hash')
+  repaired = drop_wrong_type(K_LEASES, 'zset') or repaired
+  repaired = drop_wrong_type(K_WINDOW, 'hash') or repaired
+  local raw = redis.call('HMGET', K_STATE, unpack(FIELDS))
+  local b, present, bad = {}, false, false
+  for i, f in ipairs(FIELDS) do
+    local v = raw[i]
+    if v then present = true end
+    if f == 'state' then
+      if STATES[v] then b[f] = v else bad = true end
+    elseif f == 'forced' then
+      if FORCED[v] then b[f] = v else bad = true end
+    else
+      b[f] = count(v)
+      if b[f] == nil then bad = true end
+    end
+  end
+  if not present then return fresh(0), repaired, repaired end
+  if bad or not consistent(b) then
+    redis.log(redis.LOG_WARNING, 'breaker ' .. C.name .. ': invalid state in ' .. K_STATE .. ', reset to closed')
+    redis.call('DEL', K_LEASES, K_WINDOW)
+    return fresh((b.generation or 0) + 1), true, true
+  end
+  return b, repaired, repaired
+end
+
+local function save(b)
+  redis.call('HSET', K_STATE, 'state', b.state, 'forced', b.forced, 'generation', b.generation,
+    'open_until', b.open_until, 'window_start', b.window_start, 'requests', b.requests,
+    'failures', b.failures, 'consecutive_failures', b.consecutive_failures,
+    'half_open_successes', b.half_open_successes, 'updated_at', NOW)
+  redis.call('PEXPIRE', K_STATE, C.ttl_ms)
+end
+
+-- Moves the breaker to a new state under a new generation, clears every count and lease,
+-- and publishes the transition. Returns the state it left.
+local function transition(b, to, reason)
+  local from = b.state
+  b.generation = b.generation + 1
+  b.state = to
+  b.requests, b.failures, b.consecutive_failures, b.half_open_successes = 0, 0, 0, 0
+  b.window_start = NOW
+  b.open_until = 0
+  if to == 'open' and b.forced == 'none' then b.open_until = NOW + C.open_ms end
+  redis.call('DEL', K_LEASES, K_WINDOW)
+  redis.call('PUBLISH', C.channel, cjson.encode({ breaker = C.name, from = from, to = to,
+    forced = b.forced, generation = b.generation, reason = reason, origin = C.origin, at_ms = NOW }))
+  return from
+end
+
+local function reply(verdict, b, retry_after, from, to, repaired)
+  return { verdict, b.state, b.forced, b.generation, retry_after or -1, from or '', to or '',
+    repaired and 1 or 0 }
+end
+
+-- A fixed window's counts (consecutive failures too, as gobreaker does) restart every interval.
+local function fixed_window_expired(b)
+  return C.window_kind == 1 and NOW >= b.window_start + C.window_ms
+end
+
+-- Sums the rolling window's live buckets. Returns requests, failures, and the current
+-- bucket's id, slot and counts so that a caller can add to it.
+local function rolling_window()
+  local bucket_ms = C.window_ms / C.buckets
+  local bid = math.floor(NOW / bucket_ms)
+  local slot = tostring(bid % C.buckets)
+  local all = redis.call('HGETALL', K_WINDOW)
+  local req, fail, cur_r, cur_f = 0, 0, 0, 0
+  for i = 1, #all, 2 do
+    local id, r, f = string.match(all[i + 1], '^(%d+):(%d+):(%d+)$')
+    id, r, f = tonumber(id), tonumber(r), tonumber(f)
+    if id and id > bid - C.buckets and id <= bid then
+      req, fail = req + r, fail + f
+      if all[i] == slot and id == bid then cur_r, cur_f = r, f end
+    end
+  end
+  return req, fail, bid, slot, cur_r, cur_f
+end
+
+local function should_trip(b, req, fail)
+  local k = C.trip_kind
+  if k == 1 then return b.consecutive_failures >= C.trip_n end
+  if k == 4 then return fail >= C.trip_n end
+  if req == 0 or req < C.min_requests then return false end
+  if k == 2 then return fail * 1000000 >= C.trip_n * req end
+  return fail * 1000000 > C.trip_n * req
+end
