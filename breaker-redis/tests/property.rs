@@ -1,0 +1,119 @@
+//! The Lua scripts held to the pure state machine: random operation sequences with injected
+//! time go to both, and every reply and snapshot must match.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::time::Duration;
+
+use breaker_redis::store::Spec;
+use breaker_redis::{Config, ForceMode, Machine, Outcome, Store, TripPolicy};
+use proptest::prelude::*;
+use proptest::test_runner::{Config as RunnerConfig, TestCaseError, TestRunner};
+use test_support::RedisServer;
+
+#[derive(Debug, Clone)]
+enum Op {
+    Acquire,
+    /// Records the permit at this index (modulo the permits held) with this outcome.
+    Record(usize, Outcome),
+    /// Records a permit made up with an arbitrary generation.
+    Forged(u64, Outcome),
+    Advance(u64),
+    Force(ForceMode),
+}
+
+fn outcome() -> impl Strategy<Value = Outcome> {
+    prop_oneof![3 => Just(Outcome::Success), 3 => Just(Outcome::Failure), 1 => Just(Outcome::Ignored)]
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        6 => Just(Op::Acquire),
+        6 => (any::<usize>(), outcome()).prop_map(|(i, o)| Op::Record(i, o)),
+        1 => (0u64..6, outcome()).prop_map(|(g, o)| Op::Forged(g, o)),
+        3 => prop_oneof![Just(1u64), Just(499), Just(1000), Just(2500), Just(5000), Just(10_000)].prop_map(Op::Advance),
+        1 => prop_oneof![Just(ForceMode::Open), Just(ForceMode::Closed), Just(ForceMode::Disabled), Just(ForceMode::Reset)]
+            .prop_map(Op::Force),
+    ]
+}
+
+/// Ratios that small counts hit exactly, so that `>=` and `>` are told apart.
+fn ratio() -> impl Strategy<Value = f64> {
+    prop_oneof![Just(0.25), Just(0.5), Just(0.6), Just(0.75), Just(1.0)]
+}
+
+fn config() -> impl Strategy<Value = Config> {
+    let trip = prop_oneof![
+        (1u32..4).prop_map(TripPolicy::consecutive_failures),
+        (1u32..5).prop_map(TripPolicy::failure_count),
+        (ratio(), 1u32..5).prop_map(|(r, m)| TripPolicy::failure_ratio(r, m)),
+        (ratio(), 1u32..5).prop_map(|(r, m)| TripPolicy::failure_ratio_above(r, m)),
+    ];
+    let rolling = any::<bool>();
+    (trip, rolling, 1u32..4, 1u32..4, 1u64..6).prop_map(|(trip, rolling, max, successes, lease)| {
+        let b = Config::builder()
+            .trip(trip)
+            .max_requests(max)
+            .success_threshold(successes)
+            .lease(Duration::from_secs(lease))
+            .open_timeout(Duration::from_secs(10));
+        let b = if rolling { b.rolling_window(Duration::from_secs(10), 5) } else { b.interval(Duration::from_secs(5)) };
+        b.build().unwrap()
+    })
+}
+
+async fn check(store: &dyn Store, case: u64, cfg: Config, ops: Vec<Op>) -> Result<(), TestCaseError> {
+    let spec = Spec::new(&format!("prop-{case}"), cfg.clone(), "replica").unwrap();
+    let mut machine = Machine::default();
+    let mut now = common::T0;
+    let mut held: Vec<(String, u64)> = Vec::new();
+    for (step, op) in ops.into_iter().enumerate() {
+        let (expected, actual) = match op {
+            Op::Acquire => {
+                let id = format!("p{step}");
+                let expected = machine.acquire(&cfg, now, &id);
+                let actual = store.acquire(&spec, Some(now), &id).await.unwrap();
+                if actual.verdict == breaker_redis::Verdict::Admitted {
+                    held.push((id, actual.generation));
+                }
+                (expected, actual)
+            }
+            Op::Record(i, outcome) if !held.is_empty() => {
+                let (id, generation) = held.remove(i % held.len());
+                let expected = machine.record(&cfg, now, generation, &id, outcome);
+                (expected, store.record(&spec, Some(now), generation, &id, outcome).await.unwrap())
+            }
+            Op::Record(..) => continue,
+            Op::Forged(generation, outcome) => {
+                let expected = machine.record(&cfg, now, generation, "forged", outcome);
+                (expected, store.record(&spec, Some(now), generation, "forged", outcome).await.unwrap())
+            }
+            Op::Advance(ms) => {
+                now += ms;
+                continue;
+            }
+            Op::Force(mode) => (machine.force(&cfg, now, mode), store.force(&spec, Some(now), mode).await.unwrap()),
+        };
+        prop_assert_eq!(&actual, &expected, "step {} of {:?}", step, cfg);
+        let snapshot = store.snapshot(&spec, Some(now)).await.unwrap();
+        prop_assert_eq!(snapshot, machine.snapshot(&cfg, now), "snapshot after step {}", step);
+    }
+    Ok(())
+}
+
+#[test]
+fn lua_scripts_match_the_state_machine() {
+    let server = RedisServer::start().expect("redis-server");
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let store = runtime.block_on(common::redis_store(&server.url()));
+    let mut runner = TestRunner::new(RunnerConfig { cases: 200, failure_persistence: None, ..RunnerConfig::default() });
+    let case = std::sync::atomic::AtomicU64::new(0);
+    let result = runner.run(&(config(), proptest::collection::vec(op(), 1..80)), |(cfg, ops)| {
+        let n = case.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        runtime.block_on(check(&store, n, cfg, ops))
+    });
+    if let Err(e) = result {
+        panic!("{e}");
+    }
+}
