@@ -1,0 +1,55 @@
+//! Test harness for the workspace: real `redis-server` processes on free ports, a Redis
+//! Cluster, a chaos TCP proxy, deadline polling and child processes that die with the test.
+//!
+//! Everything here runs real processes on 127.0.0.1 and cleans up on drop; nothing is mocked.
+//! Tests wait on conditions with a deadline ([`wait_until`]) rather than fixed sleeps.
+//!
+//! ```no_run
+//! # #[tokio::main] async fn main() -> anyhow::Result<()> {
+//! use std::time::Duration;
+//! use test_support::{ChaosProxy, RedisServer, wait_until};
+//!
+//! let server = RedisServer::start()?;
+//! let proxy = ChaosProxy::for_server(&server).await?;
+//! let client = redis::Client::open(proxy.url())?;
+//! proxy.break_all();
+//! proxy.restore();
+//! wait_until(Duration::from_secs(5), "PING through the proxy", || async {
+//!     match client.get_multiplexed_async_connection().await {
+//!         Ok(mut con) => redis::cmd("PING").query_async::<String>(&mut con).await.is_ok(),
+//!         Err(_) => false,
+//!     }
+//! })
+//! .await?;
+//! # Ok(()) }
+//! ```
+//!
+//! # Layout
+//!
+//! - `server`: [`RedisServer`] and [`RedisServerBuilder`]; `spawn` starts one process and waits
+//!   until it answers PING with our pid, `log` reads its log tail.
+//! - `cluster`: [`RedisCluster`], three cluster-mode servers joined by `redis-cli`.
+//! - `proxy`: [`ChaosProxy`]; `control` is its switchboard, `connection` one proxied connection.
+//! - `wait`: [`wait_until`] and [`wait_until_blocking`].
+//! - `child`: [`ChildProcess`]; `output` captures its lines.
+//! - `cargo_bin`: [`cargo_bin`], the path of a workspace binary.
+//! - `ports`: [`free_port`].
+//! - `process`: signals via the `kill` command, [`process_exists`].
+
+mod cargo_bin;
+mod child;
+mod cluster;
+mod ports;
+mod process;
+mod proxy;
+mod server;
+mod wait;
+
+pub use cargo_bin::{cargo_bin, try_cargo_bin};
+pub use child::ChildProcess;
+pub use cluster::RedisCluster;
+pub use ports::{free_port, try_free_port};
+pub use process::process_exists;
+pub use proxy::ChaosProxy;
+pub use server::{RedisServer, RedisServerBuilder};
+pub use wait::{POLL_INTERVAL, wait_until, wait_until_blocking};

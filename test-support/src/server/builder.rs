@@ -1,0 +1,57 @@
+//! Options for starting a [`RedisServer`].
+
+use super::RedisServer;
+
+/// Builds a [`RedisServer`] with extra `redis-server` arguments or in cluster mode.
+///
+/// ```no_run
+/// # fn main() -> anyhow::Result<()> {
+/// let server = test_support::RedisServer::builder()
+///     .args(["--maxmemory", "1mb"])
+///     .start()?;
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone, Default)]
+#[must_use = "call start() to launch the server"]
+pub struct RedisServerBuilder {
+    pub(crate) extra_args: Vec<String>,
+    pub(crate) cluster: bool,
+    pub(crate) attempts: Option<u32>,
+}
+
+impl RedisServerBuilder {
+    /// Appends one argument, passed after the harness's own (later arguments win in Redis).
+    pub fn arg(mut self, arg: impl Into<String>) -> Self {
+        self.extra_args.push(arg.into());
+        self
+    }
+
+    /// Appends several arguments.
+    pub fn args<I, S>(mut self, args: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.extra_args.extend(args.into_iter().map(Into::into));
+        self
+    }
+
+    /// Cluster mode: adds `--cluster-enabled yes`, a `nodes.conf` in the server's temp dir and
+    /// an explicit, free `--cluster-port` (the default bus port, port + 10000, may be taken or
+    /// above 65535).
+    pub fn cluster_enabled(mut self) -> Self {
+        self.cluster = true;
+        self
+    }
+
+    /// How many ports to try when the chosen one turns out to be taken (default 5).
+    pub fn attempts(mut self, attempts: u32) -> Self {
+        self.attempts = Some(attempts.max(1));
+        self
+    }
+
+    /// Starts the server; see [`RedisServer::start`].
+    pub fn start(self) -> anyhow::Result<RedisServer> {
+        RedisServer::launch(self)
+    }
+}
