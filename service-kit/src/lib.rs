@@ -1,0 +1,73 @@
+//! What every demo service shares: configuration, logging, shutdown, JSON errors, the standard
+//! routes (`/health`, `/metrics`) and layers, and a `run` that is a service's whole `main`.
+//!
+//! Nothing service-specific lives here.
+//!
+//! # A service
+//!
+//! The library of a service exposes its config struct and a `router`; `main.rs` is:
+//!
+//! ```no_run
+//! # mod my_service {
+//! #     use axum::{Router, routing::get};
+//! #     #[derive(serde::Deserialize)]
+//! #     pub struct Config {}
+//! #     pub fn router(_config: Config, server: &service_kit::ServerConfig) -> Router {
+//! #         service_kit::App::new(server).build(Router::new().route("/", get(|| async { "hi" })))
+//! #     }
+//! # }
+//! use std::process::ExitCode;
+//!
+//! use service_kit::{Service, Settings};
+//!
+//! #[tokio::main]
+//! async fn main() -> ExitCode {
+//!     let service = Service::new("my-service", 8090);
+//!     service_kit::run(service, async |settings: Settings<my_service::Config>| {
+//!         my_service::router(settings.app, &settings.server)
+//!     })
+//!     .await
+//! }
+//! ```
+//!
+//! The service's `router` wraps its routes with [`App`], so tests that [`spawn`] that router
+//! exercise exactly what production serves.
+//!
+//! # Environment
+//!
+//! | variable | read by | meaning |
+//! |---|---|---|
+//! | `CONFIG_FILE` | [`config`] | optional TOML file, overridden by the environment |
+//! | `PORT`, `BIND_ADDR`, `INSTANCE_ID`, `MAX_BODY_BYTES` | [`ServerConfig`] | see there |
+//! | `LOG_FORMAT`, `RUST_LOG` | [`telemetry`] | `text`/`json`; filter, default `info` |
+//! | anything else | the service's config struct | `A__B` sets field `b` of section `a` |
+//!
+//! # Layout
+//!
+//! - [`config`]: [`load`], [`Loader`], [`ConfigError`] (names the variable to fix), and
+//!   [`ServerConfig`], the settings every service has.
+//! - [`telemetry`]: the `tracing` subscriber, text or JSON.
+//! - [`metrics`]: the process-wide Prometheus recorder, `GET /metrics`, HTTP request metrics.
+//! - [`shutdown`]: [`signal`](shutdown::signal), resolving on SIGINT or SIGTERM.
+//! - `error`: [`AppError`], a JSON error answer whose cause is logged once.
+//! - `json`: [`Json`], the JSON extractor whose rejections are [`AppError`]s.
+//! - [`http`]: [`App`], adding `/health`, `/metrics`, JSON 404/405/413, request ids, tracing.
+//! - `serve`: [`serve`] a router until a future resolves; [`spawn`] one on a free port for tests.
+//! - `run`: [`run`], a service's `main`: config, logging, bind, serve, exit code.
+
+pub mod config;
+mod error;
+pub mod http;
+mod json;
+pub mod metrics;
+mod run;
+mod serve;
+pub mod shutdown;
+pub mod telemetry;
+
+pub use config::{ConfigError, Loader, ServerConfig, load};
+pub use error::{AppError, BoxError};
+pub use http::{App, HealthFields};
+pub use json::Json;
+pub use run::{IntoApp, Service, Settings, run};
+pub use serve::{SHUTDOWN_GRACE, Spawned, serve, spawn};

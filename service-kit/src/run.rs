@@ -1,0 +1,138 @@
+//! [`run`]: a service's whole `main`.
+
+use std::fmt;
+use std::io;
+use std::net::SocketAddr;
+use std::process::ExitCode;
+
+use axum::Router;
+use serde::de::DeserializeOwned;
+use tokio::net::TcpListener;
+
+use crate::config::{ConfigError, Loader, ServerConfig};
+use crate::error::BoxError;
+
+/// A service's name and default port.
+#[derive(Debug, Clone, Copy)]
+pub struct Service {
+    /// e.g. `service-b`; used in `/health`, the default instance id and messages.
+    pub name: &'static str,
+    /// The port used when `PORT` is unset.
+    pub default_port: u16,
+}
+
+impl Service {
+    /// A service called `name`, listening on `default_port` unless `PORT` says otherwise.
+    pub const fn new(name: &'static str, default_port: u16) -> Self {
+        Self { name, default_port }
+    }
+}
+
+/// What a service's build function receives: the shared server settings and its own config.
+#[derive(Debug, Clone)]
+pub struct Settings<C> {
+    /// `PORT`, `BIND_ADDR`, `INSTANCE_ID`, `MAX_BODY_BYTES`.
+    pub server: ServerConfig,
+    /// The service's own settings, loaded from the same sources.
+    pub app: C,
+}
+
+/// What a build function may return: a router, or a `Result` of one.
+pub trait IntoApp {
+    /// The router, or why it could not be built.
+    ///
+    /// # Errors
+    ///
+    /// The service could not start (e.g. a dependency's address is invalid).
+    fn into_app(self) -> Result<Router, BoxError>;
+}
+
+impl IntoApp for Router {
+    fn into_app(self) -> Result<Router, BoxError> {
+        Ok(self)
+    }
+}
+
+impl<E: Into<BoxError>> IntoApp for Result<Router, E> {
+    fn into_app(self) -> Result<Router, BoxError> {
+        self.map_err(Into::into)
+    }
+}
+
+/// Runs a service until SIGINT or SIGTERM: initialises logging, loads [`Settings`], calls
+/// `build`, binds `BIND_ADDR:PORT`, logs `listening on <addr>` (the bound address, so `PORT=0`
+/// works) and serves with graceful shutdown.
+///
+/// Any failure (bad configuration, port in use, `build` failing) prints one line to stderr,
+/// `<service>: <what went wrong>`, and returns a failing exit code; it never panics.
+pub async fn run<C, F, R>(service: Service, build: F) -> ExitCode
+where
+    C: DeserializeOwned,
+    F: AsyncFnOnce(Settings<C>) -> R,
+    R: IntoApp,
+{
+    match try_run(service, build).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{}: {e}", service.name);
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn try_run<C, F, R>(service: Service, build: F) -> Result<(), StartError>
+where
+    C: DeserializeOwned,
+    F: AsyncFnOnce(Settings<C>) -> R,
+    R: IntoApp,
+{
+    crate::telemetry::init()?;
+    let loader = Loader::from_env()?;
+    let server = ServerConfig::from_loader(&loader, service.name, service.default_port)?;
+    let app: C = loader.load()?;
+    let addr = server.addr();
+    tracing::info!(service = service.name, instance = %server.instance_id, "starting");
+    let router = build(Settings { server, app })
+        .await
+        .into_app()
+        .map_err(StartError::Build)?;
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|source| StartError::Bind { addr, source })?;
+    let shutdown = crate::shutdown::signal();
+    let bound = listener.local_addr().map_err(StartError::Serve)?;
+    tracing::info!(addr = %bound, "listening on {bound}");
+    crate::serve::serve(listener, router, async {
+        shutdown.await;
+    })
+    .await
+    .map_err(StartError::Serve)?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Why a service did not start, or stopped with an error.
+#[derive(Debug)]
+enum StartError {
+    Config(ConfigError),
+    Build(BoxError),
+    Bind { addr: SocketAddr, source: io::Error },
+    Serve(io::Error),
+}
+
+impl From<ConfigError> for StartError {
+    fn from(e: ConfigError) -> Self {
+        Self::Config(e)
+    }
+}
+
+impl fmt::Display for StartError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Config(e) => write!(f, "configuration error: {e}"),
+            Self::Build(e) => write!(f, "cannot start: {e}"),
+            Self::Bind { addr, source } => write!(f, "cannot listen on {addr}: {source}"),
+            Self::Serve(e) => write!(f, "server error: {e}"),
+        }
+    }
+}
