@@ -102,7 +102,9 @@ impl BreakerBuilder {
             next_permit: AtomicU64::new(0),
             _subscription: subscription,
         };
-        Ok(Breaker { inner: Arc::new(inner) })
+        Ok(Breaker {
+            inner: Arc::new(inner),
+        })
     }
 }
 
@@ -115,7 +117,13 @@ fn random_id() -> String {
 impl Breaker {
     /// Starts building the breaker `name` (1 to 128 characters from `A-Z a-z 0-9 . _ - :`).
     pub fn builder(name: impl Into<String>) -> BreakerBuilder {
-        BreakerBuilder { name: name.into(), config: Config::default(), store: None, clock: Clock::Store, replica_id: None }
+        BreakerBuilder {
+            name: name.into(),
+            config: Config::default(),
+            store: None,
+            clock: Clock::Store,
+            replica_id: None,
+        }
     }
 
     /// The breaker's name.
@@ -151,19 +159,48 @@ impl Breaker {
     /// Asks to make one call. Never fails because of the store: when Redis is unreachable the
     /// degraded mode answers.
     pub async fn acquire(&self) -> Result<Permit, CircuitOpen> {
-        let id = format!("{}:{}", self.replica_id(), self.inner.next_permit.fetch_add(1, Ordering::Relaxed));
-        let (reply, source) = self.inner.fail_safe.acquire(&self.inner.spec, self.now(), &id).await;
+        let id = format!(
+            "{}:{}",
+            self.replica_id(),
+            self.inner.next_permit.fetch_add(1, Ordering::Relaxed)
+        );
+        let (reply, source) = self
+            .inner
+            .fail_safe
+            .acquire(&self.inner.spec, self.now(), &id)
+            .await;
         self.observe(&reply, source);
         if reply.verdict == Verdict::Admitted {
             return Ok(Permit::new(self.clone(), id, &reply, source));
         }
         metrics::rejected(self.name());
-        Err(CircuitOpen { breaker: self.name().to_owned(), state: reply.state, forced: reply.forced, retry_after: reply.retry_after })
+        Err(CircuitOpen {
+            breaker: self.name().to_owned(),
+            state: reply.state,
+            forced: reply.forced,
+            retry_after: reply.retry_after,
+        })
     }
 
-    pub(crate) async fn record(&self, permit: &str, generation: u64, source: Source, outcome: Outcome) {
-        let recorded =
-            self.inner.fail_safe.record(&self.inner.spec, self.now(), source, generation, permit, outcome).await;
+    pub(crate) async fn record(
+        &self,
+        permit: &str,
+        generation: u64,
+        source: Source,
+        outcome: Outcome,
+    ) {
+        let recorded = self
+            .inner
+            .fail_safe
+            .record(
+                &self.inner.spec,
+                self.now(),
+                source,
+                generation,
+                permit,
+                outcome,
+            )
+            .await;
         if let Some((reply, source)) = recorded {
             self.observe(&reply, source);
         }
@@ -172,10 +209,17 @@ impl Breaker {
     /// Emits the event and metrics of a reply that made a transition.
     fn observe(&self, reply: &Reply, source: Source) {
         if reply.repaired {
-            warn!(breaker = self.name(), "the shared state was corrupted or of a foreign type; it has been reset");
+            warn!(
+                breaker = self.name(),
+                "the shared state was corrupted or of a foreign type; it has been reset"
+            );
         }
         let Some(t) = reply.transition else { return };
-        let scope = if source == Source::Local { Scope::Local } else { Scope::Shared };
+        let scope = if source == Source::Local {
+            Scope::Local
+        } else {
+            Scope::Shared
+        };
         let event = StateChange {
             breaker: self.name().to_owned(),
             from: t.from,
@@ -196,14 +240,24 @@ impl Breaker {
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<T, E>>,
     {
-        self.call_classified(f, |r: &Result<T, E>| if r.is_ok() { Outcome::Success } else { Outcome::Failure })
-            .await
+        self.call_classified(f, |r: &Result<T, E>| {
+            if r.is_ok() {
+                Outcome::Success
+            } else {
+                Outcome::Failure
+            }
+        })
+        .await
     }
 
     /// Runs `f` if the breaker admits it, asking `classify` what the result says about the
     /// dependency (a 404 may be a success; a cancelled request [`Outcome::Ignored`]).
     /// Dropping the returned future mid-call frees the permit and counts nothing.
-    pub async fn call_classified<T, E, F, Fut, C>(&self, f: F, classify: C) -> Result<T, CallError<E>>
+    pub async fn call_classified<T, E, F, Fut, C>(
+        &self,
+        f: F,
+        classify: C,
+    ) -> Result<T, CallError<E>>
     where
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<T, E>>,
@@ -227,7 +281,10 @@ impl Breaker {
             .await
             .map_err(|_| StoreError::Timeout(self.admin_timeout()))??;
         if snapshot.repaired {
-            warn!(breaker = self.name(), "the shared state was corrupted or of a foreign type; it has been reset");
+            warn!(
+                breaker = self.name(),
+                "the shared state was corrupted or of a foreign type; it has been reset"
+            );
         }
         Ok(snapshot)
     }
@@ -235,9 +292,14 @@ impl Breaker {
     async fn force(&self, mode: ForceMode) -> Result<Reply, StoreError> {
         let store = self.inner.fail_safe.shared();
         let fut = store.force(&self.inner.spec, self.now(), mode);
-        let reply =
-            tokio::time::timeout(self.admin_timeout(), fut).await.map_err(|_| StoreError::Timeout(self.admin_timeout()))??;
-        info!(breaker = self.name(), mode = mode.as_str(), "circuit override applied for every replica");
+        let reply = tokio::time::timeout(self.admin_timeout(), fut)
+            .await
+            .map_err(|_| StoreError::Timeout(self.admin_timeout()))??;
+        info!(
+            breaker = self.name(),
+            mode = mode.as_str(),
+            "circuit override applied for every replica"
+        );
         self.observe(&reply, Source::Shared);
         Ok(reply)
     }

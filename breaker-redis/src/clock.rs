@@ -36,7 +36,9 @@ pub struct ManualClock {
 impl ManualClock {
     /// A clock reading `start_ms`.
     pub fn new(start_ms: u64) -> Self {
-        ManualClock { ms: Arc::new(AtomicU64::new(start_ms)) }
+        ManualClock {
+            ms: Arc::new(AtomicU64::new(start_ms)),
+        }
     }
 
     /// The current reading.

@@ -36,12 +36,20 @@ impl TripPolicy {
     /// Opens when `requests >= min_requests` and `failures / requests >= ratio` (gobreaker's
     /// usual `ReadyToTrip`).
     pub fn failure_ratio(ratio: f64, min_requests: u32) -> Self {
-        Self::FailureRatio { ratio, min_requests, strict: false }
+        Self::FailureRatio {
+            ratio,
+            min_requests,
+            strict: false,
+        }
     }
 
     /// Opens when `requests >= min_requests` and `failures / requests > ratio` ("more than 50 %").
     pub fn failure_ratio_above(ratio: f64, min_requests: u32) -> Self {
-        Self::FailureRatio { ratio, min_requests, strict: true }
+        Self::FailureRatio {
+            ratio,
+            min_requests,
+            strict: true,
+        }
     }
 
     /// Opens after `n` failures within the window.
@@ -178,7 +186,10 @@ pub struct ConfigError {
 
 impl ConfigError {
     pub(crate) fn new(setting: &'static str, reason: impl Into<String>) -> Self {
-        ConfigError { setting, reason: reason.into() }
+        ConfigError {
+            setting,
+            reason: reason.into(),
+        }
     }
 }
 

@@ -23,7 +23,9 @@ pub struct CircuitOpen {
 }
 
 fn retry_hint(retry_after: Option<Duration>) -> String {
-    retry_after.map(|d| format!("; retry after {d:?}")).unwrap_or_default()
+    retry_after
+        .map(|d| format!("; retry after {d:?}"))
+        .unwrap_or_default()
 }
 
 /// The error of [`Breaker::call`](crate::Breaker::call): rejected, or the call's own error.

@@ -59,9 +59,14 @@ pub(crate) async fn listen(client: redis::Client, spec: Spec, sink: EventSink) {
                     while let Some(msg) = messages.next().await {
                         deliver(&spec, &sink, msg.get_payload_bytes());
                     }
-                    info!(breaker = spec.name(), "transition subscription lost; reconnecting");
+                    info!(
+                        breaker = spec.name(),
+                        "transition subscription lost; reconnecting"
+                    );
                 }
-                Err(e) => warn!(breaker = spec.name(), error = %e, "could not subscribe to transitions"),
+                Err(e) => {
+                    warn!(breaker = spec.name(), error = %e, "could not subscribe to transitions")
+                }
             },
             Err(e) => debug!(breaker = spec.name(), error = %e, "pub/sub connection failed"),
         }
@@ -76,7 +81,9 @@ fn deliver(spec: &Spec, sink: &EventSink, payload: &[u8]) {
             event.scope = Scope::Remote;
             sink(event);
         }
-        Ok(event) => warn!(breaker = spec.name(), other = %event.breaker, "transition of another breaker on this channel"),
+        Ok(event) => {
+            warn!(breaker = spec.name(), other = %event.breaker, "transition of another breaker on this channel")
+        }
         Err(e) => warn!(breaker = spec.name(), error = %e, "unreadable transition message"),
     }
 }

@@ -53,7 +53,12 @@ impl Default for Machine {
 
 /// Internal transitions carry the reason published with them; the machine has no channel, so
 /// the reason only documents the twin in Lua.
-fn reply(m: &Machine, verdict: Verdict, retry_after: Option<u64>, transition: Option<Transition>) -> Reply {
+fn reply(
+    m: &Machine,
+    verdict: Verdict,
+    retry_after: Option<u64>,
+    transition: Option<Transition>,
+) -> Reply {
     Reply {
         verdict,
         state: m.state,
@@ -116,7 +121,14 @@ impl Machine {
     }
 
     /// record.lua
-    pub fn record(&mut self, cfg: &Config, now: u64, generation: u64, permit: &str, outcome: Outcome) -> Reply {
+    pub fn record(
+        &mut self,
+        cfg: &Config,
+        now: u64,
+        generation: u64,
+        permit: &str,
+        outcome: Outcome,
+    ) -> Reply {
         if generation != self.generation {
             return reply(self, Verdict::Stale, None, None);
         }
@@ -138,7 +150,8 @@ impl Machine {
                 }
             };
         }
-        if self.state != State::Closed || self.forced != Forced::None || outcome == Outcome::Ignored {
+        if self.state != State::Closed || self.forced != Forced::None || outcome == Outcome::Ignored
+        {
             return reply(self, Verdict::Ignored, None, None);
         }
         let failed = outcome == Outcome::Failure;
@@ -148,7 +161,9 @@ impl Machine {
             return reply(self, Verdict::Counted, None, None);
         }
         self.consecutive_failures += 1;
-        let t = self.should_trip(cfg, requests, failures).then(|| self.transition(cfg, State::Open, now));
+        let t = self
+            .should_trip(cfg, requests, failures)
+            .then(|| self.transition(cfg, State::Open, now));
         reply(self, Verdict::Counted, None, t)
     }
 
@@ -170,7 +185,10 @@ impl Machine {
                 let bid = now / (ms(length) / n);
                 let bucket = self.buckets.entry(bid % n).or_default();
                 if bucket.id != bid {
-                    *bucket = Bucket { id: bid, ..Bucket::default() };
+                    *bucket = Bucket {
+                        id: bid,
+                        ..Bucket::default()
+                    };
                 }
                 bucket.requests += 1;
                 bucket.failures += u64::from(failed);
@@ -181,7 +199,9 @@ impl Machine {
     }
 
     fn rolling_sums(&self, cfg: &Config, now: u64) -> (u64, u64) {
-        let Window::Rolling { length, buckets } = cfg.window else { return (0, 0) };
+        let Window::Rolling { length, buckets } = cfg.window else {
+            return (0, 0);
+        };
         let n = u64::from(buckets);
         let bid = now / (ms(length) / n);
         self.buckets
@@ -194,7 +214,11 @@ impl Machine {
         match cfg.trip {
             TripPolicy::ConsecutiveFailures(n) => self.consecutive_failures >= u64::from(n),
             TripPolicy::FailureCount(n) => failures >= u64::from(n),
-            TripPolicy::FailureRatio { ratio, min_requests, strict } => {
+            TripPolicy::FailureRatio {
+                ratio,
+                min_requests,
+                strict,
+            } => {
                 if requests == 0 || requests < u64::from(min_requests) {
                     return false;
                 }

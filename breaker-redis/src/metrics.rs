@@ -37,9 +37,14 @@ pub(crate) fn state(breaker: &str, state: State) {
 }
 
 pub(crate) fn store_error(breaker: &str, op: &'static str) {
-    metrics::counter!("breaker_store_errors_total", "breaker" => breaker.to_owned(), "op" => op).increment(1);
+    metrics::counter!("breaker_store_errors_total", "breaker" => breaker.to_owned(), "op" => op)
+        .increment(1);
 }
 
 pub(crate) fn degraded(breaker: &str, on: bool) {
-    metrics::gauge!("breaker_degraded", "breaker" => breaker.to_owned()).set(if on { 1.0 } else { 0.0 });
+    metrics::gauge!("breaker_degraded", "breaker" => breaker.to_owned()).set(if on {
+        1.0
+    } else {
+        0.0
+    });
 }

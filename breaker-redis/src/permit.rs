@@ -65,7 +65,9 @@ impl Permit {
         if self.forced != Forced::None {
             return;
         }
-        self.breaker.record(&self.id, self.generation, self.source, outcome).await;
+        self.breaker
+            .record(&self.id, self.generation, self.source, outcome)
+            .await;
     }
 
     /// `record(Outcome::Success)`.
@@ -85,8 +87,19 @@ impl Drop for Permit {
         if !self.pending || self.state != State::HalfOpen {
             return;
         }
-        let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
-        let (breaker, id, generation, source) = (self.breaker.clone(), std::mem::take(&mut self.id), self.generation, self.source);
-        runtime.spawn(async move { breaker.record(&id, generation, source, Outcome::Ignored).await });
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let (breaker, id, generation, source) = (
+            self.breaker.clone(),
+            std::mem::take(&mut self.id),
+            self.generation,
+            self.source,
+        );
+        runtime.spawn(async move {
+            breaker
+                .record(&id, generation, source, Outcome::Ignored)
+                .await
+        });
     }
 }

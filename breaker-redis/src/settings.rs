@@ -115,13 +115,18 @@ impl Settings {
         let trip = match self.trip {
             TripKind::ConsecutiveFailures => TripPolicy::consecutive_failures(self.failures),
             TripKind::FailureCount => TripPolicy::failure_count(self.failures),
-            TripKind::FailureRatio => TripPolicy::failure_ratio(self.failure_ratio, self.min_requests),
+            TripKind::FailureRatio => {
+                TripPolicy::failure_ratio(self.failure_ratio, self.min_requests)
+            }
             TripKind::FailureRatioAbove => {
                 TripPolicy::failure_ratio_above(self.failure_ratio, self.min_requests)
             }
         };
         let window = match self.rolling_window {
-            Some(length) => Window::Rolling { length, buckets: self.buckets },
+            Some(length) => Window::Rolling {
+                length,
+                buckets: self.buckets,
+            },
             None => Window::Fixed(self.interval),
         };
         let degraded = match self.degraded_mode {

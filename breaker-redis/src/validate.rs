@@ -12,9 +12,15 @@ const MAX_BUCKETS: u32 = 1000;
 /// Redis Cluster hash tag, and spaces make `redis-cli` use painful.
 pub fn name(name: &str) -> Result<(), ConfigError> {
     if name.is_empty() || name.len() > MAX_NAME_LEN {
-        return Err(ConfigError::new("name", format!("must be 1 to {MAX_NAME_LEN} characters")));
+        return Err(ConfigError::new(
+            "name",
+            format!("must be 1 to {MAX_NAME_LEN} characters"),
+        ));
     }
-    if let Some(c) = name.chars().find(|c| !(c.is_ascii_alphanumeric() || "._-:".contains(*c))) {
+    if let Some(c) = name
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || "._-:".contains(*c)))
+    {
         return Err(ConfigError::new(
             "name",
             format!("{name:?} contains {c:?}; use letters, digits, '.', '_', '-' and ':'"),
@@ -41,9 +47,16 @@ pub(crate) fn config(cfg: &Config) -> Result<(), ConfigError> {
     match cfg.trip {
         TripPolicy::ConsecutiveFailures(n) => non_zero("consecutive_failures", n)?,
         TripPolicy::FailureCount(n) => non_zero("failure_count", n)?,
-        TripPolicy::FailureRatio { ratio, min_requests, .. } => {
+        TripPolicy::FailureRatio {
+            ratio,
+            min_requests,
+            ..
+        } => {
             if !(ratio > 0.0 && ratio <= 1.0) {
-                return Err(ConfigError::new("failure_ratio", format!("{ratio} is not in (0, 1]")));
+                return Err(ConfigError::new(
+                    "failure_ratio",
+                    format!("{ratio} is not in (0, 1]"),
+                ));
             }
             non_zero("min_requests", min_requests)?;
         }
@@ -53,12 +66,18 @@ pub(crate) fn config(cfg: &Config) -> Result<(), ConfigError> {
         Window::Rolling { length, buckets } => {
             positive("rolling_window", length)?;
             if buckets == 0 || buckets > MAX_BUCKETS {
-                return Err(ConfigError::new("buckets", format!("must be 1 to {MAX_BUCKETS}")));
+                return Err(ConfigError::new(
+                    "buckets",
+                    format!("must be 1 to {MAX_BUCKETS}"),
+                ));
             }
             if length.as_millis() % u128::from(buckets) != 0 {
                 return Err(ConfigError::new(
                     "buckets",
-                    format!("{buckets} buckets do not divide the {}ms window evenly", length.as_millis()),
+                    format!(
+                        "{buckets} buckets do not divide the {}ms window evenly",
+                        length.as_millis()
+                    ),
                 ));
             }
         }
@@ -79,8 +98,16 @@ pub(crate) fn config(cfg: &Config) -> Result<(), ConfigError> {
             format!("must be longer than the timeout, window and lease ({longest:?})"),
         ));
     }
-    if cfg.key_prefix.is_empty() || cfg.key_prefix.chars().any(|c| c.is_whitespace() || c == '{' || c == '}') {
-        return Err(ConfigError::new("key_prefix", "must be non-empty, without spaces or braces"));
+    if cfg.key_prefix.is_empty()
+        || cfg
+            .key_prefix
+            .chars()
+            .any(|c| c.is_whitespace() || c == '{' || c == '}')
+    {
+        return Err(ConfigError::new(
+            "key_prefix",
+            "must be non-empty, without spaces or braces",
+        ));
     }
     Ok(())
 }

@@ -22,8 +22,16 @@ fn forced(s: &str) -> Result<Forced, StoreError> {
 
 pub(crate) fn reply(raw: RawReply) -> Result<Reply, StoreError> {
     let (verdict, st, fo, generation, retry_after, from, to, repaired) = raw;
-    let verdict = Verdict::parse(&verdict).ok_or_else(|| StoreError::Protocol(format!("unknown verdict {verdict:?}")))?;
-    let transition = if from.is_empty() { None } else { Some(Transition { from: state(&from)?, to: state(&to)? }) };
+    let verdict = Verdict::parse(&verdict)
+        .ok_or_else(|| StoreError::Protocol(format!("unknown verdict {verdict:?}")))?;
+    let transition = if from.is_empty() {
+        None
+    } else {
+        Some(Transition {
+            from: state(&from)?,
+            to: state(&to)?,
+        })
+    };
     Ok(Reply {
         verdict,
         state: state(&st)?,
@@ -36,8 +44,19 @@ pub(crate) fn reply(raw: RawReply) -> Result<Reply, StoreError> {
 }
 
 pub(crate) fn snapshot(raw: RawSnapshot) -> Result<Snapshot, StoreError> {
-    let (st, fo, generation, open_until_ms, requests, failures, consecutive_failures, half_open_successes, in_flight, now_ms, repaired) =
-        raw;
+    let (
+        st,
+        fo,
+        generation,
+        open_until_ms,
+        requests,
+        failures,
+        consecutive_failures,
+        half_open_successes,
+        in_flight,
+        now_ms,
+        repaired,
+    ) = raw;
     Ok(Snapshot {
         state: state(&st)?,
         forced: forced(&fo)?,

@@ -35,7 +35,13 @@ fn settings_read_from_toml_with_human_durations() {
     .unwrap();
     let cfg = settings.build().unwrap();
     assert_eq!(cfg.trip(), TripPolicy::failure_ratio_above(0.5, 4));
-    assert_eq!(cfg.window(), Window::Rolling { length: Duration::from_secs(10), buckets: 20 });
+    assert_eq!(
+        cfg.window(),
+        Window::Rolling {
+            length: Duration::from_secs(10),
+            buckets: 20
+        }
+    );
     assert_eq!(cfg.open_timeout(), Duration::from_secs(30));
     assert_eq!(cfg.success_threshold(), 1);
     assert_eq!(cfg.slow_call_threshold(), Some(Duration::from_millis(250)));
@@ -44,9 +50,13 @@ fn settings_read_from_toml_with_human_durations() {
 
 #[test]
 fn unknown_fields_and_bad_durations_are_rejected() {
-    let unknown = toml::from_str::<Settings>("max_request = 3").unwrap_err().to_string();
+    let unknown = toml::from_str::<Settings>("max_request = 3")
+        .unwrap_err()
+        .to_string();
     assert!(unknown.contains("unknown field `max_request`"), "{unknown}");
-    let bad = toml::from_str::<Settings>("timeout = \"ten seconds\"").unwrap_err().to_string();
+    let bad = toml::from_str::<Settings>("timeout = \"ten seconds\"")
+        .unwrap_err()
+        .to_string();
     assert!(bad.contains("timeout"), "{bad}");
 }
 
@@ -58,19 +68,58 @@ fn error(b: breaker_redis::ConfigBuilder) -> ConfigError {
 fn invalid_values_name_the_setting() {
     let cases = [
         (error(Config::builder().max_requests(0)), "max_requests"),
-        (error(Config::builder().trip(TripPolicy::failure_ratio(1.5, 3))), "failure_ratio"),
-        (error(Config::builder().trip(TripPolicy::failure_ratio(0.0, 3))), "failure_ratio"),
-        (error(Config::builder().trip(TripPolicy::failure_ratio(f64::NAN, 3))), "failure_ratio"),
-        (error(Config::builder().trip(TripPolicy::failure_ratio(0.5, 0))), "min_requests"),
-        (error(Config::builder().trip(TripPolicy::consecutive_failures(0))), "consecutive_failures"),
-        (error(Config::builder().open_timeout(Duration::ZERO)), "timeout"),
-        (error(Config::builder().interval(Duration::from_micros(10))), "interval"),
-        (error(Config::builder().rolling_window(Duration::from_secs(10), 3)), "buckets"),
-        (error(Config::builder().rolling_window(Duration::from_secs(10), 0)), "buckets"),
-        (error(Config::builder().success_threshold(0)), "success_threshold"),
-        (error(Config::builder().key_prefix("a b".into())), "key_prefix"),
-        (error(Config::builder().key_prefix("x{y}".into())), "key_prefix"),
-        (error(Config::builder().key_ttl(Duration::from_secs(5))), "key_ttl"),
+        (
+            error(Config::builder().trip(TripPolicy::failure_ratio(1.5, 3))),
+            "failure_ratio",
+        ),
+        (
+            error(Config::builder().trip(TripPolicy::failure_ratio(0.0, 3))),
+            "failure_ratio",
+        ),
+        (
+            error(Config::builder().trip(TripPolicy::failure_ratio(f64::NAN, 3))),
+            "failure_ratio",
+        ),
+        (
+            error(Config::builder().trip(TripPolicy::failure_ratio(0.5, 0))),
+            "min_requests",
+        ),
+        (
+            error(Config::builder().trip(TripPolicy::consecutive_failures(0))),
+            "consecutive_failures",
+        ),
+        (
+            error(Config::builder().open_timeout(Duration::ZERO)),
+            "timeout",
+        ),
+        (
+            error(Config::builder().interval(Duration::from_micros(10))),
+            "interval",
+        ),
+        (
+            error(Config::builder().rolling_window(Duration::from_secs(10), 3)),
+            "buckets",
+        ),
+        (
+            error(Config::builder().rolling_window(Duration::from_secs(10), 0)),
+            "buckets",
+        ),
+        (
+            error(Config::builder().success_threshold(0)),
+            "success_threshold",
+        ),
+        (
+            error(Config::builder().key_prefix("a b".into())),
+            "key_prefix",
+        ),
+        (
+            error(Config::builder().key_prefix("x{y}".into())),
+            "key_prefix",
+        ),
+        (
+            error(Config::builder().key_ttl(Duration::from_secs(5))),
+            "key_ttl",
+        ),
     ];
     for (err, setting) in cases {
         assert_eq!(err.setting, setting, "{err}");

@@ -20,18 +20,27 @@ fn cfg() -> breaker_redis::ConfigBuilder {
 }
 
 async fn breaker(url: &str, cfg: Config, clock: Clock) -> Breaker {
-    Breaker::builder("svc").config(cfg).store(redis_store(url).await).clock(clock).build().unwrap()
+    Breaker::builder("svc")
+        .config(cfg)
+        .store(redis_store(url).await)
+        .clock(clock)
+        .build()
+        .unwrap()
 }
 
 /// Makes calls until the breaker is back on the shared state (a call after the back-off
 /// probes Redis).
 async fn until_shared_again(b: &Breaker) {
-    wait_until(secs(15), "the breaker to use the shared state again", || async {
-        if let Ok(p) = b.acquire().await {
-            p.success().await;
-        }
-        !b.is_degraded()
-    })
+    wait_until(
+        secs(15),
+        "the breaker to use the shared state again",
+        || async {
+            if let Ok(p) = b.acquire().await {
+                p.success().await;
+            }
+            !b.is_degraded()
+        },
+    )
     .await
     .unwrap();
 }
@@ -53,7 +62,11 @@ async fn redis_killed_mid_run_local_breaker_protects_then_shared_state_resumes()
     until_shared_again(&a).await;
     until_shared_again(&b).await;
     run(&b, "FF").await;
-    assert_eq!(a.acquire().await.unwrap_err().state, State::Open, "the circuit is shared again");
+    assert_eq!(
+        a.acquire().await.unwrap_err().state,
+        State::Open,
+        "the circuit is shared again"
+    );
     assert_eq!(a.snapshot().await.unwrap().generation, 1);
 }
 
@@ -102,13 +115,29 @@ async fn cut_and_blackholed_network_degrades_and_recovers() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fail_open_and_fail_closed_modes() {
     let mut server = RedisServer::start().unwrap();
-    let open = breaker(&server.url(), cfg().degraded_mode(DegradedMode::FailOpen).build().unwrap(), Clock::Store).await;
-    let closed = breaker(&server.url(), cfg().degraded_mode(DegradedMode::FailClosed).build().unwrap(), Clock::Store).await;
+    let open = breaker(
+        &server.url(),
+        cfg().degraded_mode(DegradedMode::FailOpen).build().unwrap(),
+        Clock::Store,
+    )
+    .await;
+    let closed = breaker(
+        &server.url(),
+        cfg()
+            .degraded_mode(DegradedMode::FailClosed)
+            .build()
+            .unwrap(),
+        Clock::Store,
+    )
+    .await;
     server.kill();
     run(&open, "FFFF").await; // everything admitted, nothing counted
     assert!(open.acquire().await.is_ok());
     let _ = closed.acquire().await; // the first call finds Redis gone
-    let rejected = closed.acquire().await.expect_err("fail-closed rejects while Redis is down");
+    let rejected = closed
+        .acquire()
+        .await
+        .expect_err("fail-closed rejects while Redis is down");
     assert_eq!(rejected.retry_after, Some(ms(200)));
 }
 
@@ -116,16 +145,28 @@ async fn fail_open_and_fail_closed_modes() {
 async fn flushall_during_half_open_leaves_a_fresh_circuit() {
     let server = RedisServer::start().unwrap();
     let clock = ManualClock::new(T0);
-    let a = breaker(&server.url(), cfg().build().unwrap(), Clock::Manual(clock.clone())).await;
+    let a = breaker(
+        &server.url(),
+        cfg().build().unwrap(),
+        Clock::Manual(clock.clone()),
+    )
+    .await;
     run(&a, "FF").await;
     clock.advance(secs(60));
     let trial = a.acquire().await.unwrap();
     assert_eq!(trial.state(), State::HalfOpen);
-    let mut con = server.client().get_multiplexed_async_connection().await.unwrap();
+    let mut con = server
+        .client()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
     let () = redis::cmd("FLUSHALL").query_async(&mut con).await.unwrap();
     trial.failure().await; // from generation 2 of a circuit that no longer exists
     let snap = a.snapshot().await.unwrap();
-    assert_eq!((snap.state, snap.generation, snap.requests), (State::Closed, 0, 0));
+    assert_eq!(
+        (snap.state, snap.generation, snap.requests),
+        (State::Closed, 0, 0)
+    );
     run(&a, "S").await;
     assert!(!a.is_degraded());
 }
@@ -135,18 +176,33 @@ async fn script_flush_is_survived() {
     let server = RedisServer::start().unwrap();
     let a = breaker(&server.url(), cfg().build().unwrap(), Clock::Store).await;
     run(&a, "S").await;
-    let mut con = server.client().get_multiplexed_async_connection().await.unwrap();
-    let () = redis::cmd("SCRIPT").arg("FLUSH").query_async(&mut con).await.unwrap();
+    let mut con = server
+        .client()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    let () = redis::cmd("SCRIPT")
+        .arg("FLUSH")
+        .query_async(&mut con)
+        .await
+        .unwrap();
     run(&a, "F").await;
     assert_eq!(a.snapshot().await.unwrap().failures, 1);
-    assert!(!a.is_degraded(), "NOSCRIPT reloads the script instead of degrading");
+    assert!(
+        !a.is_degraded(),
+        "NOSCRIPT reloads the script instead of degrading"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn foreign_and_corrupted_keys_are_repaired() {
     let server = RedisServer::start().unwrap();
     let a = breaker(&server.url(), cfg().build().unwrap(), Clock::Store).await;
-    let mut con = server.client().get_multiplexed_async_connection().await.unwrap();
+    let mut con = server
+        .client()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
     let key = "breaker:{svc}";
     let corruptions: [&[&str]; 5] = [
         &["SET", key, "not a hash"],
@@ -166,10 +222,20 @@ async fn foreign_and_corrupted_keys_are_repaired() {
         assert!(snap.repaired, "{cmd:?} was reported");
         assert_eq!(snap.state, State::Closed, "{cmd:?}");
         run(&a, "S").await;
-        let state: String = redis::cmd("HGET").arg(key).arg("state").query_async(&mut con).await.unwrap();
+        let state: String = redis::cmd("HGET")
+            .arg(key)
+            .arg("state")
+            .query_async(&mut con)
+            .await
+            .unwrap();
         assert_eq!(state, "closed", "{cmd:?} left a readable hash");
         assert!(!a.is_degraded(), "{cmd:?} never became a store error");
     }
-    let generation: u64 = redis::cmd("HGET").arg(key).arg("generation").query_async(&mut con).await.unwrap();
+    let generation: u64 = redis::cmd("HGET")
+        .arg(key)
+        .arg("generation")
+        .query_async(&mut con)
+        .await
+        .unwrap();
     assert!(generation >= 1, "a repair starts a new generation");
 }

@@ -15,23 +15,38 @@ async fn open_circuit_rejects_without_calling_the_service() {
         counted.fetch_add(1, Ordering::SeqCst);
         async move { Ok::<_, std::io::Error>(status) }
     });
-    let cfg = Config::builder().trip(TripPolicy::consecutive_failures(2)).build().unwrap();
+    let cfg = Config::builder()
+        .trip(TripPolicy::consecutive_failures(2))
+        .build()
+        .unwrap();
     let breaker = Breaker::builder("upstream").config(cfg).build().unwrap();
     // An HTTP-like classifier: 5xx is a failure, 404 says nothing about health.
-    let layer = BreakerLayer::new(breaker.clone()).with_classifier(|r: &Result<u16, std::io::Error>| match r {
-        Ok(s) if *s >= 500 => Outcome::Failure,
-        Ok(404) => Outcome::Ignored,
-        Ok(_) => Outcome::Success,
-        Err(_) => Outcome::Failure,
-    });
+    let layer = BreakerLayer::new(breaker.clone()).with_classifier(
+        |r: &Result<u16, std::io::Error>| match r {
+            Ok(s) if *s >= 500 => Outcome::Failure,
+            Ok(404) => Outcome::Ignored,
+            Ok(_) => Outcome::Success,
+            Err(_) => Outcome::Failure,
+        },
+    );
     let mut svc = layer.layer(inner);
     for status in [200, 404, 404, 500, 503] {
-        assert_eq!(svc.ready().await.unwrap().call(status).await.unwrap(), status);
+        assert_eq!(
+            svc.ready().await.unwrap().call(status).await.unwrap(),
+            status
+        );
     }
     assert_eq!(breaker.snapshot().await.unwrap().state, State::Open);
     let err = svc.ready().await.unwrap().call(200).await.unwrap_err();
-    assert!(matches!(err, CallError::Open(ref open) if open.state == State::Open), "{err}");
-    assert_eq!(calls.load(Ordering::SeqCst), 5, "the rejected request never reached the service");
+    assert!(
+        matches!(err, CallError::Open(ref open) if open.state == State::Open),
+        "{err}"
+    );
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        5,
+        "the rejected request never reached the service"
+    );
 }
 
 #[tokio::test]

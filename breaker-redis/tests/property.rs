@@ -58,12 +58,21 @@ fn config() -> impl Strategy<Value = Config> {
             .success_threshold(successes)
             .lease(Duration::from_secs(lease))
             .open_timeout(Duration::from_secs(10));
-        let b = if rolling { b.rolling_window(Duration::from_secs(10), 5) } else { b.interval(Duration::from_secs(5)) };
+        let b = if rolling {
+            b.rolling_window(Duration::from_secs(10), 5)
+        } else {
+            b.interval(Duration::from_secs(5))
+        };
         b.build().unwrap()
     })
 }
 
-async fn check(store: &dyn Store, case: u64, cfg: Config, ops: Vec<Op>) -> Result<(), TestCaseError> {
+async fn check(
+    store: &dyn Store,
+    case: u64,
+    cfg: Config,
+    ops: Vec<Op>,
+) -> Result<(), TestCaseError> {
     let spec = Spec::new(&format!("prop-{case}"), cfg.clone(), "replica").unwrap();
     let mut machine = Machine::default();
     let mut now = common::T0;
@@ -82,22 +91,42 @@ async fn check(store: &dyn Store, case: u64, cfg: Config, ops: Vec<Op>) -> Resul
             Op::Record(i, outcome) if !held.is_empty() => {
                 let (id, generation) = held.remove(i % held.len());
                 let expected = machine.record(&cfg, now, generation, &id, outcome);
-                (expected, store.record(&spec, Some(now), generation, &id, outcome).await.unwrap())
+                (
+                    expected,
+                    store
+                        .record(&spec, Some(now), generation, &id, outcome)
+                        .await
+                        .unwrap(),
+                )
             }
             Op::Record(..) => continue,
             Op::Forged(generation, outcome) => {
                 let expected = machine.record(&cfg, now, generation, "forged", outcome);
-                (expected, store.record(&spec, Some(now), generation, "forged", outcome).await.unwrap())
+                (
+                    expected,
+                    store
+                        .record(&spec, Some(now), generation, "forged", outcome)
+                        .await
+                        .unwrap(),
+                )
             }
             Op::Advance(ms) => {
                 now += ms;
                 continue;
             }
-            Op::Force(mode) => (machine.force(&cfg, now, mode), store.force(&spec, Some(now), mode).await.unwrap()),
+            Op::Force(mode) => (
+                machine.force(&cfg, now, mode),
+                store.force(&spec, Some(now), mode).await.unwrap(),
+            ),
         };
         prop_assert_eq!(&actual, &expected, "step {} of {:?}", step, cfg);
         let snapshot = store.snapshot(&spec, Some(now)).await.unwrap();
-        prop_assert_eq!(snapshot, machine.snapshot(&cfg, now), "snapshot after step {}", step);
+        prop_assert_eq!(
+            snapshot,
+            machine.snapshot(&cfg, now),
+            "snapshot after step {}",
+            step
+        );
     }
     Ok(())
 }
@@ -107,12 +136,19 @@ fn lua_scripts_match_the_state_machine() {
     let server = RedisServer::start().expect("redis-server");
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let store = runtime.block_on(common::redis_store(&server.url()));
-    let mut runner = TestRunner::new(RunnerConfig { cases: 200, failure_persistence: None, ..RunnerConfig::default() });
-    let case = std::sync::atomic::AtomicU64::new(0);
-    let result = runner.run(&(config(), proptest::collection::vec(op(), 1..80)), |(cfg, ops)| {
-        let n = case.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        runtime.block_on(check(&store, n, cfg, ops))
+    let mut runner = TestRunner::new(RunnerConfig {
+        cases: 200,
+        failure_persistence: None,
+        ..RunnerConfig::default()
     });
+    let case = std::sync::atomic::AtomicU64::new(0);
+    let result = runner.run(
+        &(config(), proptest::collection::vec(op(), 1..80)),
+        |(cfg, ops)| {
+            let n = case.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            runtime.block_on(check(&store, n, cfg, ops))
+        },
+    );
     if let Err(e) = result {
         panic!("{e}");
     }

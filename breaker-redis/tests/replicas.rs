@@ -12,7 +12,13 @@ use tokio::sync::Barrier;
 
 use common::{T0, config, ms, redis_store, secs};
 
-async fn replicas(server: &RedisServer, name: &str, cfg: &Config, clock: &Clock, n: usize) -> Vec<Breaker> {
+async fn replicas(
+    server: &RedisServer,
+    name: &str,
+    cfg: &Config,
+    clock: &Clock,
+    n: usize,
+) -> Vec<Breaker> {
     let mut out = Vec::new();
     for i in 0..n {
         let store = redis_store(&server.url()).await; // a connection of its own
@@ -31,7 +37,10 @@ async fn replicas(server: &RedisServer, name: &str, cfg: &Config, clock: &Clock,
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_failures_on_eight_replicas_make_one_transition_and_one_event_each() {
     let server = RedisServer::start().unwrap();
-    let cfg = config().trip(TripPolicy::failure_ratio(0.5, 10)).build().unwrap();
+    let cfg = config()
+        .trip(TripPolicy::failure_ratio(0.5, 10))
+        .build()
+        .unwrap();
     let fleet = replicas(&server, "svc", &cfg, &Clock::Store, 8).await;
     let mut streams: Vec<_> = fleet.iter().map(|b| b.events()).collect();
     let barrier = Arc::new(Barrier::new(64));
@@ -53,7 +62,10 @@ async fn concurrent_failures_on_eight_replicas_make_one_transition_and_one_event
     assert_eq!((snap.state, snap.generation), (State::Open, 1));
     let mut made_here = 0;
     for s in &mut streams {
-        let e = tokio::time::timeout(secs(5), s.recv()).await.expect("an event on every replica").unwrap();
+        let e = tokio::time::timeout(secs(5), s.recv())
+            .await
+            .expect("an event on every replica")
+            .unwrap();
         assert_eq!((e.to, e.generation), (State::Open, 1));
         made_here += usize::from(e.scope == Scope::Shared);
         assert!(s.try_recv().is_err(), "one event per replica");
@@ -67,7 +79,11 @@ async fn concurrent_failures_on_eight_replicas_make_one_transition_and_one_event
 async fn stampede_at_the_end_of_the_open_period_admits_at_most_max_requests() {
     let server = RedisServer::start().unwrap();
     let clock = ManualClock::new(T0);
-    let cfg = config().trip(TripPolicy::consecutive_failures(1)).max_requests(3).build().unwrap();
+    let cfg = config()
+        .trip(TripPolicy::consecutive_failures(1))
+        .max_requests(3)
+        .build()
+        .unwrap();
     let fleet = replicas(&server, "svc", &cfg, &Clock::Manual(clock.clone()), 8).await;
     common::run(&fleet[0], "F").await;
     clock.advance(secs(10));
@@ -83,7 +99,9 @@ async fn stampede_at_the_end_of_the_open_period_admits_at_most_max_requests() {
             let (in_flight, peak, trials) = (in_flight.clone(), peak.clone(), trials.clone());
             tasks.push(tokio::spawn(async move {
                 barrier.wait().await;
-                let Ok(permit) = b.acquire().await else { return };
+                let Ok(permit) = b.acquire().await else {
+                    return;
+                };
                 if permit.state() != State::HalfOpen {
                     return permit.success().await;
                 }
@@ -100,9 +118,15 @@ async fn stampede_at_the_end_of_the_open_period_admits_at_most_max_requests() {
         t.await.unwrap();
     }
     let peak = peak.load(Ordering::SeqCst);
-    assert!((1..=3).contains(&peak), "peak trial calls in flight: {peak}");
+    assert!(
+        (1..=3).contains(&peak),
+        "peak trial calls in flight: {peak}"
+    );
     let trials = trials.load(Ordering::SeqCst);
-    assert!((3..=5).contains(&trials), "three successes close the circuit; a freed slot may admit two more: {trials}");
+    assert!(
+        (3..=5).contains(&trials),
+        "three successes close the circuit; a freed slot may admit two more: {trials}"
+    );
     assert_eq!(fleet[3].snapshot().await.unwrap().state, State::Closed);
 }
 
@@ -111,7 +135,11 @@ async fn stampede_at_the_end_of_the_open_period_admits_at_most_max_requests() {
 async fn held_trial_permits_block_every_other_replica() {
     let server = RedisServer::start().unwrap();
     let clock = ManualClock::new(T0);
-    let cfg = config().trip(TripPolicy::consecutive_failures(1)).max_requests(3).build().unwrap();
+    let cfg = config()
+        .trip(TripPolicy::consecutive_failures(1))
+        .max_requests(3)
+        .build()
+        .unwrap();
     let fleet = replicas(&server, "svc", &cfg, &Clock::Manual(clock.clone()), 8).await;
     common::run(&fleet[0], "F").await;
     clock.advance(secs(10));
@@ -135,15 +163,27 @@ async fn held_trial_permits_block_every_other_replica() {
 async fn cancelled_trial_call_does_not_wedge_half_open() {
     let server = RedisServer::start().unwrap();
     let clock = ManualClock::new(T0);
-    let cfg = config().trip(TripPolicy::consecutive_failures(1)).max_requests(1).lease(secs(3600)).build().unwrap();
+    let cfg = config()
+        .trip(TripPolicy::consecutive_failures(1))
+        .max_requests(1)
+        .lease(secs(3600))
+        .build()
+        .unwrap();
     let fleet = replicas(&server, "svc", &cfg, &Clock::Manual(clock.clone()), 2).await;
     common::run(&fleet[0], "F").await;
     clock.advance(secs(10));
-    let hung = fleet[0].call(|| std::future::pending::<Result<(), ()>>());
-    assert!(tokio::time::timeout(ms(100), hung).await.is_err(), "the call never finishes");
-    wait_until(secs(5), "the cancelled call's permit to be freed", || async { fleet[1].acquire().await.is_ok() })
-        .await
-        .unwrap();
+    let hung = fleet[0].call(std::future::pending::<Result<(), ()>>);
+    assert!(
+        tokio::time::timeout(ms(100), hung).await.is_err(),
+        "the call never finishes"
+    );
+    wait_until(
+        secs(5),
+        "the cancelled call's permit to be freed",
+        || async { fleet[1].acquire().await.is_ok() },
+    )
+    .await
+    .unwrap();
 }
 
 /// Deadlines come from Redis `TIME`, never from a replica's clock: the retry-after a replica is
@@ -151,14 +191,25 @@ async fn cancelled_trial_call_does_not_wedge_half_open() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deadlines_come_from_the_server_clock() {
     let server = RedisServer::start().unwrap();
-    let cfg = config().trip(TripPolicy::consecutive_failures(1)).open_timeout(secs(60)).build().unwrap();
+    let cfg = config()
+        .trip(TripPolicy::consecutive_failures(1))
+        .open_timeout(secs(60))
+        .build()
+        .unwrap();
     let fleet = replicas(&server, "svc", &cfg, &Clock::Store, 2).await;
     common::run(&fleet[0], "F").await;
     let snap = fleet[1].snapshot().await.unwrap();
-    let mut con = server.client().get_multiplexed_async_connection().await.unwrap();
+    let mut con = server
+        .client()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
     let (secs_now, micros): (u64, u64) = redis::cmd("TIME").query_async(&mut con).await.unwrap();
     let server_ms = secs_now * 1000 + micros / 1000;
-    assert!(server_ms.abs_diff(snap.now_ms) < 5_000, "snapshot time is the server's");
+    assert!(
+        server_ms.abs_diff(snap.now_ms) < 5_000,
+        "snapshot time is the server's"
+    );
     let rejected = fleet[1].acquire().await.unwrap_err().retry_after.unwrap();
     let expected = snap.open_until_ms.saturating_sub(server_ms);
     assert!(rejected.as_millis().abs_diff(u128::from(expected)) < 5_000);

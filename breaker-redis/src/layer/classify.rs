@@ -12,7 +12,11 @@ pub struct ErrorIsFailure;
 
 impl<R, E> Classify<R, E> for ErrorIsFailure {
     fn classify(&self, result: &Result<R, E>) -> Outcome {
-        if result.is_ok() { Outcome::Success } else { Outcome::Failure }
+        if result.is_ok() {
+            Outcome::Success
+        } else {
+            Outcome::Failure
+        }
     }
 }
 

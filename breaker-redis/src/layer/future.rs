@@ -14,7 +14,9 @@ pub struct ResponseFuture<R, E> {
 
 impl<R, E> ResponseFuture<R, E> {
     pub(crate) fn new(fut: impl Future<Output = Result<R, CallError<E>>> + Send + 'static) -> Self {
-        ResponseFuture { inner: Box::pin(fut) }
+        ResponseFuture {
+            inner: Box::pin(fut),
+        }
     }
 }
 

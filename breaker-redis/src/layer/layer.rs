@@ -13,14 +13,20 @@ pub struct BreakerLayer<C = ErrorIsFailure> {
 impl BreakerLayer {
     /// Counts `Ok` as success and `Err` as failure.
     pub fn new(breaker: Breaker) -> Self {
-        BreakerLayer { breaker, classify: ErrorIsFailure }
+        BreakerLayer {
+            breaker,
+            classify: ErrorIsFailure,
+        }
     }
 }
 
 impl<C> BreakerLayer<C> {
     /// Asks `classify` what each result means (for example: an HTTP 5xx is a failure).
     pub fn with_classifier<C2>(self, classify: C2) -> BreakerLayer<C2> {
-        BreakerLayer { breaker: self.breaker, classify }
+        BreakerLayer {
+            breaker: self.breaker,
+            classify,
+        }
     }
 }
 

@@ -5,6 +5,8 @@
 
 mod classify;
 mod future;
+#[allow(clippy::module_inception)]
+// tower's layout: one file each for the service, layer and future
 mod layer;
 
 use std::task::{Context, Poll};
@@ -27,7 +29,11 @@ pub struct BreakerService<S, C = ErrorIsFailure> {
 impl<S, C> BreakerService<S, C> {
     /// Wraps `inner` in `breaker`, asking `classify` what each result means.
     pub fn new(inner: S, breaker: Breaker, classify: C) -> Self {
-        BreakerService { inner, breaker, classify }
+        BreakerService {
+            inner,
+            breaker,
+            classify,
+        }
     }
 }
 

@@ -75,7 +75,10 @@ impl Health {
 
     /// Returns true when this failure started a degraded period.
     fn failed(&self, backoff: Duration) -> bool {
-        self.retry_at_ms.store(self.now_ms() + backoff.as_millis() as u64, Ordering::Release);
+        self.retry_at_ms.store(
+            self.now_ms() + backoff.as_millis() as u64,
+            Ordering::Release,
+        );
         !self.degraded.swap(true, Ordering::AcqRel)
     }
 }
@@ -88,7 +91,11 @@ impl FailSafe {
             retry_at_ms: AtomicU64::new(0),
             probing: AtomicBool::new(false),
         };
-        FailSafe { shared, local: MemoryStore::new(), health }
+        FailSafe {
+            shared,
+            local: MemoryStore::new(),
+            health,
+        }
     }
 
     pub(crate) fn shared(&self) -> &Arc<dyn Store> {
@@ -116,7 +123,10 @@ impl FailSafe {
         match result {
             Ok(value) => {
                 if self.health.succeeded() {
-                    info!(breaker = spec.name(), "shared state reachable again; leaving degraded mode");
+                    info!(
+                        breaker = spec.name(),
+                        "shared state reachable again; leaving degraded mode"
+                    );
                     self.local.forget(spec);
                     metrics::degraded(spec.name(), false);
                 }
@@ -136,8 +146,16 @@ impl FailSafe {
         }
     }
 
-    pub(crate) async fn acquire(&self, spec: &Spec, now: Option<u64>, permit: &str) -> (Reply, Source) {
-        if let Some(reply) = self.shared_op(spec, "acquire", self.shared.acquire(spec, now, permit)).await {
+    pub(crate) async fn acquire(
+        &self,
+        spec: &Spec,
+        now: Option<u64>,
+        permit: &str,
+    ) -> (Reply, Source) {
+        if let Some(reply) = self
+            .shared_op(spec, "acquire", self.shared.acquire(spec, now, permit))
+            .await
+        {
             return (reply, Source::Shared);
         }
         match spec.config().degraded {
@@ -145,10 +163,16 @@ impl FailSafe {
                 Ok(reply) => (reply, Source::Local),
                 Err(_) => unreachable_local(),
             },
-            DegradedMode::FailOpen => (synthetic(Verdict::Admitted, State::Closed, None), Source::Bypass),
+            DegradedMode::FailOpen => (
+                synthetic(Verdict::Admitted, State::Closed, None),
+                Source::Bypass,
+            ),
             DegradedMode::FailClosed => {
                 let retry = spec.config().retry_backoff;
-                (synthetic(Verdict::Rejected, State::Open, Some(retry)), Source::Bypass)
+                (
+                    synthetic(Verdict::Rejected, State::Open, Some(retry)),
+                    Source::Bypass,
+                )
             }
         }
     }
@@ -164,21 +188,41 @@ impl FailSafe {
     ) -> Option<(Reply, Source)> {
         match source {
             Source::Shared => self
-                .shared_op(spec, "record", self.shared.record(spec, now, generation, permit, outcome))
+                .shared_op(
+                    spec,
+                    "record",
+                    self.shared.record(spec, now, generation, permit, outcome),
+                )
                 .await
                 .map(|r| (r, Source::Shared)),
-            Source::Local => self.local.record(spec, now, generation, permit, outcome).await.ok().map(|r| (r, Source::Local)),
+            Source::Local => self
+                .local
+                .record(spec, now, generation, permit, outcome)
+                .await
+                .ok()
+                .map(|r| (r, Source::Local)),
             Source::Bypass => None,
         }
     }
 }
 
 fn synthetic(verdict: Verdict, state: State, retry_after: Option<Duration>) -> Reply {
-    Reply { verdict, state, forced: Forced::None, generation: 0, retry_after, transition: None, repaired: false }
+    Reply {
+        verdict,
+        state,
+        forced: Forced::None,
+        generation: 0,
+        retry_after,
+        transition: None,
+        repaired: false,
+    }
 }
 
 #[cold]
 fn unreachable_local() -> (Reply, Source) {
     // MemoryStore never fails; admitting is the safe answer should that ever change.
-    (synthetic(Verdict::Admitted, State::Closed, None), Source::Bypass)
+    (
+        synthetic(Verdict::Admitted, State::Closed, None),
+        Source::Bypass,
+    )
 }

@@ -4,7 +4,11 @@
 /// `prefix:{name}` (state), `prefix:{name}:leases`, `prefix:{name}:window`: the scripts' KEYS.
 pub(crate) fn keys(prefix: &str, name: &str) -> [String; 3] {
     let base = format!("{prefix}:{{{name}}}");
-    [base.clone(), format!("{base}:leases"), format!("{base}:window")]
+    [
+        base.clone(),
+        format!("{base}:leases"),
+        format!("{base}:window"),
+    ]
 }
 
 /// The pub/sub channel transitions are published on.

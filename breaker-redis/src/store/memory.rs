@@ -39,7 +39,9 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 
 /// Milliseconds since the Unix epoch by this machine's clock.
 pub(crate) fn system_now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
 }
 
 impl MemoryStore {
@@ -100,7 +102,12 @@ impl Drop for Unsubscribe {
 }
 
 impl Store for MemoryStore {
-    fn acquire<'a>(&'a self, spec: &'a Spec, now: Option<u64>, permit: &'a str) -> StoreFuture<'a, Reply> {
+    fn acquire<'a>(
+        &'a self,
+        spec: &'a Spec,
+        now: Option<u64>,
+        permit: &'a str,
+    ) -> StoreFuture<'a, Reply> {
         let now = now.unwrap_or_else(system_now);
         let reply = self.run(spec, |m| m.acquire(spec.config(), now, permit));
         Box::pin(async move { Ok(reply) })
@@ -115,11 +122,18 @@ impl Store for MemoryStore {
         outcome: Outcome,
     ) -> StoreFuture<'a, Reply> {
         let now = now.unwrap_or_else(system_now);
-        let reply = self.run(spec, |m| m.record(spec.config(), now, generation, permit, outcome));
+        let reply = self.run(spec, |m| {
+            m.record(spec.config(), now, generation, permit, outcome)
+        });
         Box::pin(async move { Ok(reply) })
     }
 
-    fn force<'a>(&'a self, spec: &'a Spec, now: Option<u64>, mode: ForceMode) -> StoreFuture<'a, Reply> {
+    fn force<'a>(
+        &'a self,
+        spec: &'a Spec,
+        now: Option<u64>,
+        mode: ForceMode,
+    ) -> StoreFuture<'a, Reply> {
         let now = now.unwrap_or_else(system_now);
         let reply = self.run(spec, |m| m.force(spec.config(), now, mode));
         Box::pin(async move { Ok(reply) })
@@ -138,7 +152,10 @@ impl Store for MemoryStore {
             *next
         };
         lock(&self.inner.sinks).push((id, spec.channel().to_owned(), sink));
-        Some(Subscription::new(Unsubscribe { store: Arc::downgrade(&self.inner), id }))
+        Some(Subscription::new(Unsubscribe {
+            store: Arc::downgrade(&self.inner),
+            id,
+        }))
     }
 
     fn kind(&self) -> &'static str {

@@ -56,7 +56,12 @@ pub enum StoreError {
 /// in milliseconds to drive the state machine deterministically.
 pub trait Store: Send + Sync + fmt::Debug + 'static {
     /// Asks to make one call (`acquire.lua`). `permit` is unique per call.
-    fn acquire<'a>(&'a self, spec: &'a Spec, now: Option<u64>, permit: &'a str) -> StoreFuture<'a, Reply>;
+    fn acquire<'a>(
+        &'a self,
+        spec: &'a Spec,
+        now: Option<u64>,
+        permit: &'a str,
+    ) -> StoreFuture<'a, Reply>;
 
     /// Reports the outcome of an admitted call (`record.lua`).
     fn record<'a>(
@@ -69,7 +74,12 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
     ) -> StoreFuture<'a, Reply>;
 
     /// Applies an operator's override (`force.lua`).
-    fn force<'a>(&'a self, spec: &'a Spec, now: Option<u64>, mode: ForceMode) -> StoreFuture<'a, Reply>;
+    fn force<'a>(
+        &'a self,
+        spec: &'a Spec,
+        now: Option<u64>,
+        mode: ForceMode,
+    ) -> StoreFuture<'a, Reply>;
 
     /// Reads the breaker's state (`snapshot.lua`).
     fn snapshot<'a>(&'a self, spec: &'a Spec, now: Option<u64>) -> StoreFuture<'a, Snapshot>;
@@ -89,7 +99,9 @@ pub struct Subscription {
 
 impl Subscription {
     pub(crate) fn new(guard: impl Send + Sync + 'static) -> Self {
-        Subscription { _guard: Box::new(guard) }
+        Subscription {
+            _guard: Box::new(guard),
+        }
     }
 }
 

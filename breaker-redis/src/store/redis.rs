@@ -79,7 +79,9 @@ pub struct RedisStore {
 
 impl std::fmt::Debug for RedisStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RedisStore").field("redis", &self.label).finish_non_exhaustive()
+        f.debug_struct("RedisStore")
+            .field("redis", &self.label)
+            .finish_non_exhaustive()
     }
 }
 
@@ -100,7 +102,11 @@ impl RedisStore {
             .set_number_of_retries(1)
             .set_max_delay(Duration::from_millis(100));
         let manager = ConnectionManager::new_lazy_with_config(client.clone(), config)?;
-        let store = RedisStore { conn: Conn::Single(manager), pubsub: client, label: redact(url).into() };
+        let store = RedisStore {
+            conn: Conn::Single(manager),
+            pubsub: client,
+            label: redact(url).into(),
+        };
         if let Err(e) = store.load_scripts().await {
             warn!(redis = %store.label, error = %e, "could not preload the breaker scripts; will load them on first use");
         }
@@ -108,15 +114,23 @@ impl RedisStore {
     }
 
     /// A store on a Redis Cluster reached through any of `urls`. Connects at once.
-    pub async fn connect_cluster(urls: &[String], options: RedisStoreOptions) -> Result<Self, StoreError> {
-        let first = urls.first().ok_or_else(|| StoreError::Protocol("no cluster node given".into()))?;
+    pub async fn connect_cluster(
+        urls: &[String],
+        options: RedisStoreOptions,
+    ) -> Result<Self, StoreError> {
+        let first = urls
+            .first()
+            .ok_or_else(|| StoreError::Protocol("no cluster node given".into()))?;
         let client = redis::cluster::ClusterClientBuilder::new(urls.to_vec())
             .response_timeout(options.response_timeout)
             .connection_timeout(options.connection_timeout)
             .build()?;
         let conn = client.get_async_connection().await?;
-        let store =
-            RedisStore { conn: Conn::Cluster(conn), pubsub: redis::Client::open(first.as_str())?, label: redact(first).into() };
+        let store = RedisStore {
+            conn: Conn::Cluster(conn),
+            pubsub: redis::Client::open(first.as_str())?,
+            label: redact(first).into(),
+        };
         store.load_scripts().await?;
         Ok(store)
     }
@@ -131,12 +145,19 @@ impl RedisStore {
         Ok(())
     }
 
-    async fn invoke<T: redis::FromRedisValue>(&self, inv: ScriptInvocation<'_>) -> Result<T, StoreError> {
+    async fn invoke<T: redis::FromRedisValue>(
+        &self,
+        inv: ScriptInvocation<'_>,
+    ) -> Result<T, StoreError> {
         let mut conn = self.conn.clone();
         Ok(inv.invoke_async(&mut conn).await?)
     }
 
-    fn invocation<'s>(script: &'s redis::Script, spec: &Spec, now: Option<u64>) -> ScriptInvocation<'s> {
+    fn invocation<'s>(
+        script: &'s redis::Script,
+        spec: &Spec,
+        now: Option<u64>,
+    ) -> ScriptInvocation<'s> {
         let mut inv = script.prepare_invoke();
         for key in spec.keys() {
             inv.key(key);
@@ -166,7 +187,12 @@ fn redact(url: &str) -> String {
 }
 
 impl Store for RedisStore {
-    fn acquire<'a>(&'a self, spec: &'a Spec, now: Option<u64>, permit: &'a str) -> StoreFuture<'a, Reply> {
+    fn acquire<'a>(
+        &'a self,
+        spec: &'a Spec,
+        now: Option<u64>,
+        permit: &'a str,
+    ) -> StoreFuture<'a, Reply> {
         let mut inv = Self::invocation(&SCRIPTS.acquire, spec, now);
         inv.arg(permit);
         Box::pin(self.reply(inv))
@@ -185,7 +211,12 @@ impl Store for RedisStore {
         Box::pin(self.reply(inv))
     }
 
-    fn force<'a>(&'a self, spec: &'a Spec, now: Option<u64>, mode: ForceMode) -> StoreFuture<'a, Reply> {
+    fn force<'a>(
+        &'a self,
+        spec: &'a Spec,
+        now: Option<u64>,
+        mode: ForceMode,
+    ) -> StoreFuture<'a, Reply> {
         let mut inv = Self::invocation(&SCRIPTS.force, spec, now);
         inv.arg(mode.as_str());
         Box::pin(self.reply(inv))
@@ -198,11 +229,22 @@ impl Store for RedisStore {
 
     fn subscribe(&self, spec: &Spec, sink: EventSink) -> Option<Subscription> {
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-            warn!(breaker = spec.name(), "no tokio runtime: transitions made by other replicas will not be reported");
+            warn!(
+                breaker = spec.name(),
+                "no tokio runtime: transitions made by other replicas will not be reported"
+            );
             return None;
         };
-        let task = runtime.spawn(crate::events::listen(self.pubsub.clone(), spec.clone(), sink));
-        debug!(breaker = spec.name(), channel = spec.channel(), "listening for transitions");
+        let task = runtime.spawn(crate::events::listen(
+            self.pubsub.clone(),
+            spec.clone(),
+            sink,
+        ));
+        debug!(
+            breaker = spec.name(),
+            channel = spec.channel(),
+            "listening for transitions"
+        );
         Some(Subscription::new(AbortOnDrop(task)))
     }
 

@@ -2,10 +2,10 @@
 
 use std::sync::Arc;
 
+use crate::ConfigError;
 use crate::config::{Config, TripPolicy, Window};
 use crate::machine::{ms, ratio_ppm};
 use crate::validate;
-use crate::ConfigError;
 
 use super::keys;
 
@@ -33,8 +33,17 @@ impl Spec {
         let keys = keys::keys(&config.key_prefix, name);
         let channel = keys::channel(&config.key_prefix, name);
         let args = script_args(&config, origin, &channel, name);
-        let inner = SpecInner { name: name.to_owned(), config, origin: origin.to_owned(), keys, channel, args };
-        Ok(Spec { inner: Arc::new(inner) })
+        let inner = SpecInner {
+            name: name.to_owned(),
+            config,
+            origin: origin.to_owned(),
+            keys,
+            channel,
+            args,
+        };
+        Ok(Spec {
+            inner: Arc::new(inner),
+        })
     }
 
     /// The breaker's name.
@@ -66,8 +75,16 @@ impl Spec {
 fn script_args(cfg: &Config, origin: &str, channel: &str, name: &str) -> Vec<String> {
     let (kind, threshold, min_requests) = match cfg.trip {
         TripPolicy::ConsecutiveFailures(n) => (1, n, 0),
-        TripPolicy::FailureRatio { ratio, min_requests, strict: false } => (2, ratio_ppm(ratio), min_requests),
-        TripPolicy::FailureRatio { ratio, min_requests, strict: true } => (3, ratio_ppm(ratio), min_requests),
+        TripPolicy::FailureRatio {
+            ratio,
+            min_requests,
+            strict: false,
+        } => (2, ratio_ppm(ratio), min_requests),
+        TripPolicy::FailureRatio {
+            ratio,
+            min_requests,
+            strict: true,
+        } => (3, ratio_ppm(ratio), min_requests),
         TripPolicy::FailureCount(n) => (4, n, 0),
     };
     let (window_kind, buckets) = match cfg.window {

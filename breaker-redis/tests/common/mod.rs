@@ -5,7 +5,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use breaker_redis::{Breaker, Clock, Config, ManualClock, MemoryStore, RedisStore, RedisStoreOptions, Store};
+use breaker_redis::{
+    Breaker, Clock, Config, ManualClock, MemoryStore, RedisStore, RedisStoreOptions, Store,
+};
 use test_support::{RedisCluster, RedisServer};
 
 /// A fixed start for manual clocks (2023-11-14), far from zero so windows behave as in life.
@@ -22,21 +24,35 @@ pub struct Env {
 
 impl Env {
     pub fn memory() -> Env {
-        Env { store: Arc::new(MemoryStore::new()), clock: ManualClock::new(T0) }
+        Env {
+            store: Arc::new(MemoryStore::new()),
+            clock: ManualClock::new(T0),
+        }
     }
 
     pub async fn redis(server: &RedisServer) -> Env {
-        Env { store: Arc::new(redis_store(&server.url()).await), clock: ManualClock::new(T0) }
+        Env {
+            store: Arc::new(redis_store(&server.url()).await),
+            clock: ManualClock::new(T0),
+        }
     }
 
     pub async fn cluster(cluster: &RedisCluster) -> Env {
-        let store = RedisStore::connect_cluster(&cluster.urls(), options()).await.expect("cluster store");
-        Env { store: Arc::new(store), clock: ManualClock::new(T0) }
+        let store = RedisStore::connect_cluster(&cluster.urls(), options())
+            .await
+            .expect("cluster store");
+        Env {
+            store: Arc::new(store),
+            clock: ManualClock::new(T0),
+        }
     }
 
     /// The same store with a new clock reading [`T0`].
     pub fn with_fresh_clock(&self) -> Env {
-        Env { store: self.store.clone(), clock: ManualClock::new(T0) }
+        Env {
+            store: self.store.clone(),
+            clock: ManualClock::new(T0),
+        }
     }
 
     /// A name no other test in this process uses (the cluster test runs every case on one cluster).
@@ -60,11 +76,16 @@ impl Env {
 
 /// Generous timeouts: these tests check behaviour, not speed, on a loaded 2-core machine.
 pub fn options() -> RedisStoreOptions {
-    RedisStoreOptions { response_timeout: Duration::from_secs(2), connection_timeout: Duration::from_secs(2) }
+    RedisStoreOptions {
+        response_timeout: Duration::from_secs(2),
+        connection_timeout: Duration::from_secs(2),
+    }
 }
 
 pub async fn redis_store(url: &str) -> RedisStore {
-    RedisStore::connect_with(url, options()).await.expect("redis store")
+    RedisStore::connect_with(url, options())
+        .await
+        .expect("redis store")
 }
 
 /// A config with a generous store timeout, for tests that do not exercise Redis failures.
@@ -83,7 +104,10 @@ pub fn ms(n: u64) -> Duration {
 /// Records `n` outcomes through full acquire/record cycles; panics if one is rejected.
 pub async fn run(b: &Breaker, outcomes: &str) {
     for c in outcomes.chars() {
-        let permit = b.acquire().await.unwrap_or_else(|e| panic!("rejected before {c}: {e}"));
+        let permit = b
+            .acquire()
+            .await
+            .unwrap_or_else(|e| panic!("rejected before {c}: {e}"));
         match c {
             'S' => permit.success().await,
             'F' => permit.failure().await,

@@ -2,8 +2,9 @@
 //! Cluster: every store must make the same decisions.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
 mod cases;
+#[path = "../common/mod.rs"]
+mod common;
 
 macro_rules! suite {
     ($($case:ident),* $(,)?) => {

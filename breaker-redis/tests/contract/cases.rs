@@ -1,13 +1,19 @@
 //! The contract cases; `contract.rs` runs each on every store.
 
-use std::collections::HashSet;
 use breaker_redis::{Forced, Outcome, Scope, State, TripPolicy, Verdict};
+use std::collections::HashSet;
 use test_support::wait_until;
 
 use crate::common::{Env, config, ms, run, secs};
 
 pub async fn default_config_trips_like_service_a(env: Env) {
-    let b = env.breaker(&env.name("svc"), breaker_redis::Config::builder().store_timeout(secs(2)).build().unwrap());
+    let b = env.breaker(
+        &env.name("svc"),
+        breaker_redis::Config::builder()
+            .store_timeout(secs(2))
+            .build()
+            .unwrap(),
+    );
     // 1 of 3 failed: below 60 %.
     run(&b, "FSS").await;
     run(&b, "F").await; // 2 of 4: 50 %, still closed
@@ -22,12 +28,19 @@ pub async fn default_config_trips_like_service_a(env: Env) {
 }
 
 pub async fn open_rejects_until_timeout_then_limits_trials(env: Env) {
-    let cfg = config().trip(TripPolicy::consecutive_failures(1)).max_requests(3).build().unwrap();
+    let cfg = config()
+        .trip(TripPolicy::consecutive_failures(1))
+        .max_requests(3)
+        .build()
+        .unwrap();
     let b = env.breaker(&env.name("svc"), cfg);
     run(&b, "F").await;
     env.advance(secs(4));
     let rejected = b.acquire().await.unwrap_err();
-    assert_eq!((rejected.state, rejected.retry_after), (State::Open, Some(secs(6))));
+    assert_eq!(
+        (rejected.state, rejected.retry_after),
+        (State::Open, Some(secs(6)))
+    );
     env.advance(secs(6));
     let mut permits = Vec::new();
     for _ in 0..3 {
@@ -39,7 +52,10 @@ pub async fn open_rejects_until_timeout_then_limits_trials(env: Env) {
     assert_eq!(full.state, State::HalfOpen);
     assert_eq!(full.retry_after, Some(secs(10)), "earliest lease expiry");
     let snap = b.snapshot().await.unwrap();
-    assert_eq!((snap.state, snap.in_flight, snap.generation), (State::HalfOpen, 3, 2));
+    assert_eq!(
+        (snap.state, snap.in_flight, snap.generation),
+        (State::HalfOpen, 3, 2)
+    );
     for p in permits {
         p.success().await;
     }
@@ -47,7 +63,12 @@ pub async fn open_rejects_until_timeout_then_limits_trials(env: Env) {
 }
 
 pub async fn trial_successes_close_and_a_failure_reopens(env: Env) {
-    let cfg = config().trip(TripPolicy::consecutive_failures(2)).max_requests(3).success_threshold(2).build().unwrap();
+    let cfg = config()
+        .trip(TripPolicy::consecutive_failures(2))
+        .max_requests(3)
+        .success_threshold(2)
+        .build()
+        .unwrap();
     let b = env.breaker(&env.name("svc"), cfg);
     run(&b, "FF").await;
     env.advance(secs(10));
@@ -63,7 +84,10 @@ pub async fn trial_successes_close_and_a_failure_reopens(env: Env) {
 }
 
 pub async fn stale_outcome_changes_nothing(env: Env) {
-    let cfg = config().trip(TripPolicy::consecutive_failures(1)).build().unwrap();
+    let cfg = config()
+        .trip(TripPolicy::consecutive_failures(1))
+        .build()
+        .unwrap();
     let b = env.breaker(&env.name("svc"), cfg);
     let slow = b.acquire().await.unwrap(); // admitted while closed, generation 0
     run(&b, "F").await;
@@ -78,26 +102,50 @@ pub async fn stale_outcome_changes_nothing(env: Env) {
 }
 
 pub async fn dropped_permit_frees_its_lease(env: Env) {
-    let cfg = config().trip(TripPolicy::consecutive_failures(1)).max_requests(1).build().unwrap();
+    let cfg = config()
+        .trip(TripPolicy::consecutive_failures(1))
+        .max_requests(1)
+        .build()
+        .unwrap();
     let b = env.breaker(&env.name("svc"), cfg);
     run(&b, "F").await;
     env.advance(secs(10));
     let trial = b.acquire().await.unwrap();
     assert!(b.acquire().await.is_err(), "the only trial permit is taken");
     drop(trial); // a cancelled call: its lease is freed in the background
-    wait_until(secs(5), "the dropped permit's lease to be freed", || async {
-        b.snapshot().await.map(|s| s.in_flight == 0).unwrap_or(false)
-    })
+    wait_until(
+        secs(5),
+        "the dropped permit's lease to be freed",
+        || async {
+            b.snapshot()
+                .await
+                .map(|s| s.in_flight == 0)
+                .unwrap_or(false)
+        },
+    )
     .await
     .unwrap();
     let snap = b.snapshot().await.unwrap();
-    assert_eq!((snap.state, snap.half_open_successes), (State::HalfOpen, 0), "a dropped permit counts nothing");
+    assert_eq!(
+        (snap.state, snap.half_open_successes),
+        (State::HalfOpen, 0),
+        "a dropped permit counts nothing"
+    );
     run(&b, "S").await;
-    assert_eq!(b.snapshot().await.unwrap().state, State::Closed, "the freed permit was usable");
+    assert_eq!(
+        b.snapshot().await.unwrap().state,
+        State::Closed,
+        "the freed permit was usable"
+    );
 }
 
 pub async fn expired_lease_frees_its_slot(env: Env) {
-    let cfg = config().trip(TripPolicy::consecutive_failures(1)).max_requests(1).lease(secs(3)).build().unwrap();
+    let cfg = config()
+        .trip(TripPolicy::consecutive_failures(1))
+        .max_requests(1)
+        .lease(secs(3))
+        .build()
+        .unwrap();
     let b = env.breaker(&env.name("svc"), cfg);
     run(&b, "F").await;
     env.advance(secs(10));
@@ -106,20 +154,32 @@ pub async fn expired_lease_frees_its_slot(env: Env) {
     env.advance(ms(2999));
     assert!(b.acquire().await.is_err());
     env.advance(ms(1));
-    let trial = b.acquire().await.expect("the crashed holder's lease has expired");
+    let trial = b
+        .acquire()
+        .await
+        .expect("the crashed holder's lease has expired");
     trial.success().await;
     assert_eq!(b.snapshot().await.unwrap().state, State::Closed);
 }
 
 pub async fn forced_states_apply_to_every_replica(env: Env) {
     let name = env.name("svc");
-    let cfg = config().trip(TripPolicy::consecutive_failures(1)).build().unwrap();
+    let cfg = config()
+        .trip(TripPolicy::consecutive_failures(1))
+        .build()
+        .unwrap();
     let (a, b) = (env.breaker(&name, cfg.clone()), env.breaker(&name, cfg));
     let reply = a.force_open().await.unwrap();
-    assert_eq!((reply.state, reply.forced, reply.verdict), (State::Open, Forced::Open, Verdict::Ok));
+    assert_eq!(
+        (reply.state, reply.forced, reply.verdict),
+        (State::Open, Forced::Open, Verdict::Ok)
+    );
     env.advance(secs(3600));
     let rejected = b.acquire().await.unwrap_err();
-    assert_eq!((rejected.forced, rejected.retry_after), (Forced::Open, None));
+    assert_eq!(
+        (rejected.forced, rejected.retry_after),
+        (Forced::Open, None)
+    );
 
     a.force_closed().await.unwrap();
     run(&b, "FFF").await; // never trips
@@ -132,19 +192,30 @@ pub async fn forced_states_apply_to_every_replica(env: Env) {
 
     a.reset().await.unwrap();
     let snap = b.snapshot().await.unwrap();
-    assert_eq!((snap.state, snap.forced, snap.generation), (State::Closed, Forced::None, 4));
+    assert_eq!(
+        (snap.state, snap.forced, snap.generation),
+        (State::Closed, Forced::None, 4)
+    );
     run(&b, "F").await;
     assert_eq!(a.snapshot().await.unwrap().state, State::Open);
 }
 
 pub async fn fixed_window_restarts_counts(env: Env) {
-    let cfg = config().trip(TripPolicy::failure_count(3)).interval(secs(5)).build().unwrap();
+    let cfg = config()
+        .trip(TripPolicy::failure_count(3))
+        .interval(secs(5))
+        .build()
+        .unwrap();
     let b = env.breaker(&env.name("svc"), cfg);
     run(&b, "FF").await;
     env.advance(ms(4999));
     assert_eq!(b.snapshot().await.unwrap().failures, 2);
     env.advance(ms(1));
-    assert_eq!(b.snapshot().await.unwrap().failures, 0, "the interval has passed");
+    assert_eq!(
+        b.snapshot().await.unwrap().failures,
+        0,
+        "the interval has passed"
+    );
     run(&b, "F").await;
     assert_eq!(b.snapshot().await.unwrap().state, State::Closed);
     run(&b, "FF").await;
@@ -152,7 +223,11 @@ pub async fn fixed_window_restarts_counts(env: Env) {
 }
 
 pub async fn rolling_window_forgets_old_buckets(env: Env) {
-    let cfg = config().trip(TripPolicy::failure_count(3)).rolling_window(secs(10), 10).build().unwrap();
+    let cfg = config()
+        .trip(TripPolicy::failure_count(3))
+        .rolling_window(secs(10), 10)
+        .build()
+        .unwrap();
     let b = env.breaker(&env.name("svc"), cfg);
     run(&b, "F").await; // bucket 0
     env.advance(secs(5));
@@ -220,8 +295,14 @@ pub async fn seed_more_than_half_in_rolling_window(env: Env) {
 }
 
 pub async fn names_do_not_share_state(env: Env) {
-    let cfg = config().trip(TripPolicy::consecutive_failures(1)).build().unwrap();
-    let (a, b) = (env.breaker(&env.name("a"), cfg.clone()), env.breaker(&env.name("b"), cfg));
+    let cfg = config()
+        .trip(TripPolicy::consecutive_failures(1))
+        .build()
+        .unwrap();
+    let (a, b) = (
+        env.breaker(&env.name("a"), cfg.clone()),
+        env.breaker(&env.name("b"), cfg),
+    );
     run(&a, "F").await;
     assert_eq!(a.snapshot().await.unwrap().state, State::Open);
     let snap = b.snapshot().await.unwrap();
@@ -231,7 +312,10 @@ pub async fn names_do_not_share_state(env: Env) {
 
 pub async fn joining_replica_keeps_shared_state(env: Env) {
     let name = env.name("svc");
-    let cfg = config().trip(TripPolicy::consecutive_failures(1)).build().unwrap();
+    let cfg = config()
+        .trip(TripPolicy::consecutive_failures(1))
+        .build()
+        .unwrap();
     let first = env.breaker(&name, cfg.clone());
     run(&first, "F").await;
     let before = first.snapshot().await.unwrap();
@@ -251,16 +335,29 @@ pub async fn concurrent_failures_make_one_transition(env: Env) {
             permits.push(r.acquire().await.unwrap());
         }
     }
-    let tasks: Vec<_> = permits.into_iter().map(|p| tokio::spawn(p.failure())).collect();
+    let tasks: Vec<_> = permits
+        .into_iter()
+        .map(|p| tokio::spawn(p.failure()))
+        .collect();
     for t in tasks {
         t.await.unwrap();
     }
     let snap = replicas[0].snapshot().await.unwrap();
-    assert_eq!((snap.state, snap.generation), (State::Open, 1), "32 failures, one transition");
+    assert_eq!(
+        (snap.state, snap.generation),
+        (State::Open, 1),
+        "32 failures, one transition"
+    );
     let mut shared = 0;
     for stream in &mut streams {
-        let event = tokio::time::timeout(secs(5), stream.recv()).await.expect("every replica hears of it").unwrap();
-        assert_eq!((event.from, event.to, event.generation), (State::Closed, State::Open, 1));
+        let event = tokio::time::timeout(secs(5), stream.recv())
+            .await
+            .expect("every replica hears of it")
+            .unwrap();
+        assert_eq!(
+            (event.from, event.to, event.generation),
+            (State::Closed, State::Open, 1)
+        );
         shared += usize::from(event.scope == Scope::Shared);
     }
     assert_eq!(shared, 1, "exactly one replica made the transition");
@@ -269,7 +366,11 @@ pub async fn concurrent_failures_make_one_transition(env: Env) {
 }
 
 pub async fn slow_successes_count_as_failures(env: Env) {
-    let cfg = config().trip(TripPolicy::consecutive_failures(1)).slow_call_threshold(Some(ms(20))).build().unwrap();
+    let cfg = config()
+        .trip(TripPolicy::consecutive_failures(1))
+        .slow_call_threshold(Some(ms(20)))
+        .build()
+        .unwrap();
     let b = env.breaker(&env.name("svc"), cfg);
     let fast = b.call(|| async { Ok::<_, ()>(1) }).await;
     assert!(fast.is_ok());
@@ -285,16 +386,26 @@ pub async fn slow_successes_count_as_failures(env: Env) {
 }
 
 pub async fn snapshot_reports_window_counts(env: Env) {
-    let cfg = config().trip(TripPolicy::failure_count(10)).build().unwrap();
+    let cfg = config()
+        .trip(TripPolicy::failure_count(10))
+        .build()
+        .unwrap();
     let b = env.breaker(&env.name("svc"), cfg);
     run(&b, "SFFSF").await;
     let snap = b.snapshot().await.unwrap();
-    assert_eq!((snap.requests, snap.failures, snap.consecutive_failures), (5, 3, 1));
+    assert_eq!(
+        (snap.requests, snap.failures, snap.consecutive_failures),
+        (5, 3, 1)
+    );
     assert_eq!(snap.now_ms, crate::common::T0);
 }
 
 pub async fn ignored_outcome_counts_nothing(env: Env) {
-    let cfg = config().trip(TripPolicy::consecutive_failures(1)).max_requests(1).build().unwrap();
+    let cfg = config()
+        .trip(TripPolicy::consecutive_failures(1))
+        .max_requests(1)
+        .build()
+        .unwrap();
     let b = env.breaker(&env.name("svc"), cfg);
     b.acquire().await.unwrap().record(Outcome::Ignored).await;
     assert_eq!(b.snapshot().await.unwrap().requests, 0);
@@ -302,7 +413,10 @@ pub async fn ignored_outcome_counts_nothing(env: Env) {
     env.advance(secs(10));
     b.acquire().await.unwrap().record(Outcome::Ignored).await;
     let snap = b.snapshot().await.unwrap();
-    assert_eq!((snap.state, snap.in_flight, snap.half_open_successes), (State::HalfOpen, 0, 0));
+    assert_eq!(
+        (snap.state, snap.in_flight, snap.half_open_successes),
+        (State::HalfOpen, 0, 0)
+    );
     run(&b, "S").await;
     assert_eq!(b.snapshot().await.unwrap().state, State::Closed);
 }
