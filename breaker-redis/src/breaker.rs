@@ -214,6 +214,9 @@ impl Breaker {
                 "the shared state was corrupted or of a foreign type; it has been reset"
             );
         }
+        if source != Source::Bypass {
+            metrics::state(self.name(), reply.state);
+        }
         let Some(t) = reply.transition else { return };
         let scope = if source == Source::Local {
             Scope::Local

@@ -3,7 +3,7 @@
 //! A [`Store`] applies one operation atomically and answers with a [`Reply`]. The decisions are
 //! the same everywhere: [`MemoryStore`] runs the pure [`Machine`](crate::machine::Machine), and
 //! [`RedisStore`] runs the Lua scripts in `lua/`, which the property tests hold to that machine.
-//! [`FailSafe`](fail_safe) puts the two together so that an unreachable Redis never becomes the
+//! A fail-safe layer puts the two together so that an unreachable Redis never becomes the
 //! caller's problem.
 
 pub(crate) mod fail_safe;
