@@ -4,11 +4,10 @@
 use breaker_redis::{Breaker, Config, TripPolicy};
 use metrics_util::debugging::{DebugValue, DebuggingRecorder};
 
-fn value(
-    snapshot: &[(String, Vec<(String, String)>, DebugValue)],
-    name: &str,
-    label: Option<(&str, &str)>,
-) -> Option<f64> {
+/// A metric's name, labels and value.
+type Entry = (String, Vec<(String, String)>, DebugValue);
+
+fn value(snapshot: &[Entry], name: &str, label: Option<(&str, &str)>) -> Option<f64> {
     snapshot.iter().find_map(|(n, labels, v)| {
         let matches = n == name
             && label.is_none_or(|(k, val)| labels.iter().any(|(lk, lv)| lk == k && lv == val));
