@@ -32,7 +32,7 @@ pub(crate) struct Inner {
     events: broadcast::Sender<StateChange>,
     clock: Clock,
     next_permit: AtomicU64,
-    _subscription: Option<Subscription>,
+    subscription: Option<Subscription>,
 }
 
 /// Builds a [`Breaker`]; see [`Breaker::builder`].
@@ -100,7 +100,7 @@ impl BreakerBuilder {
             events,
             clock: self.clock,
             next_permit: AtomicU64::new(0),
-            _subscription: subscription,
+            subscription: subscription,
         };
         Ok(Breaker {
             inner: Arc::new(inner),
@@ -150,6 +150,22 @@ impl Breaker {
     /// them. A receiver that falls more than 256 events behind skips the oldest.
     pub fn events(&self) -> broadcast::Receiver<StateChange> {
         self.inner.events.subscribe()
+    }
+
+    /// Resolves once other replicas' transitions are being received (pub/sub subscribed).
+    /// Transitions published before then are not reported as events; the shared state itself
+    /// is never affected. Useful in tests and at start-up.
+    pub async fn listening(&self) {
+        if let Some(subscription) = &self.inner.subscription {
+            subscription.active().await;
+        }
+    }
+
+    /// [`events`](Self::events) as a `Stream`; events missed by a slow reader are skipped.
+    pub fn event_stream(&self) -> impl futures_util::Stream<Item = StateChange> + Send + 'static {
+        use futures_util::StreamExt;
+        tokio_stream::wrappers::BroadcastStream::new(self.events())
+            .filter_map(|e| std::future::ready(e.ok()))
     }
 
     pub(crate) fn now(&self) -> Option<u64> {

@@ -47,7 +47,12 @@ pub struct StateChange {
 
 /// Subscribes to `spec`'s channel and delivers other replicas' transitions to `sink`, for as
 /// long as the task lives, reconnecting after failures.
-pub(crate) async fn listen(client: redis::Client, spec: Spec, sink: EventSink) {
+pub(crate) async fn listen(
+    client: redis::Client,
+    spec: Spec,
+    sink: EventSink,
+    active: tokio::sync::watch::Sender<bool>,
+) {
     let mut delay = Duration::from_millis(50);
     loop {
         match client.get_async_pubsub().await {
@@ -55,6 +60,7 @@ pub(crate) async fn listen(client: redis::Client, spec: Spec, sink: EventSink) {
                 Ok(()) => {
                     debug!(breaker = spec.name(), "subscribed to transitions");
                     delay = Duration::from_millis(50);
+                    active.send_replace(true);
                     let mut messages = pubsub.on_message();
                     while let Some(msg) = messages.next().await {
                         deliver(&spec, &sink, msg.get_payload_bytes());

@@ -43,6 +43,9 @@ async fn concurrent_failures_on_eight_replicas_make_one_transition_and_one_event
         .unwrap();
     let fleet = replicas(&server, "svc", &cfg, &Clock::Store, 8).await;
     let mut streams: Vec<_> = fleet.iter().map(|b| b.events()).collect();
+    for b in &fleet {
+        b.listening().await;
+    }
     let barrier = Arc::new(Barrier::new(64));
     let mut tasks = Vec::new();
     for b in &fleet {

@@ -152,10 +152,12 @@ impl Store for MemoryStore {
             *next
         };
         lock(&self.inner.sinks).push((id, spec.channel().to_owned(), sink));
-        Some(Subscription::new(Unsubscribe {
+        let (_, active) = tokio::sync::watch::channel(true);
+        let unsubscribe = Unsubscribe {
             store: Arc::downgrade(&self.inner),
             id,
-        }))
+        };
+        Some(Subscription::new(unsubscribe, active))
     }
 
     fn kind(&self) -> &'static str {

@@ -95,13 +95,25 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
 /// Keeps a subscription alive; dropping it stops the deliveries.
 pub struct Subscription {
     _guard: Box<dyn Send + Sync>,
+    active: tokio::sync::watch::Receiver<bool>,
 }
 
 impl Subscription {
-    pub(crate) fn new(guard: impl Send + Sync + 'static) -> Self {
+    /// A subscription kept alive by `guard`, delivering while `active` reads true.
+    pub fn new(
+        guard: impl Send + Sync + 'static,
+        active: tokio::sync::watch::Receiver<bool>,
+    ) -> Self {
         Subscription {
             _guard: Box::new(guard),
+            active,
         }
+    }
+
+    /// Resolves once deliveries are flowing (at once for an in-process store).
+    pub async fn active(&self) {
+        let mut active = self.active.clone();
+        let _ = active.wait_for(|on| *on).await;
     }
 }
 

@@ -235,17 +235,19 @@ impl Store for RedisStore {
             );
             return None;
         };
+        let (active_tx, active) = tokio::sync::watch::channel(false);
         let task = runtime.spawn(crate::events::listen(
             self.pubsub.clone(),
             spec.clone(),
             sink,
+            active_tx,
         ));
         debug!(
             breaker = spec.name(),
             channel = spec.channel(),
             "listening for transitions"
         );
-        Some(Subscription::new(AbortOnDrop(task)))
+        Some(Subscription::new(AbortOnDrop(task), active))
     }
 
     fn kind(&self) -> &'static str {

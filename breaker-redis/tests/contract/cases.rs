@@ -294,6 +294,36 @@ pub async fn seed_more_than_half_in_rolling_window(env: Env) {
     assert_eq!(b.snapshot().await.unwrap().state, State::Closed);
 }
 
+pub async fn event_stream_reports_this_and_other_replicas_transitions(env: Env) {
+    use futures_util::StreamExt;
+    let name = env.name("svc");
+    let cfg = config()
+        .trip(TripPolicy::consecutive_failures(1))
+        .build()
+        .unwrap();
+    let (a, b) = (env.breaker(&name, cfg.clone()), env.breaker(&name, cfg));
+    let mut seen_by_b = Box::pin(b.event_stream());
+    b.listening().await;
+    run(&a, "F").await;
+    let e = tokio::time::timeout(secs(5), seen_by_b.next())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (e.to, e.scope, e.origin.as_str()),
+        (State::Open, Scope::Remote, a.replica_id())
+    );
+    b.reset().await.unwrap();
+    let e = tokio::time::timeout(secs(5), seen_by_b.next())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (e.from, e.to, e.scope),
+        (State::Open, State::Closed, Scope::Shared)
+    );
+}
+
 pub async fn names_do_not_share_state(env: Env) {
     let cfg = config()
         .trip(TripPolicy::consecutive_failures(1))
@@ -329,6 +359,9 @@ pub async fn concurrent_failures_make_one_transition(env: Env) {
     let cfg = config().trip(TripPolicy::failure_count(5)).build().unwrap();
     let replicas: Vec<_> = (0..8).map(|_| env.breaker(&name, cfg.clone())).collect();
     let mut streams: Vec<_> = replicas.iter().map(|r| r.events()).collect();
+    for r in &replicas {
+        r.listening().await;
+    }
     let mut permits = Vec::new();
     for r in &replicas {
         for _ in 0..4 {

@@ -47,6 +47,7 @@ suite!(
     seed_failure_count_within_30s,
     seed_more_than_half_in_rolling_window,
     names_do_not_share_state,
+    event_stream_reports_this_and_other_replicas_transitions,
     joining_replica_keeps_shared_state,
     concurrent_failures_make_one_transition,
     slow_successes_count_as_failures,
