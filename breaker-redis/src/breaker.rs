@@ -100,7 +100,7 @@ impl BreakerBuilder {
             events,
             clock: self.clock,
             next_permit: AtomicU64::new(0),
-            subscription: subscription,
+            subscription,
         };
         Ok(Breaker {
             inner: Arc::new(inner),
