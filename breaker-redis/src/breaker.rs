@@ -233,22 +233,15 @@ impl Breaker {
         if source != Source::Bypass {
             metrics::state(self.name(), reply.state);
         }
-        let Some(t) = reply.transition else { return };
         let scope = if source == Source::Local {
             Scope::Local
         } else {
             Scope::Shared
         };
-        let event = StateChange {
-            breaker: self.name().to_owned(),
-            from: t.from,
-            to: t.to,
-            forced: reply.forced,
-            generation: reply.generation,
-            origin: self.replica_id().to_owned(),
-            scope,
+        let Some(event) = StateChange::from_reply(&self.inner.spec, reply, scope) else {
+            return;
         };
-        info!(breaker = self.name(), from = %t.from, to = %t.to, generation = reply.generation, scope = ?scope, "circuit transition");
+        info!(breaker = self.name(), from = %event.from, to = %event.to, generation = event.generation, scope = ?scope, "circuit transition");
         metrics::transition(&event);
         let _ = self.inner.events.send(event);
     }

@@ -7,7 +7,7 @@ use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use tracing::{debug, info, warn};
 
-use crate::protocol::{Forced, State};
+use crate::protocol::{Forced, Reply, State};
 use crate::store::{EventSink, Spec};
 
 /// Who made a transition, seen from the replica that reports it.
@@ -43,6 +43,22 @@ pub struct StateChange {
     /// Where it happened, seen from the reporting replica.
     #[serde(skip)]
     pub scope: Scope,
+}
+
+impl StateChange {
+    /// The event of a reply that made a transition, as replica `spec` reports it.
+    pub(crate) fn from_reply(spec: &Spec, reply: &Reply, scope: Scope) -> Option<StateChange> {
+        let t = reply.transition?;
+        Some(StateChange {
+            breaker: spec.name().to_owned(),
+            from: t.from,
+            to: t.to,
+            forced: reply.forced,
+            generation: reply.generation,
+            origin: spec.origin().to_owned(),
+            scope,
+        })
+    }
 }
 
 /// Subscribes to `spec`'s channel and delivers other replicas' transitions to `sink`, for as

@@ -61,15 +61,8 @@ impl MemoryStore {
     }
 
     fn publish(&self, spec: &Spec, reply: &Reply) {
-        let Some(t) = reply.transition else { return };
-        let event = StateChange {
-            breaker: spec.name().to_owned(),
-            from: t.from,
-            to: t.to,
-            forced: reply.forced,
-            generation: reply.generation,
-            origin: spec.origin().to_owned(),
-            scope: Scope::Remote,
+        let Some(event) = StateChange::from_reply(spec, reply, Scope::Remote) else {
+            return;
         };
         let sinks: Vec<EventSink> = lock(&self.inner.sinks)
             .iter()
