@@ -1,0 +1,117 @@
+//! `GET /breaker` and the operator's overrides `POST /breaker/{open,close,reset}`.
+//!
+//! All of them read or write the shared state in Redis, so unlike protected calls they fail
+//! (503) when Redis cannot be reached: the local breaker of the degraded mode is this replica's
+//! alone, and an override applied to it would silently not reach the other replicas.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use breaker_redis::{Forced, Reply, Snapshot, State as CircuitState, StoreError};
+use serde::Serialize;
+use service_kit::{AppError, Json};
+use tracing::debug;
+
+use crate::app::AppState;
+use crate::auth::Admin;
+
+/// `GET /breaker`'s answer: the snapshot's fields plus who answered.
+#[derive(Debug, Serialize)]
+pub(crate) struct BreakerView {
+    name: String,
+    instance: String,
+    /// Whether this replica's protected calls currently use the local breaker. Calls move it:
+    /// the first call that finds Redis unreachable sets it, the first that reaches it clears it.
+    degraded: bool,
+    #[serde(flatten)]
+    snapshot: Snapshot,
+    retry_after_ms: u64,
+}
+
+/// `POST /breaker/*`'s answer: the state after the override.
+#[derive(Debug, Serialize)]
+pub(crate) struct Applied {
+    name: String,
+    instance: String,
+    action: &'static str,
+    state: CircuitState,
+    forced: Forced,
+    generation: u64,
+}
+
+/// `GET /breaker`.
+pub(crate) async fn show(State(app): State<Arc<AppState>>) -> Result<Json<BreakerView>, AppError> {
+    let snapshot = app
+        .breaker
+        .snapshot()
+        .await
+        .map_err(|e| unavailable(&app, e))?;
+    let retry_after_ms = u64::try_from(snapshot.retry_after().as_millis()).unwrap_or(u64::MAX);
+    Ok(Json(BreakerView {
+        name: app.breaker.name().to_owned(),
+        instance: app.instance.clone(),
+        degraded: app.breaker.is_degraded(),
+        snapshot,
+        retry_after_ms,
+    }))
+}
+
+/// `POST /breaker/open`: every replica rejects every call until `reset`.
+pub(crate) async fn open(
+    _: Admin,
+    State(app): State<Arc<AppState>>,
+) -> Result<Json<Applied>, AppError> {
+    let reply = app
+        .breaker
+        .force_open()
+        .await
+        .map_err(|e| unavailable(&app, e))?;
+    Ok(applied(&app, "open", &reply))
+}
+
+/// `POST /breaker/close`: every replica admits every call, and the circuit never trips, until
+/// `reset`.
+pub(crate) async fn close(
+    _: Admin,
+    State(app): State<Arc<AppState>>,
+) -> Result<Json<Applied>, AppError> {
+    let reply = app
+        .breaker
+        .force_closed()
+        .await
+        .map_err(|e| unavailable(&app, e))?;
+    Ok(applied(&app, "close", &reply))
+}
+
+/// `POST /breaker/reset`: no override, a fresh closed circuit with empty counts.
+pub(crate) async fn reset(
+    _: Admin,
+    State(app): State<Arc<AppState>>,
+) -> Result<Json<Applied>, AppError> {
+    let reply = app
+        .breaker
+        .reset()
+        .await
+        .map_err(|e| unavailable(&app, e))?;
+    Ok(applied(&app, "reset", &reply))
+}
+
+fn applied(app: &AppState, action: &'static str, reply: &Reply) -> Json<Applied> {
+    debug!(action, state = %reply.state, forced = reply.forced.as_str(), generation = reply.generation, "operator override");
+    Json(Applied {
+        name: app.breaker.name().to_owned(),
+        instance: app.instance.clone(),
+        action,
+        state: reply.state,
+        forced: reply.forced,
+        generation: reply.generation,
+    })
+}
+
+fn unavailable(app: &AppState, e: StoreError) -> AppError {
+    AppError::unavailable("breaker state unavailable")
+        .with_field("name", app.breaker.name())
+        .with_field("instance", &app.instance)
+        .with_field("degraded", true)
+        .with_source(e)
+}

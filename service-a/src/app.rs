@@ -1,0 +1,118 @@
+//! [`router`]: the whole service, from its [`Config`] to an axum [`Router`].
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::{get, post};
+use breaker_redis::{Breaker, RedisStore, Scope, StateChange};
+use service_kit::{App, ConfigError, HealthFields, ServerConfig, Service};
+use tokio::sync::broadcast;
+use tracing::{debug, info};
+
+use crate::config::{Config, breaker_error};
+use crate::upstream::Upstream;
+use crate::{admin, call};
+
+/// The service's name and default port.
+pub const SERVICE: Service = Service::new("service-a", 8080);
+
+/// The name of the breaker every replica shares (its Redis key is `breaker:{service-b}`).
+pub const BREAKER_NAME: &str = "service-b";
+
+/// Why the service cannot start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// A setting is invalid; the message names its variable.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The HTTP client could not be built.
+    #[error("cannot build the HTTP client: {0}")]
+    Client(#[from] reqwest::Error),
+}
+
+/// What the handlers share.
+#[derive(Debug)]
+pub(crate) struct AppState {
+    pub(crate) breaker: Breaker,
+    pub(crate) upstream: Upstream,
+    pub(crate) instance: String,
+    pub(crate) admin_token: Option<String>,
+}
+
+/// The complete service: its routes plus service-kit's standard ones and layers.
+///
+/// Validates `config` first, so a bad value fails before anything is started. Does not need
+/// Redis: the store connects lazily and the breaker protects calls locally until Redis answers.
+/// Must run inside a Tokio runtime (the breaker starts listening for other replicas'
+/// transitions).
+///
+/// # Errors
+///
+/// An invalid setting (naming its variable), or the HTTP client cannot be built.
+pub async fn router(config: &Config, server: &ServerConfig) -> Result<Router, StartError> {
+    let upstream = Upstream::new(config.hello_url()?, config.call_timeout()?)?;
+    let breaker_config = config.breaker_config()?;
+    let store = RedisStore::connect(&config.redis_url)
+        .await
+        .map_err(|e| ConfigError::invalid("REDIS_URL", e))?;
+    let breaker = Breaker::builder(BREAKER_NAME)
+        .config(breaker_config)
+        .store(store)
+        .replica_id(server.instance_id.clone())
+        .build()
+        .map_err(breaker_error)?;
+    tokio::spawn(log_remote_transitions(breaker.events()));
+    let state = Arc::new(AppState {
+        breaker: breaker.clone(),
+        upstream,
+        instance: server.instance_id.clone(),
+        admin_token: config.admin_token().map(str::to_owned),
+    });
+    let routes = Router::new()
+        .route("/call-service-b", get(call::call_service_b))
+        .route("/breaker", get(admin::show))
+        .route("/breaker/open", post(admin::open))
+        .route("/breaker/close", post(admin::close))
+        .route("/breaker/reset", post(admin::reset))
+        .with_state(state);
+    let app = App::new(server).health_check(move || health(breaker.clone()));
+    Ok(app.build(routes))
+}
+
+/// `/health`'s extra fields: `"redis": "ok"` while calls use the shared state and Redis answers
+/// a read within the store timeout, else `"redis": "degraded"` and `"status": "degraded"`.
+async fn health(breaker: Breaker) -> HealthFields {
+    let timeout = breaker.config().store_timeout();
+    // A degraded replica is reported as such without paying a read that may time out.
+    let ok = !breaker.is_degraded()
+        && matches!(
+            tokio::time::timeout(timeout, breaker.snapshot()).await,
+            Ok(Ok(_))
+        );
+    let mut fields = HealthFields::new();
+    if !ok {
+        fields.insert("status".to_owned(), "degraded".into());
+    }
+    fields.insert(
+        "redis".to_owned(),
+        if ok { "ok" } else { "degraded" }.into(),
+    );
+    fields
+}
+
+/// The breaker logs this replica's transitions; this logs the ones other replicas made, which
+/// pub/sub delivers, so that every replica's log tells when the shared circuit moved.
+async fn log_remote_transitions(mut events: broadcast::Receiver<StateChange>) {
+    loop {
+        match events.recv().await {
+            Ok(e) if e.scope == Scope::Remote => {
+                info!(from = %e.from, to = %e.to, generation = e.generation, origin = %e.origin, "circuit transition by another replica");
+            }
+            Ok(_) => {}
+            Err(broadcast::error::RecvError::Lagged(skipped)) => {
+                debug!(skipped, "transition events skipped")
+            }
+            Err(broadcast::error::RecvError::Closed) => break,
+        }
+    }
+}

@@ -1,0 +1,184 @@
+//! [`Config`]: Service A's own settings, and their validation into the values the service runs
+//! with. Every error names the variable to fix.
+
+mod breaker;
+
+use std::time::Duration;
+
+use reqwest::Url;
+use serde::Deserialize;
+use service_kit::ConfigError;
+
+pub use breaker::BreakerSection;
+
+/// Service A's settings (the server's own, `PORT` and `INSTANCE_ID`, are service-kit's).
+///
+/// Not `deny_unknown_fields`: every variable of the process reaches this level.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct Config {
+    /// `REDIS_URL`, default `redis://127.0.0.1:6379`.
+    pub redis_url: String,
+    /// `SERVICE_B_URL`, default `http://127.0.0.1:8081`; `/hello` is appended to its path.
+    pub service_b_url: String,
+    /// `ADMIN_TOKEN`; unset or empty turns the admin endpoints off (they answer 404).
+    pub admin_token: Option<String>,
+    /// `SERVICE_B_TIMEOUT`, default `2s`: the whole call to B, body included.
+    #[serde(with = "humantime_serde")]
+    pub service_b_timeout: Duration,
+    /// `BREAKER__*`: the shared breaker's settings.
+    pub breaker: BreakerSection,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            redis_url: "redis://127.0.0.1:6379".to_owned(),
+            service_b_url: "http://127.0.0.1:8081".to_owned(),
+            admin_token: None,
+            service_b_timeout: Duration::from_secs(2),
+            breaker: BreakerSection::default(),
+        }
+    }
+}
+
+/// A lease this much longer than the call timeout outlives any trial call.
+const LEASE_MARGIN: Duration = Duration::from_secs(1);
+
+impl Config {
+    /// The URL Service A calls: `SERVICE_B_URL` with `/hello` appended to its path.
+    ///
+    /// # Errors
+    ///
+    /// Not an `http://` URL, or one with credentials, a query or a fragment.
+    pub fn hello_url(&self) -> Result<Url, ConfigError> {
+        let raw = &self.service_b_url;
+        let invalid = |message: String| ConfigError::invalid("SERVICE_B_URL", message);
+        let mut url = Url::parse(raw).map_err(|e| invalid(format!("{raw:?} is not a URL: {e}")))?;
+        if url.scheme() != "http" {
+            return Err(invalid(format!("{raw:?} is not an http:// URL")));
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(invalid("must not contain credentials".to_owned()));
+        }
+        if url.query().is_some() || url.fragment().is_some() {
+            return Err(invalid(format!(
+                "{raw:?} must not have a query or a fragment"
+            )));
+        }
+        let path = format!("{}/hello", url.path().trim_end_matches('/'));
+        url.set_path(&path);
+        Ok(url)
+    }
+
+    /// `SERVICE_B_TIMEOUT`, checked.
+    ///
+    /// # Errors
+    ///
+    /// Shorter than a millisecond.
+    pub fn call_timeout(&self) -> Result<Duration, ConfigError> {
+        if self.service_b_timeout < Duration::from_millis(1) {
+            return Err(ConfigError::invalid(
+                "SERVICE_B_TIMEOUT",
+                "must be at least 1ms",
+            ));
+        }
+        Ok(self.service_b_timeout)
+    }
+
+    /// The breaker's validated configuration. Unless `BREAKER__LEASE` was given, the lease is
+    /// raised to at least `SERVICE_B_TIMEOUT` + 1 s, so that a trial call never outlives its
+    /// half-open permit (which would let more than `max_requests` trial calls run at once).
+    ///
+    /// # Errors
+    ///
+    /// An invalid breaker setting, named as its variable (`BREAKER__MAX_REQUESTS`).
+    pub fn breaker_config(&self) -> Result<breaker_redis::Config, ConfigError> {
+        let mut settings = self.breaker.settings.clone();
+        let floor = self.call_timeout()? + LEASE_MARGIN;
+        if !self.breaker.explicit_lease && settings.lease < floor {
+            settings.lease = floor;
+        }
+        if settings.lease < self.service_b_timeout {
+            tracing::warn!(
+                lease = ?settings.lease,
+                timeout = ?self.service_b_timeout,
+                "BREAKER__LEASE is shorter than SERVICE_B_TIMEOUT: a slow trial call can lose its \
+                 permit and let more than max_requests trial calls run"
+            );
+        }
+        settings.build().map_err(breaker_error)
+    }
+
+    /// `ADMIN_TOKEN`, `None` when unset or empty.
+    pub fn admin_token(&self) -> Option<&str> {
+        self.admin_token.as_deref().filter(|t| !t.is_empty())
+    }
+}
+
+/// Names a breaker setting by its variable. Validation names two settings by policy
+/// (`consecutive_failures`, `failure_count`) that [`breaker_redis::Settings`] calls `failures`.
+pub(crate) fn breaker_error(e: breaker_redis::ConfigError) -> ConfigError {
+    let field = match e.setting {
+        "consecutive_failures" | "failure_count" => "failures",
+        other => other,
+    };
+    ConfigError::invalid(format!("BREAKER__{}", field.to_uppercase()), e.reason)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_url(url: &str) -> Config {
+        Config {
+            service_b_url: url.to_owned(),
+            ..Config::default()
+        }
+    }
+
+    #[test]
+    fn hello_is_appended_to_the_path() {
+        let cases = [
+            ("http://b:8081", "http://b:8081/hello"),
+            ("http://b:8081/", "http://b:8081/hello"),
+            ("http://b/api/", "http://b/api/hello"),
+        ];
+        for (given, expected) in cases {
+            let url = with_url(given).hello_url().expect("valid");
+            assert_eq!(url.as_str(), expected);
+        }
+    }
+
+    #[test]
+    fn only_plain_http_urls_are_accepted() {
+        for bad in [
+            "ftp://x",
+            "https://b",
+            "b:8081",
+            "",
+            "http://u:p@b",
+            "http://b/?x=1",
+            "http://b#f",
+        ] {
+            let err = with_url(bad).hello_url().expect_err(bad);
+            assert!(
+                err.to_string()
+                    .starts_with("invalid value for SERVICE_B_URL: "),
+                "{err}"
+            );
+        }
+    }
+
+    #[test]
+    fn policy_settings_are_named_by_their_variable() {
+        let e = breaker_redis::ConfigError {
+            setting: "consecutive_failures",
+            reason: "x".into(),
+        };
+        assert_eq!(
+            breaker_error(e).to_string(),
+            "invalid value for BREAKER__FAILURES: x"
+        );
+    }
+}

@@ -1,0 +1,81 @@
+//! Service A: the caller of the demo. Its replicas call the flaky Service B through **one**
+//! circuit breaker whose state lives in Redis (`breaker:{service-b}`), so they trip together,
+//! share a fleet-wide limit of half-open trial calls, and recover together. While Redis is
+//! unreachable each replica keeps protecting its calls with a local breaker (degraded mode) and
+//! keeps serving.
+//!
+//! # Routes
+//!
+//! Every answer is JSON. `breaker` below is `{"name":"service-b","state":S,"generation":G}` for
+//! an admitted call (the state and generation it was admitted under; while degraded, those of
+//! the local breaker) and `{"name":"service-b","state":S,"forced":F}` for a rejected one;
+//! `S` is `closed`, `open` or `half-open`, `F` is `none`, `open`, `closed` or `disabled`.
+//!
+//! | route | answer |
+//! |---|---|
+//! | `GET /call-service-b` | calls `GET {SERVICE_B_URL}/hello` once through the breaker (query strings are ignored): |
+//! | | 200 `{"instance":ID,"upstream":<B's JSON body>,"breaker":{..}}` when B answers 2xx with JSON |
+//! | | 502 `{"error":"service-b call failed","detail":D,"upstream_status":N,"breaker":{..}}` when B answers 5xx, 3xx, 408 or 429, cannot be reached, or sends a 2xx body that is not JSON (or over 1 MiB): a **failure** for the breaker (`upstream_status` only when B answered) |
+//! | | 502, same body, when B answers any other 4xx: B is healthy and refused what A sent, so the call is **ignored** by the breaker (not counted) |
+//! | | 504 `{"error":"service-b timed out","timeout_ms":N,"breaker":{..}}` when B's whole answer takes longer than `SERVICE_B_TIMEOUT`: a **failure** |
+//! | | 503 `{"error":"circuit open","retry_after_ms":N,"breaker":{..}}` with `Retry-After: <seconds, rounded up, at least 1>`, without calling B, when the breaker rejects the call (open, or half-open with every trial permit taken); forced open: `"retry_after_ms":null` and no `Retry-After` |
+//! | `GET /breaker` | 200 `{"name":"service-b","instance":ID,"degraded":bool,"state","forced","generation","open_until_ms","requests","failures","consecutive_failures","half_open_successes","in_flight","now_ms","repaired","retry_after_ms"}` (see [`breaker_redis::Snapshot`]); 503 `{"error":"breaker state unavailable","name":"service-b","instance":ID,"degraded":true}` when Redis cannot be read |
+//! | `POST /breaker/open` | forces the circuit open for every replica |
+//! | `POST /breaker/close` | forces it closed for every replica (admits everything, never trips) |
+//! | `POST /breaker/reset` | clears any override and every count: a fresh closed circuit |
+//! | `GET /health` | service-kit's `{"status","service","instance"}` plus `"redis":"ok"` or `"redis":"degraded"` (then also `"status":"degraded"`); always 200 |
+//! | `GET /metrics` | Prometheus text; adds `service_b_calls_total{result="ok|failed|refused|timeout|rejected"}` to the breaker's and service-kit's metrics |
+//!
+//! The three `POST /breaker/*` routes need `Authorization: Bearer <ADMIN_TOKEN>` (compared in
+//! constant time; any body is ignored) and answer 200
+//! `{"name":"service-b","instance":ID,"action":"open|close|reset","state":S,"forced":F,"generation":G}`;
+//! 401 `{"error":"unauthorized","detail":..}` with `WWW-Authenticate: Bearer` without the header
+//! or with a wrong token; 404 `{"error":"admin endpoints are disabled",..}` when `ADMIN_TOKEN` is
+//! not set; 503 as `GET /breaker` when Redis cannot be reached (an override lives in Redis, so
+//! it is never applied to one replica only). Unknown routes answer JSON 404, wrong methods 405
+//! (service-kit).
+//!
+//! # Configuration
+//!
+//! | variable | default | meaning |
+//! |---|---|---|
+//! | `PORT` | 8080 | 0 picks a free port (logged as `listening on <addr>`) |
+//! | `INSTANCE_ID` | `service-a-<host>-<pid>` | this replica's id, in answers and as the breaker's replica id |
+//! | `REDIS_URL` | `redis://127.0.0.1:6379` | where the shared circuit lives; Redis may be down at start |
+//! | `SERVICE_B_URL` | `http://127.0.0.1:8081` | an `http://` URL; `/hello` is appended to its path |
+//! | `SERVICE_B_TIMEOUT` | `2s` | limit on the whole call to B (humantime: `500ms`, `2s`) |
+//! | `ADMIN_TOKEN` | unset | enables the `POST /breaker/*` routes; empty counts as unset |
+//! | `BREAKER__MAX_REQUESTS` | 3 | half-open trial calls at once, fleet-wide |
+//! | `BREAKER__INTERVAL` | `5s` | the closed state's counting window |
+//! | `BREAKER__TIMEOUT` | `10s` | time open before trial calls |
+//! | `BREAKER__MIN_REQUESTS`, `BREAKER__FAILURE_RATIO` | 3, 0.6 | trip when at least 3 calls in the window and at least 60 % failed |
+//! | `BREAKER__LEASE` | `SERVICE_B_TIMEOUT` + 1 s, at least `10s` | how long an unrecorded trial permit holds its place |
+//! | `BREAKER__*` | | every other field of [`breaker_redis::Settings`]: `TRIP`, `FAILURES`, `ROLLING_WINDOW`, `BUCKETS`, `SUCCESS_THRESHOLD`, `SLOW_CALL_THRESHOLD`, `KEY_PREFIX`, `KEY_TTL`, `STORE_TIMEOUT`, `RETRY_BACKOFF`, `DEGRADED_MODE`; an unknown one is an error |
+//! | `BIND_ADDR`, `MAX_BODY_BYTES`, `LOG_FORMAT`, `RUST_LOG`, `CONFIG_FILE` | | see [`service_kit`] |
+//!
+//! A bad value (`BREAKER__MAX_REQUESTS=0`, `BREAKER__FAILURE_RATIO=2`, `SERVICE_B_TIMEOUT=abc`,
+//! `SERVICE_B_URL=ftp://x`) makes the binary print one line naming the variable and exit
+//! non-zero.
+//!
+//! # Logs
+//!
+//! The breaker logs this replica's transitions at info; other replicas' transitions (learnt
+//! through Redis pub/sub) are logged at info too; each call, rejection and override at debug.
+//!
+//! # Layout
+//!
+//! - `app`: [`router`], [`SERVICE`], [`StartError`], the shared state, `/health`'s fields.
+//! - `config`: [`Config`] and its validation; `breaker`: [`BreakerSection`].
+//! - `call`: `GET /call-service-b`.
+//! - `upstream`: the HTTP client for B and the classification of its answers.
+//! - `admin`: `GET /breaker`, `POST /breaker/*`; `auth`: the bearer-token check.
+
+mod admin;
+mod app;
+mod auth;
+mod call;
+mod config;
+mod upstream;
+
+pub use app::{BREAKER_NAME, SERVICE, StartError, router};
+pub use config::{BreakerSection, Config};
