@@ -194,6 +194,7 @@ impl Breaker {
             breaker: self.name().to_owned(),
             state: reply.state,
             forced: reply.forced,
+            generation: reply.generation,
             retry_after: reply.retry_after,
         })
     }
@@ -286,12 +287,14 @@ impl Breaker {
     }
 
     /// The shared state. Unlike protected calls this reports a store failure.
+    /// Answering (or failing) also tells [`is_degraded`](Self::is_degraded) whether Redis is
+    /// reachable, so a health check can keep it current without traffic.
     pub async fn snapshot(&self) -> Result<Snapshot, StoreError> {
-        let store = self.inner.fail_safe.shared();
-        let fut = store.snapshot(&self.inner.spec, self.now());
-        let snapshot = tokio::time::timeout(self.admin_timeout(), fut)
-            .await
-            .map_err(|_| StoreError::Timeout(self.admin_timeout()))??;
+        let (fail_safe, spec) = (&self.inner.fail_safe, &self.inner.spec);
+        let fut = fail_safe.shared().snapshot(spec, self.now());
+        let snapshot = fail_safe
+            .observed(spec, "snapshot", self.admin_timeout(), fut)
+            .await?;
         if snapshot.repaired {
             warn!(
                 breaker = self.name(),
@@ -302,11 +305,11 @@ impl Breaker {
     }
 
     async fn force(&self, mode: ForceMode) -> Result<Reply, StoreError> {
-        let store = self.inner.fail_safe.shared();
-        let fut = store.force(&self.inner.spec, self.now(), mode);
-        let reply = tokio::time::timeout(self.admin_timeout(), fut)
-            .await
-            .map_err(|_| StoreError::Timeout(self.admin_timeout()))??;
+        let (fail_safe, spec) = (&self.inner.fail_safe, &self.inner.spec);
+        let fut = fail_safe.shared().force(spec, self.now(), mode);
+        let reply = fail_safe
+            .observed(spec, "force", self.admin_timeout(), fut)
+            .await?;
         info!(
             breaker = self.name(),
             mode = mode.as_str(),

@@ -178,7 +178,7 @@ impl Config {
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[error("invalid breaker configuration: {setting}: {reason}")]
 pub struct ConfigError {
-    /// The setting's name, as in [`Settings`](crate::Settings).
+    /// The setting's name, as in [`Settings`](crate::Settings) (`name` for the breaker's name).
     pub setting: &'static str,
     /// What is wrong with it.
     pub reason: String,

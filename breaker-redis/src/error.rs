@@ -18,6 +18,8 @@ pub struct CircuitOpen {
     pub state: State,
     /// The override in force, if any.
     pub forced: Forced,
+    /// The circuit's generation when it rejected the call (0 when the degraded mode rejected).
+    pub generation: u64,
     /// When trying again makes sense; `None` for a circuit forced open.
     pub retry_after: Option<Duration>,
 }

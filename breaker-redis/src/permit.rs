@@ -44,6 +44,11 @@ impl Permit {
         self.generation
     }
 
+    /// The override in force when the call was admitted.
+    pub fn forced(&self) -> Forced {
+        self.forced
+    }
+
     /// The state that admitted the call (`HalfOpen` for a trial call).
     pub fn state(&self) -> State {
         self.state

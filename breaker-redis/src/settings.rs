@@ -50,9 +50,10 @@ pub struct Settings {
     /// Time open before trial calls (default 10 s).
     #[serde(with = "humantime_serde")]
     pub timeout: Duration,
-    /// Lease of a half-open permit (default 10 s).
-    #[serde(with = "humantime_serde")]
-    pub lease: Duration,
+    /// Lease of a half-open permit (default 10 s). `None` means not given: a service may then
+    /// derive it from its own call timeout before building.
+    #[serde(with = "humantime_serde::option")]
+    pub lease: Option<Duration>,
     /// Successful calls slower than this count as failures (default: off).
     #[serde(with = "humantime_serde::option")]
     pub slow_call_threshold: Option<Duration>,
@@ -98,7 +99,7 @@ impl Default for Settings {
             max_requests: cfg.max_requests,
             success_threshold: None,
             timeout: cfg.open_timeout,
-            lease: cfg.lease,
+            lease: None,
             slow_call_threshold: None,
             key_prefix: cfg.key_prefix,
             key_ttl: cfg.key_ttl,
@@ -107,6 +108,10 @@ impl Default for Settings {
             degraded_mode: DegradedSetting::Local,
         }
     }
+}
+
+fn cfg_default_lease() -> Duration {
+    Config::default().lease
 }
 
 impl Settings {
@@ -139,7 +144,7 @@ impl Settings {
             .window(window)
             .max_requests(self.max_requests)
             .open_timeout(self.timeout)
-            .lease(self.lease)
+            .lease(self.lease.unwrap_or(cfg_default_lease()))
             .slow_call_threshold(self.slow_call_threshold)
             .key_prefix(self.key_prefix.clone())
             .key_ttl(self.key_ttl)

@@ -45,8 +45,8 @@ fn non_zero(setting: &'static str, n: u32) -> Result<(), ConfigError> {
 
 pub(crate) fn config(cfg: &Config) -> Result<(), ConfigError> {
     match cfg.trip {
-        TripPolicy::ConsecutiveFailures(n) => non_zero("consecutive_failures", n)?,
-        TripPolicy::FailureCount(n) => non_zero("failure_count", n)?,
+        TripPolicy::ConsecutiveFailures(n) => non_zero("failures", n)?,
+        TripPolicy::FailureCount(n) => non_zero("failures", n)?,
         TripPolicy::FailureRatio {
             ratio,
             min_requests,

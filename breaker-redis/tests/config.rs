@@ -86,7 +86,7 @@ fn invalid_values_name_the_setting() {
         ),
         (
             error(Config::builder().trip(TripPolicy::consecutive_failures(0))),
-            "consecutive_failures",
+            "failures",
         ),
         (
             error(Config::builder().open_timeout(Duration::ZERO)),

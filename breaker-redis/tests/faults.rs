@@ -239,3 +239,26 @@ async fn foreign_and_corrupted_keys_are_repaired() {
         .unwrap();
     assert!(generation >= 1, "a repair starts a new generation");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn snapshots_keep_the_degraded_flag_current_without_traffic() {
+    let mut server = RedisServer::start().unwrap();
+    let a = breaker(&server.url(), cfg().build().unwrap(), Clock::Store).await;
+    assert!(a.snapshot().await.is_ok());
+    server.kill();
+    assert!(
+        a.snapshot().await.is_err(),
+        "an administrative read reports the store error"
+    );
+    assert!(
+        a.is_degraded(),
+        "and marks the replica degraded, with no protected call made"
+    );
+    server.restart().unwrap();
+    wait_until(secs(15), "a snapshot to succeed again", || async {
+        a.snapshot().await.is_ok()
+    })
+    .await
+    .unwrap();
+    assert!(!a.is_degraded());
+}

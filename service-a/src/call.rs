@@ -24,12 +24,10 @@ use crate::upstream::Answer;
 struct BreakerInfo<'a> {
     name: &'a str,
     state: CircuitState,
-    /// Known for an admitted call (the generation it was admitted under), not for a rejection.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    generation: Option<u64>,
-    /// Known for a rejection (`open` when an operator forced it), not for an admitted call.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    forced: Option<Forced>,
+    /// The generation the call was admitted or rejected under.
+    generation: u64,
+    /// `none`, or the operator's override (`open`, `closed`, `disabled`).
+    forced: Forced,
 }
 
 /// The handler.
@@ -59,8 +57,8 @@ fn admitted<'a>(app: &'a AppState, permit: &Permit) -> BreakerInfo<'a> {
     BreakerInfo {
         name: app.breaker.name(),
         state: permit.state(),
-        generation: Some(permit.generation()),
-        forced: None,
+        generation: permit.generation(),
+        forced: permit.forced(),
     }
 }
 
@@ -104,8 +102,8 @@ fn rejected(app: &AppState, open: &CircuitOpen) -> Response {
     let info = BreakerInfo {
         name: app.breaker.name(),
         state: open.state,
-        generation: None,
-        forced: Some(open.forced),
+        generation: open.generation,
+        forced: open.forced,
     };
     let retry_after_ms = open.retry_after.map(millis);
     let body = json!({"error": "circuit open", "retry_after_ms": retry_after_ms, "breaker": info});

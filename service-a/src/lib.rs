@@ -65,7 +65,7 @@
 //! # Layout
 //!
 //! - `app`: [`router`], [`SERVICE`], [`StartError`], the shared state, `/health`'s fields.
-//! - `config`: [`Config`] and its validation; `breaker`: [`BreakerSection`].
+//! - `config`: [`Config`] and its validation.
 //! - `call`: `GET /call-service-b`.
 //! - `upstream`: the HTTP client for B and the classification of its answers.
 //! - `admin`: `GET /breaker`, `POST /breaker/*`; `auth`: the bearer-token check.
@@ -78,4 +78,4 @@ mod config;
 mod upstream;
 
 pub use app::{BREAKER_NAME, SERVICE, StartError, router};
-pub use config::{BreakerSection, Config};
+pub use config::Config;

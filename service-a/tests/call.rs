@@ -24,7 +24,8 @@ async fn answers_carry_b_body_and_the_breaker_and_every_third_fails() {
     assert_eq!(breaker["name"], "service-b");
     assert_eq!(breaker["state"], "closed");
     assert!(breaker["generation"].is_u64(), "{body}");
-    assert_eq!(breaker.len(), 3, "{body}");
+    assert_eq!(breaker["forced"], "none");
+    assert_eq!(breaker.len(), 4, "{body}");
 
     let (status, _, _) = env.call(&a).await;
     assert_eq!(status, StatusCode::OK);
@@ -63,7 +64,7 @@ async fn b_down_fails_then_the_open_circuit_rejects_without_calling_b() {
     assert_eq!(body["error"], "circuit open");
     assert_eq!(
         body["breaker"],
-        json!({"name": "service-b", "state": "open", "forced": "none"})
+        json!({"name": "service-b", "state": "open", "generation": 1, "forced": "none"})
     );
     let retry_ms = body["retry_after_ms"].as_u64().expect("retry_after_ms");
     assert!(retry_ms > 0 && retry_ms <= 10_000, "{retry_ms}");

@@ -112,7 +112,7 @@ fn a_lease_in_the_config_file_counts_as_given() {
     .expect("write");
     let path = file.path().to_string_lossy().into_owned();
     let config = load(&[("CONFIG_FILE", &path)]).expect("valid");
-    assert!(config.breaker.explicit_lease);
+    assert_eq!(config.breaker.lease, Some(Duration::from_secs(4)));
     let breaker = config.breaker_config().expect("valid");
     assert_eq!(
         (breaker.lease(), breaker.max_requests()),

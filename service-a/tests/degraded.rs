@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use breaker_redis::Settings;
 use common::{DEADLINE, Env, TOKEN};
 use serde_json::{Value, json};
-use service_a::{BreakerSection, Config};
+use service_a::Config;
 use service_kit::Spawned;
 use test_support::wait_until;
 
@@ -19,7 +19,7 @@ fn quick_retry(env: &Env) -> Config {
     };
     Config {
         admin_token: Some(TOKEN.to_owned()),
-        breaker: BreakerSection::explicit(settings),
+        breaker: settings,
         ..env.config()
     }
 }

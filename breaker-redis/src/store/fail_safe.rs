@@ -116,22 +116,32 @@ impl FailSafe {
     ) -> Option<T> {
         let _probe = self.health.admit()?;
         let timeout = spec.config().store_timeout;
+        self.observed(spec, op, timeout, fut).await.ok()
+    }
+
+    /// Runs `fut` on the shared store within `timeout` and lets its result update the health:
+    /// administrative calls (snapshot, overrides) also tell whether Redis answers.
+    pub(crate) async fn observed<T>(
+        &self,
+        spec: &Spec,
+        op: &'static str,
+        timeout: Duration,
+        fut: impl Future<Output = Result<T, StoreError>>,
+    ) -> Result<T, StoreError> {
         let result = match tokio::time::timeout(timeout, fut).await {
             Ok(r) => r,
             Err(_) => Err(StoreError::Timeout(timeout)),
         };
-        match result {
-            Ok(value) => {
-                if self.health.succeeded() {
-                    info!(
-                        breaker = spec.name(),
-                        "shared state reachable again; leaving degraded mode"
-                    );
-                    self.local.forget(spec);
-                    metrics::degraded(spec.name(), false);
-                }
-                Some(value)
+        match &result {
+            Ok(_) if self.health.succeeded() => {
+                info!(
+                    breaker = spec.name(),
+                    "shared state reachable again; leaving degraded mode"
+                );
+                self.local.forget(spec);
+                metrics::degraded(spec.name(), false);
             }
+            Ok(_) => {}
             Err(e) => {
                 metrics::store_error(spec.name(), op);
                 if self.health.failed(spec.config().retry_backoff) {
@@ -141,9 +151,9 @@ impl FailSafe {
                 } else {
                     tracing::debug!(breaker = spec.name(), error = %e, "shared state still unreachable");
                 }
-                None
             }
         }
+        result
     }
 
     pub(crate) async fn acquire(

@@ -1,15 +1,11 @@
 //! [`Config`]: Service A's own settings, and their validation into the values the service runs
 //! with. Every error names the variable to fix.
 
-mod breaker;
-
 use std::time::Duration;
 
 use reqwest::Url;
 use serde::Deserialize;
 use service_kit::ConfigError;
-
-pub use breaker::BreakerSection;
 
 /// Service A's settings (the server's own, `PORT` and `INSTANCE_ID`, are service-kit's).
 ///
@@ -27,7 +23,7 @@ pub struct Config {
     #[serde(with = "humantime_serde")]
     pub service_b_timeout: Duration,
     /// `BREAKER__*`: the shared breaker's settings.
-    pub breaker: BreakerSection,
+    pub breaker: breaker_redis::Settings,
 }
 
 impl Default for Config {
@@ -37,7 +33,7 @@ impl Default for Config {
             service_b_url: "http://127.0.0.1:8081".to_owned(),
             admin_token: None,
             service_b_timeout: Duration::from_secs(2),
-            breaker: BreakerSection::default(),
+            breaker: breaker_redis::Settings::default(),
         }
     }
 }
@@ -94,14 +90,13 @@ impl Config {
     ///
     /// An invalid breaker setting, named as its variable (`BREAKER__MAX_REQUESTS`).
     pub fn breaker_config(&self) -> Result<breaker_redis::Config, ConfigError> {
-        let mut settings = self.breaker.settings.clone();
+        let mut settings = self.breaker.clone();
         let floor = self.call_timeout()? + LEASE_MARGIN;
-        if !self.breaker.explicit_lease && settings.lease < floor {
-            settings.lease = floor;
-        }
-        if settings.lease < self.service_b_timeout {
+        let default = breaker_redis::Config::default().lease();
+        let lease = *settings.lease.get_or_insert(default.max(floor));
+        if lease < self.service_b_timeout {
             tracing::warn!(
-                lease = ?settings.lease,
+                lease = ?lease,
                 timeout = ?self.service_b_timeout,
                 "BREAKER__LEASE is shorter than SERVICE_B_TIMEOUT: a slow trial call can lose its \
                  permit and let more than max_requests trial calls run"
@@ -116,14 +111,9 @@ impl Config {
     }
 }
 
-/// Names a breaker setting by its variable. Validation names two settings by policy
-/// (`consecutive_failures`, `failure_count`) that [`breaker_redis::Settings`] calls `failures`.
+/// Names a breaker setting by its variable (`max_requests` -> `BREAKER__MAX_REQUESTS`).
 pub(crate) fn breaker_error(e: breaker_redis::ConfigError) -> ConfigError {
-    let field = match e.setting {
-        "consecutive_failures" | "failure_count" => "failures",
-        other => other,
-    };
-    ConfigError::invalid(format!("BREAKER__{}", field.to_uppercase()), e.reason)
+    ConfigError::invalid(format!("BREAKER__{}", e.setting.to_uppercase()), e.reason)
 }
 
 #[cfg(test)]
@@ -172,13 +162,15 @@ mod tests {
 
     #[test]
     fn policy_settings_are_named_by_their_variable() {
-        let e = breaker_redis::ConfigError {
-            setting: "consecutive_failures",
-            reason: "x".into(),
+        let settings = breaker_redis::Settings {
+            trip: breaker_redis::TripKind::ConsecutiveFailures,
+            failures: 0,
+            ..breaker_redis::Settings::default()
         };
+        let err = breaker_error(settings.build().expect_err("zero failures"));
         assert_eq!(
-            breaker_error(e).to_string(),
-            "invalid value for BREAKER__FAILURES: x"
+            err.to_string(),
+            "invalid value for BREAKER__FAILURES: must be at least 1"
         );
     }
 }
