@@ -160,3 +160,35 @@ local function should_trip(b, req, fail)
   if k == 2 then return fail * 1000000 >= C.trip_n * req end
   return fail * 1000000 > C.trip_n * req
 end
+
+-- Counts one outcome of a closed, unforced circuit in its window and opens the circuit when
+-- the trip policy says so (checked on failures only, as gobreaker does). Returns true when it
+-- opened the circuit.
+local function count_closed(b, failed)
+  local req, fail
+  if C.window_kind == 1 then
+    if fixed_window_expired(b) then
+      b.requests, b.failures, b.consecutive_failures, b.window_start = 0, 0, 0, NOW
+    end
+    b.requests = b.requests + 1
+    if failed then b.failures = b.failures + 1 end
+    req, fail = b.requests, b.failures
+  else
+    local r, f, bid, slot, cur_r, cur_f = rolling_window()
+    if failed then cur_f, f = cur_f + 1, f + 1 end
+    req, fail = r + 1, f
+    redis.call('HSET', K_WINDOW, slot, bid .. ':' .. (cur_r + 1) .. ':' .. cur_f)
+    redis.call('PEXPIRE', K_WINDOW, C.ttl_ms)
+    b.requests, b.failures = req, fail
+  end
+  if not failed then
+    b.consecutive_failures = 0
+    return false
+  end
+  b.consecutive_failures = b.consecutive_failures + 1
+  if should_trip(b, req, fail) then
+    transition(b, 'open', 'failure threshold reached')
+    return true
+  end
+  return false
+end

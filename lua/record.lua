@@ -8,8 +8,7 @@
 --          verdict "counted", "released", "stale" (admitted under another generation, or its
 --          half-open lease already expired: changes nothing) or "ignored" (forced or disabled).
 --
--- Closed: counts the outcome in the window and opens the circuit when the trip policy says so
--- (checked on failures only). Half-open: one failure reopens it; success_threshold successes
+-- Closed: counts the outcome in the window (count_closed in lib.lua). Half-open: one failure reopens it; success_threshold successes
 -- close it.
 
 local b, repaired, dirty = load()
@@ -39,29 +38,5 @@ end
 if b.state ~= 'closed' or b.forced ~= 'none' or outcome == 'release' then return finish('ignored') end
 
 dirty = true
-local failed = outcome == 'failure'
-local req, fail
-if C.window_kind == 1 then
-  if fixed_window_expired(b) then
-    b.requests, b.failures, b.consecutive_failures, b.window_start = 0, 0, 0, NOW
-  end
-  b.requests = b.requests + 1
-  if failed then b.failures = b.failures + 1 end
-  req, fail = b.requests, b.failures
-else
-  local r, f, bid, slot, cur_r, cur_f = rolling_window()
-  if failed then cur_f, f = cur_f + 1, f + 1 end
-  req, fail = r + 1, f
-  redis.call('HSET', K_WINDOW, slot, bid .. ':' .. (cur_r + 1) .. ':' .. cur_f)
-  redis.call('PEXPIRE', K_WINDOW, C.ttl_ms)
-  b.requests, b.failures = req, fail
-end
-if failed then
-  b.consecutive_failures = b.consecutive_failures + 1
-  if should_trip(b, req, fail) then
-    return finish('counted', transition(b, 'open', 'failure threshold reached'), 'open')
-  end
-else
-  b.consecutive_failures = 0
-end
+if count_closed(b, outcome == 'failure') then return finish('counted', 'closed', 'open') end
 return finish('counted')

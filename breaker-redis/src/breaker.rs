@@ -1,23 +1,25 @@
 //! [`Breaker`]: one replica's handle on a shared circuit.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
 
 use tokio::sync::broadcast;
 use tracing::{info, warn};
 
+use crate::builder::{AbortOnDrop, BreakerBuilder};
+use crate::cached::{Cached, Decision};
 use crate::clock::Clock;
-use crate::config::{Config, ConfigError};
+use crate::config::Config;
 use crate::error::{CallError, CircuitOpen};
 use crate::events::{Scope, StateChange};
 use crate::metrics;
 use crate::permit::Permit;
 use crate::protocol::{ForceMode, Outcome, Reply, Snapshot, Verdict};
 use crate::store::fail_safe::{FailSafe, Source};
-use crate::store::{MemoryStore, Spec, Store, StoreError, Subscription};
+use crate::store::{Spec, StoreError, Subscription};
 
-/// One replica's handle on a circuit whose state lives in a [`Store`]. Cheap to clone: clones
+/// One replica's handle on a circuit whose state lives in a [`Store`](crate::Store). Cheap to clone: clones
 /// share everything. Breakers with the same name and store, in any number of processes, share
 /// one circuit.
 #[derive(Clone, Debug)]
@@ -29,89 +31,12 @@ pub struct Breaker {
 pub(crate) struct Inner {
     pub(crate) spec: Spec,
     pub(crate) fail_safe: FailSafe,
-    events: broadcast::Sender<StateChange>,
-    clock: Clock,
-    next_permit: AtomicU64,
-    subscription: Option<Subscription>,
-}
-
-/// Builds a [`Breaker`]; see [`Breaker::builder`].
-#[derive(Debug)]
-pub struct BreakerBuilder {
-    name: String,
-    config: Config,
-    store: Option<Arc<dyn Store>>,
-    clock: Clock,
-    replica_id: Option<String>,
-}
-
-impl BreakerBuilder {
-    /// The configuration (default: [`Config::default`]).
-    pub fn config(mut self, config: Config) -> Self {
-        self.config = config;
-        self
-    }
-
-    /// Where the circuit lives (default: a new [`MemoryStore`], private to this breaker).
-    pub fn store(mut self, store: impl Store) -> Self {
-        self.store = Some(Arc::new(store));
-        self
-    }
-
-    /// Where the circuit lives, shared with other breakers.
-    pub fn shared_store(mut self, store: Arc<dyn Store>) -> Self {
-        self.store = Some(store);
-        self
-    }
-
-    /// The clock (default: the store's own; tests use a [`ManualClock`](crate::ManualClock)).
-    pub fn clock(mut self, clock: Clock) -> Self {
-        self.clock = clock;
-        self
-    }
-
-    /// This replica's id in published transitions (default: random).
-    pub fn replica_id(mut self, id: impl Into<String>) -> Self {
-        self.replica_id = Some(id.into());
-        self
-    }
-
-    /// Validates the name and builds the breaker. Within a tokio runtime it also starts
-    /// listening for other replicas' transitions.
-    pub fn build(self) -> Result<Breaker, ConfigError> {
-        let origin = self.replica_id.unwrap_or_else(random_id);
-        let spec = Spec::new(&self.name, self.config, &origin)?;
-        let store = self.store.unwrap_or_else(|| Arc::new(MemoryStore::new()));
-        let (events, _) = broadcast::channel(256);
-        let sink_events = events.clone();
-        let own = origin.clone();
-        let subscription = store.subscribe(
-            &spec,
-            Arc::new(move |event: StateChange| {
-                if event.origin != own {
-                    metrics::transition(&event);
-                    let _ = sink_events.send(event);
-                }
-            }),
-        );
-        let inner = Inner {
-            fail_safe: FailSafe::new(store),
-            spec,
-            events,
-            clock: self.clock,
-            next_permit: AtomicU64::new(0),
-            subscription,
-        };
-        Ok(Breaker {
-            inner: Arc::new(inner),
-        })
-    }
-}
-
-fn random_id() -> String {
-    use std::hash::{BuildHasher, RandomState};
-    let n = RandomState::new().hash_one((std::process::id(), std::time::SystemTime::now()));
-    format!("{n:016x}")
+    pub(crate) events: broadcast::Sender<StateChange>,
+    pub(crate) clock: Clock,
+    pub(crate) next_permit: AtomicU64,
+    pub(crate) cached: Option<Arc<Cached>>,
+    pub(crate) flusher: OnceLock<AbortOnDrop>,
+    pub(crate) subscription: Option<Subscription>,
 }
 
 impl Breaker {
@@ -152,6 +77,21 @@ impl Breaker {
         self.inner.events.subscribe()
     }
 
+    pub(crate) fn is_listening(&self) -> bool {
+        self.inner
+            .subscription
+            .as_ref()
+            .is_some_and(|s| s.is_active())
+    }
+
+    /// Sends a batch of cached-admission outcomes; `None` when the shared state is unreachable.
+    pub(crate) async fn send_batch(&self, generation: u64, outcomes: &[Outcome]) -> Option<Reply> {
+        let (fail_safe, spec) = (&self.inner.fail_safe, &self.inner.spec);
+        fail_safe
+            .record_batch(spec, self.now(), generation, outcomes)
+            .await
+    }
+
     /// Resolves once other replicas' transitions are being received (pub/sub subscribed).
     /// Transitions published before then are not reported as events; the shared state itself
     /// is never affected. Useful in tests and at start-up.
@@ -175,6 +115,44 @@ impl Breaker {
     /// Asks to make one call. Never fails because of the store: when Redis is unreachable the
     /// degraded mode answers.
     pub async fn acquire(&self) -> Result<Permit, CircuitOpen> {
+        if let Some(cached) = &self.inner.cached
+            && !self.is_degraded()
+        {
+            match cached.decide(Instant::now()) {
+                Decision::Admit {
+                    state,
+                    forced,
+                    generation,
+                } => {
+                    let permit = Permit::from_parts(
+                        self.clone(),
+                        String::new(),
+                        generation,
+                        state,
+                        forced,
+                        Source::Cached,
+                    );
+                    return Ok(permit);
+                }
+                Decision::Reject {
+                    state,
+                    forced,
+                    generation,
+                    retry_after,
+                } => {
+                    metrics::rejected(self.name());
+                    let breaker = self.name().to_owned();
+                    return Err(CircuitOpen {
+                        breaker,
+                        state,
+                        forced,
+                        generation,
+                        retry_after,
+                    });
+                }
+                Decision::AskStore => {}
+            }
+        }
         let id = format!(
             "{}:{}",
             self.replica_id(),
@@ -224,7 +202,10 @@ impl Breaker {
     }
 
     /// Emits the event and metrics of a reply that made a transition.
-    fn observe(&self, reply: &Reply, source: Source) {
+    pub(crate) fn observe(&self, reply: &Reply, source: Source) {
+        if let (Some(cached), Source::Shared) = (&self.inner.cached, source) {
+            cached.learn_reply(reply, self.is_listening(), Instant::now());
+        }
         if reply.repaired {
             warn!(
                 breaker = self.name(),

@@ -94,6 +94,41 @@ pub enum DegradedMode {
     FailClosed,
 }
 
+/// How a replica decides to admit a call in the closed state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Admission {
+    /// Every call asks Redis (one script to acquire, one to record): exact, 2 round trips.
+    #[default]
+    Strict,
+    /// While the circuit is closed, calls are admitted from this replica's view of the shared
+    /// state with no round trip, and outcomes are sent in batches by a background task; the
+    /// scripts still make every transition atomically in Redis, and transitions reach every
+    /// replica through pub/sub. Half-open admission stays exact (it always asks Redis).
+    ///
+    /// The price: after a transition, a replica may admit calls for up to `flush_interval`
+    /// plus the pub/sub delay (or, if that message is lost, until its next batch is answered,
+    /// and never longer than `max_staleness`).
+    Cached {
+        /// The longest an outcome waits before it is sent (default 2 ms).
+        flush_interval: Duration,
+        /// Outcomes sent in one script call at most (default 256).
+        max_batch: u32,
+        /// The longest the view is trusted without a word from Redis (default 1 s).
+        max_staleness: Duration,
+    },
+}
+
+impl Admission {
+    /// Cached admission with the default settings.
+    pub fn cached() -> Self {
+        Admission::Cached {
+            flush_interval: Duration::from_millis(2),
+            max_batch: 256,
+            max_staleness: Duration::from_secs(1),
+        }
+    }
+}
+
 /// A breaker's validated configuration. Build it with [`Config::builder`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
@@ -109,6 +144,7 @@ pub struct Config {
     pub(crate) store_timeout: Duration,
     pub(crate) retry_backoff: Duration,
     pub(crate) degraded: DegradedMode,
+    pub(crate) admission: Admission,
 }
 
 impl Default for Config {
@@ -172,6 +208,10 @@ impl Config {
     pub fn degraded_mode(&self) -> DegradedMode {
         self.degraded
     }
+    /// Strict or cached admission.
+    pub fn admission(&self) -> Admission {
+        self.admission
+    }
 }
 
 /// An invalid configuration value; the message names the setting.
@@ -216,6 +256,7 @@ impl Default for ConfigBuilder {
                 store_timeout: Duration::from_millis(100),
                 retry_backoff: Duration::from_secs(1),
                 degraded: DegradedMode::Local,
+                admission: Admission::Strict,
             },
             success_threshold: None,
         }
@@ -252,6 +293,8 @@ impl ConfigBuilder {
         store_timeout: Duration => store_timeout);
     setter!(/// Time Redis is skipped after it failed (default 1 s).
         retry_backoff: Duration => retry_backoff);
+    setter!(/// Strict (default) or cached admission.
+        admission: Admission => admission);
     setter!(/// Behaviour while Redis is unreachable (default: a local breaker).
         degraded_mode: DegradedMode => degraded);
 

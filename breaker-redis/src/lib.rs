@@ -61,13 +61,17 @@
 //! - `machine`: the pure state machine, the specification the Lua scripts are tested against.
 //! - `protocol`, `wire`: states, verdicts, replies, and how script replies are read.
 //! - `store`: the [`Store`] trait, [`MemoryStore`], [`RedisStore`] and the fail-safe layer.
-//! - `breaker`, `permit`, `error`: [`Breaker`], [`Permit`], [`CircuitOpen`], [`CallError`].
+//! - `breaker`, `builder`, `permit`, `error`: [`Breaker`], [`Permit`], [`CircuitOpen`],
+//!   [`CallError`].
+//! - `cached`: cached admission (no round trip per closed-state call, batched outcomes).
 //! - `events`: [`StateChange`] events, including other replicas' transitions via pub/sub.
 //! - [`layer`]: a tower middleware.
 //! - `metrics`: counters and gauges through the `metrics` facade.
 //! - `clock`: [`Clock`] and [`ManualClock`] for tests.
 
 mod breaker;
+mod builder;
+mod cached;
 mod clock;
 mod config;
 mod error;
@@ -82,15 +86,16 @@ pub mod store;
 mod validate;
 mod wire;
 
-pub use breaker::{Breaker, BreakerBuilder};
+pub use breaker::Breaker;
+pub use builder::BreakerBuilder;
 pub use clock::{Clock, ManualClock};
-pub use config::{Config, ConfigBuilder, ConfigError, DegradedMode, TripPolicy, Window};
+pub use config::{Admission, Config, ConfigBuilder, ConfigError, DegradedMode, TripPolicy, Window};
 pub use error::{CallError, CircuitOpen};
 pub use events::{Scope, StateChange};
 pub use layer::BreakerLayer;
 pub use machine::Machine;
 pub use permit::Permit;
 pub use protocol::{ForceMode, Forced, Outcome, Reply, Snapshot, State, Transition, Verdict};
-pub use settings::{DegradedSetting, Settings, TripKind};
+pub use settings::{AdmissionSetting, DegradedSetting, Settings, TripKind};
 pub use store::{MemoryStore, RedisStore, RedisStoreOptions, Store, StoreError};
 pub use validate::MAX_NAME_LEN;

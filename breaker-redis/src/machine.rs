@@ -154,17 +154,43 @@ impl Machine {
         {
             return reply(self, Verdict::Ignored, None, None);
         }
-        let failed = outcome == Outcome::Failure;
+        let t = self.count_closed(cfg, now, outcome == Outcome::Failure);
+        reply(self, Verdict::Counted, None, t)
+    }
+
+    /// record_batch.lua: outcomes (successes and failures only) counted one by one as
+    /// [`record`](Self::record) counts them; those after a trip are dropped.
+    pub fn record_batch(
+        &mut self,
+        cfg: &Config,
+        now: u64,
+        generation: u64,
+        outcomes: &[Outcome],
+    ) -> Reply {
+        if generation != self.generation {
+            return reply(self, Verdict::Stale, None, None);
+        }
+        if self.state != State::Closed || self.forced != Forced::None {
+            return reply(self, Verdict::Ignored, None, None);
+        }
+        for outcome in outcomes {
+            if let Some(t) = self.count_closed(cfg, now, *outcome == Outcome::Failure) {
+                return reply(self, Verdict::Counted, None, Some(t));
+            }
+        }
+        reply(self, Verdict::Counted, None, None)
+    }
+
+    /// `count_closed` in lib.lua: one outcome of a closed, unforced circuit.
+    fn count_closed(&mut self, cfg: &Config, now: u64, failed: bool) -> Option<Transition> {
         let (requests, failures) = self.count(cfg, now, failed);
         if !failed {
             self.consecutive_failures = 0;
-            return reply(self, Verdict::Counted, None, None);
+            return None;
         }
         self.consecutive_failures += 1;
-        let t = self
-            .should_trip(cfg, requests, failures)
-            .then(|| self.transition(cfg, State::Open, now));
-        reply(self, Verdict::Counted, None, t)
+        self.should_trip(cfg, requests, failures)
+            .then(|| self.transition(cfg, State::Open, now))
     }
 
     /// Adds one call to the window; returns the window's requests and failures.

@@ -27,12 +27,30 @@ pub struct Permit {
 
 impl Permit {
     pub(crate) fn new(breaker: Breaker, id: String, reply: &Reply, source: Source) -> Self {
+        Self::from_parts(
+            breaker,
+            id,
+            reply.generation,
+            reply.state,
+            reply.forced,
+            source,
+        )
+    }
+
+    pub(crate) fn from_parts(
+        breaker: Breaker,
+        id: String,
+        generation: u64,
+        state: State,
+        forced: Forced,
+        source: Source,
+    ) -> Self {
         Permit {
             breaker,
             id,
-            generation: reply.generation,
-            state: reply.state,
-            forced: reply.forced,
+            generation,
+            state,
+            forced,
             source,
             started: Instant::now(),
             pending: true,
@@ -68,6 +86,12 @@ impl Permit {
         metrics::call(self.breaker.name(), outcome);
         // Forced and disabled circuits count nothing and hold no leases: no round trip.
         if self.forced != Forced::None {
+            return;
+        }
+        if self.source == Source::Cached {
+            if let Some(cached) = &self.breaker.inner.cached {
+                cached.push(self.generation, outcome);
+            }
             return;
         }
         self.breaker

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::config::{Config, ConfigError, DegradedMode, TripPolicy, Window};
+use crate::config::{Admission, Config, ConfigError, DegradedMode, TripPolicy, Window};
 
 /// Which [`TripPolicy`] a [`Settings`] describes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
@@ -70,6 +70,27 @@ pub struct Settings {
     pub retry_backoff: Duration,
     /// `local` (default), `fail-open` or `fail-closed`.
     pub degraded_mode: DegradedSetting,
+    /// `strict` (default) or `cached`.
+    pub admission: AdmissionSetting,
+    /// Cached admission: the longest an outcome waits to be sent (default 2 ms).
+    #[serde(with = "humantime_serde")]
+    pub flush_interval: Duration,
+    /// Cached admission: outcomes per batch at most (default 256).
+    pub max_batch: u32,
+    /// Cached admission: the longest the local view is trusted (default 1 s).
+    #[serde(with = "humantime_serde")]
+    pub max_staleness: Duration,
+}
+
+/// [`Admission`] in serde form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum AdmissionSetting {
+    /// See [`Admission::Strict`].
+    #[default]
+    Strict,
+    /// See [`Admission::Cached`].
+    Cached,
 }
 
 /// [`DegradedMode`] in serde form.
@@ -106,6 +127,10 @@ impl Default for Settings {
             store_timeout: cfg.store_timeout,
             retry_backoff: cfg.retry_backoff,
             degraded_mode: DegradedSetting::Local,
+            admission: AdmissionSetting::Strict,
+            flush_interval: Duration::from_millis(2),
+            max_batch: 256,
+            max_staleness: Duration::from_secs(1),
         }
     }
 }
@@ -139,7 +164,16 @@ impl Settings {
             DegradedSetting::FailOpen => DegradedMode::FailOpen,
             DegradedSetting::FailClosed => DegradedMode::FailClosed,
         };
+        let admission = match self.admission {
+            AdmissionSetting::Strict => Admission::Strict,
+            AdmissionSetting::Cached => Admission::Cached {
+                flush_interval: self.flush_interval,
+                max_batch: self.max_batch,
+                max_staleness: self.max_staleness,
+            },
+        };
         let mut builder = Config::builder()
+            .admission(admission)
             .trip(trip)
             .window(window)
             .max_requests(self.max_requests)

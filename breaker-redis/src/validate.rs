@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::config::{Config, ConfigError, TripPolicy, Window};
+use crate::config::{Admission, Config, ConfigError, TripPolicy, Window};
 
 /// Longest breaker name; keys and channel names embed it.
 pub const MAX_NAME_LEN: usize = 128;
@@ -90,6 +90,18 @@ pub(crate) fn config(cfg: &Config) -> Result<(), ConfigError> {
     positive("retry_backoff", cfg.retry_backoff)?;
     if let Some(slow) = cfg.slow_call_threshold {
         positive("slow_call_threshold", slow)?;
+    }
+    if let Admission::Cached {
+        flush_interval,
+        max_batch,
+        max_staleness,
+    } = cfg.admission
+    {
+        positive("flush_interval", flush_interval)?;
+        positive("max_staleness", max_staleness)?;
+        if max_batch == 0 || max_batch > 10_000 {
+            return Err(ConfigError::new("max_batch", "must be 1 to 10000"));
+        }
     }
     let longest = cfg.open_timeout.max(cfg.window.length()).max(cfg.lease);
     if cfg.key_ttl <= longest {

@@ -19,6 +19,8 @@ enum Op {
     Record(usize, Outcome),
     /// Records a permit made up with an arbitrary generation.
     Forged(u64, Outcome),
+    /// Records a batch of closed-state outcomes under the current generation (or the one before).
+    Batch(bool, Vec<Outcome>),
     Advance(u64),
     Force(ForceMode),
 }
@@ -32,6 +34,8 @@ fn op() -> impl Strategy<Value = Op> {
         6 => Just(Op::Acquire),
         6 => (any::<usize>(), outcome()).prop_map(|(i, o)| Op::Record(i, o)),
         1 => (0u64..6, outcome()).prop_map(|(g, o)| Op::Forged(g, o)),
+        2 => (any::<bool>(), proptest::collection::vec(prop_oneof![Just(Outcome::Success), Just(Outcome::Failure)], 0..8))
+            .prop_map(|(current, outcomes)| Op::Batch(current, outcomes)),
         3 => prop_oneof![Just(1u64), Just(499), Just(1000), Just(2500), Just(5000), Just(10_000)].prop_map(Op::Advance),
         1 => prop_oneof![Just(ForceMode::Open), Just(ForceMode::Closed), Just(ForceMode::Disabled), Just(ForceMode::Reset)]
             .prop_map(Op::Force),
@@ -109,6 +113,15 @@ async fn check(
                         .await
                         .unwrap(),
                 )
+            }
+            Op::Batch(current, outcomes) => {
+                let generation = machine.generation().saturating_sub(u64::from(!current));
+                let expected = machine.record_batch(&cfg, now, generation, &outcomes);
+                let actual = store
+                    .record_batch(&spec, Some(now), generation, &outcomes)
+                    .await
+                    .unwrap();
+                (expected, actual)
             }
             Op::Advance(ms) => {
                 now += ms;

@@ -20,6 +20,8 @@ pub(crate) enum Source {
     Local,
     /// Admitted by fail-open without asking any store.
     Bypass,
+    /// Admitted from the cached view of the shared state; its outcome goes in a batch.
+    Cached,
 }
 
 #[derive(Debug)]
@@ -187,6 +189,17 @@ impl FailSafe {
         }
     }
 
+    pub(crate) async fn record_batch(
+        &self,
+        spec: &Spec,
+        now: Option<u64>,
+        generation: u64,
+        outcomes: &[Outcome],
+    ) -> Option<Reply> {
+        let fut = self.shared.record_batch(spec, now, generation, outcomes);
+        self.shared_op(spec, "record_batch", fut).await
+    }
+
     pub(crate) async fn record(
         &self,
         spec: &Spec,
@@ -211,7 +224,7 @@ impl FailSafe {
                 .await
                 .ok()
                 .map(|r| (r, Source::Local)),
-            Source::Bypass => None,
+            Source::Bypass | Source::Cached => None,
         }
     }
 }

@@ -121,6 +121,20 @@ impl Store for MemoryStore {
         Box::pin(async move { Ok(reply) })
     }
 
+    fn record_batch<'a>(
+        &'a self,
+        spec: &'a Spec,
+        now: Option<u64>,
+        generation: u64,
+        outcomes: &'a [Outcome],
+    ) -> StoreFuture<'a, Reply> {
+        let now = now.unwrap_or_else(system_now);
+        let reply = self.run(spec, |m| {
+            m.record_batch(spec.config(), now, generation, outcomes)
+        });
+        Box::pin(async move { Ok(reply) })
+    }
+
     fn force<'a>(
         &'a self,
         spec: &'a Spec,

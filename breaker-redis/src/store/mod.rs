@@ -73,6 +73,16 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
         outcome: Outcome,
     ) -> StoreFuture<'a, Reply>;
 
+    /// Reports several closed-state outcomes (successes and failures only) at once
+    /// (`record_batch.lua`), in the order they were recorded.
+    fn record_batch<'a>(
+        &'a self,
+        spec: &'a Spec,
+        now: Option<u64>,
+        generation: u64,
+        outcomes: &'a [Outcome],
+    ) -> StoreFuture<'a, Reply>;
+
     /// Applies an operator's override (`force.lua`).
     fn force<'a>(
         &'a self,
@@ -108,6 +118,11 @@ impl Subscription {
             _guard: Box::new(guard),
             active,
         }
+    }
+
+    /// True while deliveries are flowing.
+    pub fn is_active(&self) -> bool {
+        *self.active.borrow()
     }
 
     /// Resolves once deliveries are flowing (at once for an in-process store).

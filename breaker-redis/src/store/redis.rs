@@ -35,7 +35,7 @@ impl Default for RedisStoreOptions {
 /// A multiplexed connection: one socket carries every concurrent call, so the hot path never
 /// waits for a pool check-out (which costs a round trip of its own).
 #[derive(Clone)]
-enum Conn {
+pub(crate) enum Conn {
     Single(ConnectionManager),
     Cluster(ClusterConnection),
 }
@@ -135,6 +135,11 @@ impl RedisStore {
         Ok(store)
     }
 
+    /// The multiplexed connection, for other features that keep state in the same Redis.
+    pub(crate) fn connection(&self) -> Conn {
+        self.conn.clone()
+    }
+
     /// Loads every script now, so that a script Redis rejects fails at start rather than on
     /// the first call. Later a `NOSCRIPT` (after `SCRIPT FLUSH` or a restart) reloads on its own.
     pub async fn load_scripts(&self) -> Result<(), StoreError> {
@@ -145,7 +150,8 @@ impl RedisStore {
         Ok(())
     }
 
-    async fn invoke<T: redis::FromRedisValue>(
+    /// Runs a script on this store's connection (other modules' scripts use it too).
+    pub(crate) async fn invoke<T: redis::FromRedisValue>(
         &self,
         inv: ScriptInvocation<'_>,
     ) -> Result<T, StoreError> {
@@ -208,6 +214,26 @@ impl Store for RedisStore {
     ) -> StoreFuture<'a, Reply> {
         let mut inv = Self::invocation(&SCRIPTS.record, spec, now);
         inv.arg(generation).arg(permit).arg(outcome.as_wire());
+        Box::pin(self.reply(inv))
+    }
+
+    fn record_batch<'a>(
+        &'a self,
+        spec: &'a Spec,
+        now: Option<u64>,
+        generation: u64,
+        outcomes: &'a [Outcome],
+    ) -> StoreFuture<'a, Reply> {
+        let letters: String = outcomes
+            .iter()
+            .filter_map(|o| match o {
+                Outcome::Success => Some('S'),
+                Outcome::Failure => Some('F'),
+                Outcome::Ignored => None,
+            })
+            .collect();
+        let mut inv = Self::invocation(&SCRIPTS.record_batch, spec, now);
+        inv.arg(generation).arg(letters);
         Box::pin(self.reply(inv))
     }
 

@@ -11,6 +11,7 @@ const LIB: &str = include_str!("../../../lua/lib.lua");
 pub(crate) struct Scripts {
     pub(crate) acquire: Script,
     pub(crate) record: Script,
+    pub(crate) record_batch: Script,
     pub(crate) force: Script,
     pub(crate) snapshot: Script,
 }
@@ -22,12 +23,19 @@ fn build(operation: &str) -> Script {
 pub(crate) static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
     acquire: build(include_str!("../../../lua/acquire.lua")),
     record: build(include_str!("../../../lua/record.lua")),
+    record_batch: build(include_str!("../../../lua/record_batch.lua")),
     force: build(include_str!("../../../lua/force.lua")),
     snapshot: build(include_str!("../../../lua/snapshot.lua")),
 });
 
 impl Scripts {
-    pub(crate) fn all(&self) -> [&Script; 4] {
-        [&self.acquire, &self.record, &self.force, &self.snapshot]
+    pub(crate) fn all(&self) -> [&Script; 5] {
+        [
+            &self.acquire,
+            &self.record,
+            &self.record_batch,
+            &self.force,
+            &self.snapshot,
+        ]
     }
 }

@@ -1,0 +1,128 @@
+//! [`BreakerBuilder`]: validates a breaker's name and configuration and wires up its store,
+//! its pub/sub listener and, with cached admission, its batch sender.
+
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, OnceLock};
+
+use tokio::sync::broadcast;
+
+use crate::breaker::{Breaker, Inner};
+use crate::cached::Cached;
+use crate::clock::Clock;
+use crate::config::{Admission, Config, ConfigError};
+use crate::events::StateChange;
+use crate::metrics;
+use crate::store::fail_safe::FailSafe;
+use crate::store::{MemoryStore, Spec, Store};
+
+/// Builds a [`Breaker`]; see [`Breaker::builder`].
+#[derive(Debug)]
+pub struct BreakerBuilder {
+    pub(crate) name: String,
+    pub(crate) config: Config,
+    pub(crate) store: Option<Arc<dyn Store>>,
+    pub(crate) clock: Clock,
+    pub(crate) replica_id: Option<String>,
+}
+
+impl BreakerBuilder {
+    /// The configuration (default: [`Config::default`]).
+    pub fn config(mut self, config: Config) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// Where the circuit lives (default: a new [`MemoryStore`], private to this breaker).
+    pub fn store(mut self, store: impl Store) -> Self {
+        self.store = Some(Arc::new(store));
+        self
+    }
+
+    /// Where the circuit lives, shared with other breakers.
+    pub fn shared_store(mut self, store: Arc<dyn Store>) -> Self {
+        self.store = Some(store);
+        self
+    }
+
+    /// The clock (default: the store's own; tests use a [`ManualClock`](crate::ManualClock)).
+    pub fn clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// This replica's id in published transitions (default: random).
+    pub fn replica_id(mut self, id: impl Into<String>) -> Self {
+        self.replica_id = Some(id.into());
+        self
+    }
+
+    /// Validates the name and builds the breaker. Within a tokio runtime it also starts
+    /// listening for other replicas' transitions.
+    pub fn build(self) -> Result<Breaker, ConfigError> {
+        let origin = self.replica_id.unwrap_or_else(random_id);
+        let spec = Spec::new(&self.name, self.config, &origin)?;
+        let store = self.store.unwrap_or_else(|| Arc::new(MemoryStore::new()));
+        let (events, _) = broadcast::channel(256);
+        let cached = match spec.config().admission {
+            Admission::Strict => None,
+            Admission::Cached {
+                flush_interval,
+                max_batch,
+                max_staleness,
+            } => Some(Arc::new(Cached::new(
+                flush_interval,
+                max_batch,
+                max_staleness,
+            ))),
+        };
+        let subscription = store.subscribe(&spec, sink(&origin, &events, cached.clone()));
+        let inner = Arc::new(Inner {
+            fail_safe: FailSafe::new(store),
+            spec,
+            events,
+            clock: self.clock,
+            next_permit: AtomicU64::new(0),
+            subscription,
+            flusher: OnceLock::new(),
+            cached: cached.clone(),
+        });
+        if let (Some(cached), Ok(runtime)) = (cached, tokio::runtime::Handle::try_current()) {
+            let task = runtime.spawn(crate::cached::flush_loop(Arc::downgrade(&inner), cached));
+            let _ = inner.flusher.set(AbortOnDrop(task));
+        }
+        Ok(Breaker { inner })
+    }
+}
+
+/// Where other replicas' transitions go: the events stream, the metrics and the cached view.
+fn sink(
+    origin: &str,
+    events: &broadcast::Sender<StateChange>,
+    cached: Option<Arc<Cached>>,
+) -> crate::store::EventSink {
+    let (own, events) = (origin.to_owned(), events.clone());
+    Arc::new(move |event: StateChange| {
+        if event.origin != own {
+            if let Some(cached) = &cached {
+                cached.learn_transition(event.to, event.forced, event.generation);
+            }
+            metrics::transition(&event);
+            let _ = events.send(event);
+        }
+    })
+}
+
+#[derive(Debug)]
+pub(crate) struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+fn random_id() -> String {
+    use std::hash::{BuildHasher, RandomState};
+    let n = RandomState::new().hash_one((std::process::id(), std::time::SystemTime::now()));
+    format!("{n:016x}")
+}

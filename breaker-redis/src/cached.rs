@@ -1,0 +1,186 @@
+//! Cached admission: a replica's view of a closed circuit admits calls with no Redis round
+//! trip, and outcomes reach Redis in batches that the scripts count one by one, so every
+//! transition is still made atomically in Redis.
+//!
+//! The view is renewed by every reply from Redis (acquire or batch) and moved forward by the
+//! transitions other replicas publish; it is trusted only while the pub/sub subscription is
+//! up, and never longer than `max_staleness` without a reply. Half-open admission is never
+//! cached: it always asks Redis, so trial calls stay exact fleet-wide.
+
+use std::sync::{Mutex, MutexGuard, Weak};
+use std::time::{Duration, Instant};
+
+use tokio::sync::Notify;
+
+use crate::breaker::{Breaker, Inner};
+use crate::protocol::{Forced, Outcome, Reply, State};
+use crate::store::fail_safe::Source;
+
+/// Outcomes kept at most while Redis is slow to take them; later ones are dropped (the
+/// breaker is then degraded and stops admitting from the cache anyway).
+const MAX_PENDING_BATCHES: usize = 64;
+
+#[derive(Debug)]
+pub(crate) struct Cached {
+    flush_interval: Duration,
+    max_batch: usize,
+    max_staleness: Duration,
+    view: Mutex<View>,
+    pending: Mutex<Vec<(u64, Outcome)>>,
+    wake: Notify,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct View {
+    state: State,
+    forced: Forced,
+    generation: u64,
+    fresh_until: Option<Instant>,
+    open_until: Option<Instant>,
+}
+
+/// What the view says about one call.
+pub(crate) enum Decision {
+    Admit {
+        state: State,
+        forced: Forced,
+        generation: u64,
+    },
+    Reject {
+        state: State,
+        forced: Forced,
+        generation: u64,
+        retry_after: Option<Duration>,
+    },
+    AskStore,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl Cached {
+    pub(crate) fn new(flush_interval: Duration, max_batch: u32, max_staleness: Duration) -> Self {
+        let view = View {
+            state: State::Closed,
+            forced: Forced::None,
+            generation: 0,
+            fresh_until: None,
+            open_until: None,
+        };
+        Cached {
+            flush_interval,
+            max_batch: max_batch as usize,
+            max_staleness,
+            view: Mutex::new(view),
+            pending: Mutex::new(Vec::new()),
+            wake: Notify::new(),
+        }
+    }
+
+    pub(crate) fn decide(&self, now: Instant) -> Decision {
+        let v = *lock(&self.view);
+        if !v.fresh_until.is_some_and(|t| now < t) {
+            return Decision::AskStore;
+        }
+        let (state, forced, generation) = (v.state, v.forced, v.generation);
+        match (forced, state) {
+            (Forced::Open, _) => Decision::Reject {
+                state,
+                forced,
+                generation,
+                retry_after: None,
+            },
+            (Forced::Closed | Forced::Disabled, _) | (Forced::None, State::Closed) => {
+                Decision::Admit {
+                    state,
+                    forced,
+                    generation,
+                }
+            }
+            (Forced::None, State::Open) => match v.open_until {
+                Some(t) if now < t => Decision::Reject {
+                    state,
+                    forced,
+                    generation,
+                    retry_after: Some(t - now),
+                },
+                _ => Decision::AskStore,
+            },
+            (Forced::None, State::HalfOpen) => Decision::AskStore,
+        }
+    }
+
+    /// A reply from Redis to this replica: the shared state as it is, trusted for
+    /// `max_staleness` when `listening` (other replicas' transitions will reach us).
+    pub(crate) fn learn_reply(&self, reply: &Reply, listening: bool, now: Instant) {
+        let mut v = lock(&self.view);
+        v.state = reply.state;
+        v.forced = reply.forced;
+        v.generation = reply.generation;
+        v.fresh_until = listening.then(|| now + self.max_staleness);
+        v.open_until = match (reply.state, reply.retry_after) {
+            (State::Open, Some(after)) => Some(now + after),
+            _ => None,
+        };
+    }
+
+    /// Another replica's transition: moves the view forward, never back.
+    pub(crate) fn learn_transition(&self, to: State, forced: Forced, generation: u64) {
+        let mut v = lock(&self.view);
+        if generation >= v.generation {
+            v.state = to;
+            v.forced = forced;
+            v.generation = generation;
+            v.open_until = None;
+        }
+    }
+
+    /// Queues an outcome for the next batch; never waits for Redis.
+    pub(crate) fn push(&self, generation: u64, outcome: Outcome) {
+        if outcome == Outcome::Ignored {
+            return;
+        }
+        let mut pending = lock(&self.pending);
+        if pending.len() >= self.max_batch * MAX_PENDING_BATCHES {
+            return;
+        }
+        pending.push((generation, outcome));
+        if pending.len() == 1 || pending.len() >= self.max_batch {
+            self.wake.notify_one();
+        }
+    }
+
+    fn take(&self) -> Vec<(u64, Outcome)> {
+        std::mem::take(&mut *lock(&self.pending))
+    }
+
+    fn pending(&self) -> usize {
+        lock(&self.pending).len()
+    }
+}
+
+/// Sends queued outcomes in batches, one script call per run of the same generation, for as
+/// long as the breaker lives.
+pub(crate) async fn flush_loop(breaker: Weak<Inner>, cached: std::sync::Arc<Cached>) {
+    loop {
+        cached.wake.notified().await;
+        if cached.pending() < cached.max_batch {
+            tokio::time::sleep(cached.flush_interval).await;
+        }
+        let Some(inner) = breaker.upgrade() else {
+            return;
+        };
+        let breaker = Breaker { inner };
+        let batch = cached.take();
+        for chunk in batch.chunk_by(|a, b| a.0 == b.0) {
+            for part in chunk.chunks(cached.max_batch) {
+                let generation = part[0].0;
+                let outcomes: Vec<Outcome> = part.iter().map(|(_, o)| *o).collect();
+                if let Some(reply) = breaker.send_batch(generation, &outcomes).await {
+                    breaker.observe(&reply, Source::Shared);
+                }
+            }
+        }
+    }
+}

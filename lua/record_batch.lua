@@ -1,0 +1,31 @@
+-- record_batch.lua: reports the outcomes of several calls admitted, without a round trip
+-- each, from a replica's cached view of a closed circuit (cached admission).
+--
+-- KEYS:    the breaker's state hash, lease zset and window hash (see lib.lua)
+-- ARGV:    1..15 as in lib.lua; 16 = generation the calls were admitted under,
+--          17 = the outcomes in the order they were recorded, one letter each:
+--          "S" success, "F" failure (ignored outcomes are not sent)
+-- Returns: {verdict, state, forced, generation, -1, from, to, repaired}
+--          verdict "counted", "stale" (another generation: nothing counted) or "ignored"
+--          (forced, disabled, or no longer closed).
+--
+-- The outcomes are counted one by one exactly as record.lua counts them, so the trip
+-- decision is the same as if each had been recorded alone; once one of them opens the
+-- circuit, the rest belong to the old generation and are dropped.
+
+local b, repaired, dirty = load()
+local generation, outcomes = tonumber(ARGV[16]), ARGV[17]
+
+local function finish(verdict, from, to)
+  if dirty then save(b) end
+  return reply(verdict, b, -1, from, to, repaired)
+end
+
+if generation ~= b.generation then return finish('stale') end
+if b.state ~= 'closed' or b.forced ~= 'none' then return finish('ignored') end
+
+dirty = true
+for i = 1, #outcomes do
+  if count_closed(b, string.byte(outcomes, i) == 70) then return finish('counted', 'closed', 'open') end
+end
+return finish('counted')
