@@ -6,10 +6,11 @@
 //!
 //! # Routes
 //!
-//! Every answer is JSON. `breaker` below is `{"name":"service-b","state":S,"generation":G}` for
-//! an admitted call (the state and generation it was admitted under; while degraded, those of
-//! the local breaker) and `{"name":"service-b","state":S,"forced":F}` for a rejected one;
-//! `S` is `closed`, `open` or `half-open`, `F` is `none`, `open`, `closed` or `disabled`.
+//! Every answer is JSON. `breaker` below is
+//! `{"name":"service-b","state":S,"generation":G,"forced":F}`: the state, generation and
+//! override the call was admitted or rejected under (while degraded, those of the local
+//! breaker); `S` is `closed`, `open` or `half-open`, `F` is `none`, `open`, `closed` or
+//! `disabled`.
 //!
 //! | route | answer |
 //! |---|---|
