@@ -228,7 +228,9 @@ impl Breaker {
         let _ = self.inner.events.send(event);
     }
 
-    /// Runs `f` if the breaker admits it, counting `Ok` as success and `Err` as failure.
+    /// Runs `f` if the breaker admits it, counting `Ok` as success and `Err` as failure. The
+    /// outcome is recorded in the background (see [`Permit::record_in_background`]): the
+    /// caller gets its result without waiting for a second round trip.
     pub async fn call<T, E, F, Fut>(&self, f: F) -> Result<T, CallError<E>>
     where
         F: FnOnce() -> Fut,
@@ -259,7 +261,7 @@ impl Breaker {
     {
         let permit = self.acquire().await?;
         let result = f().await;
-        permit.record(classify(&result)).await;
+        permit.record_in_background(classify(&result));
         result.map_err(CallError::Inner)
     }
 

@@ -48,7 +48,9 @@
 //! let config = Config::builder().trip(TripPolicy::consecutive_failures(2)).build().unwrap();
 //! let breaker = Breaker::builder("payments").config(config).build().unwrap();
 //! for _ in 0..2 {
-//!     let _ = breaker.call(|| async { Err::<(), _>("boom") }).await;
+//!     let permit = breaker.acquire().await.unwrap();
+//!     // ... the call fails ...
+//!     permit.failure().await; // recorded once this returns
 //! }
 //! let rejected = breaker.acquire().await.unwrap_err();
 //! assert_eq!(rejected.state, State::Open);
@@ -68,6 +70,8 @@
 //! - [`layer`]: a tower middleware.
 //! - `metrics`: counters and gauges through the `metrics` facade.
 //! - `clock`: [`Clock`] and [`ManualClock`] for tests.
+//! - [`rate_limit`]: [`RateLimiter`], a GCRA rate limiter shared by every replica through Redis.
+//! - [`fallback`]: [`Fallback`], [`with_fallback`], [`LastGood`] (the last good response, in Redis).
 
 mod breaker;
 mod builder;
@@ -99,3 +103,9 @@ pub use protocol::{ForceMode, Forced, Outcome, Reply, Snapshot, State, Transitio
 pub use settings::{AdmissionSetting, DegradedSetting, Settings, TripKind};
 pub use store::{MemoryStore, RedisStore, RedisStoreOptions, Store, StoreError};
 pub use validate::MAX_NAME_LEN;
+
+pub use fallback::{Fallback, FallbackLayer, LastGood, with_fallback};
+pub use rate_limit::{
+    Allowance, ClientKey, RateLimitConfig, RateLimitLayer, RateLimitSettings, RateLimited,
+    RateLimiter,
+};

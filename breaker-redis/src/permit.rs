@@ -72,9 +72,26 @@ impl Permit {
         self.state
     }
 
-    /// Reports how the call went. A success slower than the configured slow-call threshold
-    /// counts as a failure. Never fails: if the store cannot take it, the outcome is dropped.
+    /// Reports how the call went and waits until the store has it. A success slower than the
+    /// configured slow-call threshold counts as a failure. Never fails: if the store cannot
+    /// take it, the outcome is dropped.
     pub async fn record(mut self, outcome: Outcome) {
+        let outcome = self.settle(outcome);
+        self.send(outcome).await;
+    }
+
+    /// Reports how the call went without waiting for the store, so the caller pays one round
+    /// trip (the acquire) instead of two; [`Breaker::call`] and the tower layer record this
+    /// way. Outside a tokio runtime the outcome is dropped (and a trial permit's lease expires).
+    pub fn record_in_background(mut self, outcome: Outcome) {
+        let outcome = self.settle(outcome);
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(self.send(outcome));
+        }
+    }
+
+    /// Applies the slow-call rule and counts the call; marks the permit as recorded.
+    fn settle(&mut self, outcome: Outcome) -> Outcome {
         self.pending = false;
         let outcome = match self.breaker.config().slow_call_threshold {
             Some(limit) if outcome == Outcome::Success && self.started.elapsed() > limit => {
@@ -84,6 +101,10 @@ impl Permit {
             _ => outcome,
         };
         metrics::call(self.breaker.name(), outcome);
+        outcome
+    }
+
+    async fn send(self, outcome: Outcome) {
         // Forced and disabled circuits count nothing and hold no leases: no round trip.
         if self.forced != Forced::None {
             return;

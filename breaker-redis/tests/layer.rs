@@ -36,7 +36,20 @@ async fn open_circuit_rejects_without_calling_the_service() {
             status
         );
     }
-    assert_eq!(breaker.snapshot().await.unwrap().state, State::Open);
+    // The layer records outcomes in the background.
+    test_support::wait_until(
+        std::time::Duration::from_secs(5),
+        "the circuit to open",
+        || async {
+            breaker
+                .snapshot()
+                .await
+                .map(|s| s.state == State::Open)
+                .unwrap_or(false)
+        },
+    )
+    .await
+    .unwrap();
     let err = svc.ready().await.unwrap().call(200).await.unwrap_err();
     assert!(
         matches!(err, CallError::Open(ref open) if open.state == State::Open),

@@ -415,7 +415,15 @@ pub async fn slow_successes_count_as_failures(env: Env) {
         })
         .await;
     assert_eq!(slow.ok(), Some(2), "the caller still gets its result");
-    assert_eq!(b.snapshot().await.unwrap().state, State::Open);
+    // call() records in the background.
+    wait_until(secs(5), "the slow call to open the circuit", || async {
+        b.snapshot()
+            .await
+            .map(|s| s.state == State::Open)
+            .unwrap_or(false)
+    })
+    .await
+    .unwrap();
 }
 
 pub async fn snapshot_reports_window_counts(env: Env) {
