@@ -228,9 +228,10 @@ impl Breaker {
         let _ = self.inner.events.send(event);
     }
 
-    /// Runs `f` if the breaker admits it, counting `Ok` as success and `Err` as failure. The
-    /// outcome is recorded in the background (see [`Permit::record_in_background`]): the
-    /// caller gets its result without waiting for a second round trip.
+    /// Runs `f` if the breaker admits it, counting `Ok` as success and `Err` as failure. A
+    /// success is recorded in the background (see [`Permit::finish`]): the caller gets its
+    /// result without waiting for a second round trip; a failure is counted before this
+    /// returns.
     pub async fn call<T, E, F, Fut>(&self, f: F) -> Result<T, CallError<E>>
     where
         F: FnOnce() -> Fut,
@@ -261,7 +262,7 @@ impl Breaker {
     {
         let permit = self.acquire().await?;
         let result = f().await;
-        permit.record_in_background(classify(&result));
+        permit.finish(classify(&result)).await;
         result.map_err(CallError::Inner)
     }
 

@@ -80,7 +80,7 @@ impl Cached {
 
     pub(crate) fn decide(&self, now: Instant) -> Decision {
         let v = *lock(&self.view);
-        if !v.fresh_until.is_some_and(|t| now < t) {
+        if v.fresh_until.is_none_or(|t| now >= t) {
             return Decision::AskStore;
         }
         let (state, forced, generation) = (v.state, v.forced, v.generation);

@@ -70,11 +70,13 @@
 //! - [`layer`]: a tower middleware.
 //! - `metrics`: counters and gauges through the `metrics` facade.
 //! - `clock`: [`Clock`] and [`ManualClock`] for tests.
-//! - [`rate_limit`]: [`RateLimiter`], a GCRA rate limiter shared by every replica through Redis.
-//! - [`fallback`]: [`Fallback`], [`with_fallback`], [`LastGood`] (the last good response, in Redis).
+//! - [`retry`]: [`Retry`], [`RetryLayer`], [`Backoff`]; its docs give the composition order.
+//! - [`time_limit`]: [`TimeLimit`], [`call_with_timeout`]: a slow call cancelled, counted as a failure.
+//! - [`bulkhead`]: [`Bulkhead`], [`BulkheadLayer`]: at most N concurrent calls per replica.
 
 mod breaker;
 mod builder;
+pub mod bulkhead;
 mod cached;
 mod clock;
 mod config;
@@ -85,8 +87,10 @@ mod machine;
 mod metrics;
 mod permit;
 mod protocol;
+pub mod retry;
 mod settings;
 pub mod store;
+pub mod time_limit;
 mod validate;
 mod wire;
 
@@ -104,8 +108,6 @@ pub use settings::{AdmissionSetting, DegradedSetting, Settings, TripKind};
 pub use store::{MemoryStore, RedisStore, RedisStoreOptions, Store, StoreError};
 pub use validate::MAX_NAME_LEN;
 
-pub use fallback::{Fallback, FallbackLayer, LastGood, with_fallback};
-pub use rate_limit::{
-    Allowance, ClientKey, RateLimitConfig, RateLimitLayer, RateLimitSettings, RateLimited,
-    RateLimiter,
-};
+pub use bulkhead::{Bulkhead, BulkheadFull, BulkheadLayer};
+pub use retry::{Backoff, Retry, RetryLayer, RetryPolicy, RetrySettings};
+pub use time_limit::{TimeLimit, TimeLimitError, call_with_timeout, time_limit};

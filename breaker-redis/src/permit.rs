@@ -81,11 +81,22 @@ impl Permit {
     }
 
     /// Reports how the call went without waiting for the store, so the caller pays one round
-    /// trip (the acquire) instead of two; [`Breaker::call`] and the tower layer record this
-    /// way. Outside a tokio runtime the outcome is dropped (and a trial permit's lease expires).
+    /// trip (the acquire) instead of two. Outside a tokio runtime the outcome is dropped (and a trial permit's lease expires).
     pub fn record_in_background(mut self, outcome: Outcome) {
         let outcome = self.settle(outcome);
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(self.send(outcome));
+        }
+    }
+
+    /// What [`Breaker::call`] and the tower layer do: a failure is recorded before this
+    /// returns, so the caller's next call (a retry, say) already sees it; a success or an
+    /// ignored outcome is recorded in the background, sparing the happy path a round trip.
+    pub async fn finish(mut self, outcome: Outcome) {
+        let outcome = self.settle(outcome);
+        if outcome == Outcome::Failure {
+            self.send(outcome).await;
+        } else if let Ok(runtime) = tokio::runtime::Handle::try_current() {
             runtime.spawn(self.send(outcome));
         }
     }

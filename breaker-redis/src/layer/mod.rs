@@ -63,7 +63,7 @@ where
         ResponseFuture::new(async move {
             let permit = breaker.acquire().await?;
             let result = inner.call(req).await;
-            permit.record_in_background(classify.classify(&result));
+            permit.finish(classify.classify(&result)).await;
             result.map_err(CallError::Inner)
         })
     }

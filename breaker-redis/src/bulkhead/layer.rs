@@ -1,0 +1,71 @@
+//! [`BulkheadLayer`]: a [`Bulkhead`] in front of a tower service.
+
+use std::task::{Context, Poll};
+
+use futures_util::future::BoxFuture;
+use tower::{Layer, Service};
+
+use super::{Bulkhead, BulkheadError};
+
+/// The response future of [`BulkheadService`]: take a slot, call, free the slot.
+pub type ResponseFuture<R, E> = BoxFuture<'static, Result<R, BulkheadError<E>>>;
+
+/// Wraps services in a [`Bulkhead`]; every service made by one layer shares its slots.
+#[derive(Debug, Clone)]
+pub struct BulkheadLayer {
+    bulkhead: Bulkhead,
+}
+
+impl BulkheadLayer {
+    /// Limits the concurrent requests of the wrapped services to `bulkhead`'s slots.
+    pub fn new(bulkhead: Bulkhead) -> Self {
+        BulkheadLayer { bulkhead }
+    }
+}
+
+impl<S> Layer<S> for BulkheadLayer {
+    type Service = BulkheadService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        BulkheadService {
+            inner,
+            bulkhead: self.bulkhead.clone(),
+        }
+    }
+}
+
+/// The [`Service`] made by [`BulkheadLayer`]. A request that finds no slot in time fails
+/// with [`BulkheadError::Full`] without reaching the inner service.
+#[derive(Debug, Clone)]
+pub struct BulkheadService<S> {
+    inner: S,
+    bulkhead: Bulkhead,
+}
+
+impl<S, Req> Service<Req> for BulkheadService<S>
+where
+    S: Service<Req> + Clone + Send + 'static,
+    S::Future: Send,
+    S::Response: Send + 'static,
+    S::Error: Send + 'static,
+    Req: Send + 'static,
+{
+    type Response = S::Response;
+    type Error = BulkheadError<S::Error>;
+    type Future = ResponseFuture<S::Response, S::Error>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx).map_err(BulkheadError::Inner)
+    }
+
+    fn call(&mut self, req: Req) -> Self::Future {
+        // The instance that was polled ready is the one to call; keep a fresh clone here.
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let bulkhead = self.bulkhead.clone();
+        Box::pin(async move {
+            let _slot = bulkhead.acquire().await?;
+            inner.call(req).await.map_err(BulkheadError::Inner)
+        })
+    }
+}
