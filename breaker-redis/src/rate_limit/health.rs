@@ -1,0 +1,108 @@
+//! Whether Redis is worth asking: every call gets a deadline, and after a failure Redis is
+//! skipped for a back-off period, after which one caller probes it while the others carry on
+//! locally. The same idea as the breaker's fail-safe layer, for features without a [`Spec`].
+//!
+//! [`Spec`]: crate::store::Spec
+
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use crate::store::StoreError;
+
+/// The health of one feature's Redis connection.
+#[derive(Debug)]
+pub(crate) struct Health {
+    epoch: Instant,
+    backoff: Duration,
+    degraded: AtomicBool,
+    retry_at_ms: AtomicU64,
+    probing: AtomicBool,
+}
+
+/// What asking Redis came to.
+#[derive(Debug)]
+pub(crate) enum Attempt<T> {
+    /// Redis answered; `recovered` when this answer ended a degraded period.
+    Answered { value: T, recovered: bool },
+    /// Redis failed or timed out; `degraded` when this failure started a degraded period.
+    Failed { error: StoreError, degraded: bool },
+    /// Redis was not asked (backing off, or another caller is probing it).
+    Skipped,
+}
+
+/// Held by the one caller allowed to try a failing Redis; lets the next one try if this caller
+/// is cancelled before it learns the answer.
+struct Probe<'a>(Option<&'a Health>);
+
+impl Drop for Probe<'_> {
+    fn drop(&mut self) {
+        if let Some(h) = self.0 {
+            h.probing.store(false, Ordering::Release);
+        }
+    }
+}
+
+impl Health {
+    pub(crate) fn new(backoff: Duration) -> Self {
+        Health {
+            epoch: Instant::now(),
+            backoff,
+            degraded: AtomicBool::new(false),
+            retry_at_ms: AtomicU64::new(0),
+            probing: AtomicBool::new(false),
+        }
+    }
+
+    /// True while Redis is failing.
+    pub(crate) fn is_degraded(&self) -> bool {
+        self.degraded.load(Ordering::Acquire)
+    }
+
+    /// Runs `op()` within `timeout`, unless Redis is being skipped.
+    pub(crate) async fn run<T, F, Fut>(&self, timeout: Duration, op: F) -> Attempt<T>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<T, StoreError>>,
+    {
+        let Some(_probe) = self.admit() else {
+            return Attempt::Skipped;
+        };
+        let result = match tokio::time::timeout(timeout, op()).await {
+            Ok(r) => r,
+            Err(_) => Err(StoreError::Timeout(timeout)),
+        };
+        match result {
+            Ok(value) => Attempt::Answered {
+                value,
+                recovered: self.degraded.swap(false, Ordering::AcqRel),
+            },
+            Err(error) => {
+                let retry_at = self.now_ms() + self.backoff.as_millis() as u64;
+                self.retry_at_ms.store(retry_at, Ordering::Release);
+                Attempt::Failed {
+                    error,
+                    degraded: !self.degraded.swap(true, Ordering::AcqRel),
+                }
+            }
+        }
+    }
+
+    fn now_ms(&self) -> u64 {
+        self.epoch.elapsed().as_millis() as u64
+    }
+
+    /// `Some` when this caller should ask Redis.
+    fn admit(&self) -> Option<Probe<'_>> {
+        if !self.is_degraded() {
+            return Some(Probe(None));
+        }
+        if self.now_ms() < self.retry_at_ms.load(Ordering::Acquire) {
+            return None;
+        }
+        self.probing
+            .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
+            .ok()
+            .map(|_| Probe(Some(self)))
+    }
+}
