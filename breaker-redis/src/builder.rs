@@ -77,7 +77,7 @@ impl BreakerBuilder {
         };
         let subscription = store.subscribe(&spec, sink(&origin, &events, cached.clone()));
         let inner = Arc::new(Inner {
-            fail_safe: FailSafe::new(store),
+            fail_safe: FailSafe::new(store, spec.config().retry_backoff),
             spec,
             events,
             clock: self.clock,

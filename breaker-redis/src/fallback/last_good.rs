@@ -11,7 +11,7 @@ use tracing::{debug, warn};
 use super::Fallback;
 use super::writer::{Target, Writer};
 use crate::config::ConfigError;
-use crate::rate_limit::health::{Attempt, Health};
+use crate::store::health::{Attempt, Health};
 use crate::store::{RedisStore, StoreError};
 
 /// The last good response of one call site, as JSON in Redis (`<prefix>:{<name>}:last-good`,

@@ -8,7 +8,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tracing::{debug, warn};
 
-use crate::rate_limit::health::{Attempt, Health};
+use crate::store::health::{Attempt, Health};
 use crate::store::{RedisStore, StoreError};
 
 /// Where and how remembered responses are written.

@@ -8,12 +8,12 @@ use tracing::{debug, info, warn};
 use super::allowance::{Allowance, Decision};
 use super::config::{Quota, RateLimitConfig};
 use super::error::RateLimited;
-use super::health::{Attempt, Health};
 use super::key::{ClientKey, redis_key};
 use super::local::Local;
 use super::{metrics, script};
 use crate::clock::Clock;
 use crate::config::ConfigError;
+use crate::store::health::{Attempt, Health};
 use crate::store::{RedisStore, StoreError};
 
 /// A rate limiter whose budgets live in Redis, so that every replica draws on the same ones:

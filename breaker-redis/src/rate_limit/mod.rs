@@ -23,7 +23,7 @@
 //! - `config`, `settings`: [`Quota`], [`RateLimitConfig`] and its serde form [`RateLimitSettings`].
 //! - `key`: [`ClientKey`] and the Redis key `<prefix>:{<limiter>:<client>}`.
 //! - `limiter`: [`RateLimiter`]; `script` runs `lua/rate_limit.lua`; `local` is the per-replica
-//!   `governor` limiter used while Redis is unreachable; `health` decides when to ask Redis.
+//!   `governor` limiter used while Redis is unreachable; `store::health` decides when to ask Redis.
 //! - `allowance`, `error`: [`Allowance`], [`RateLimited`], [`RateLimitError`].
 //! - `layer`: [`RateLimitLayer`], a tower middleware.
 //! - `metrics`: `rate_limit_allowed_total`, `rate_limit_rejected_total`, `rate_limit_degraded`.
@@ -31,7 +31,6 @@
 mod allowance;
 mod config;
 mod error;
-pub(crate) mod health;
 mod key;
 pub(crate) use key::check_prefix;
 mod layer;

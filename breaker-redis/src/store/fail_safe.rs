@@ -3,11 +3,11 @@
 //! store again once per back-off period (one caller probes; the others do not wait on it).
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tracing::{info, warn};
 
+use super::health::{Attempt, Health};
 use super::{MemoryStore, Spec, Store, StoreError};
 use crate::config::DegradedMode;
 use crate::metrics;
@@ -31,72 +31,12 @@ pub(crate) struct FailSafe {
     health: Health,
 }
 
-#[derive(Debug)]
-struct Health {
-    epoch: Instant,
-    degraded: AtomicBool,
-    retry_at_ms: AtomicU64,
-    probing: AtomicBool,
-}
-
-/// Held by the one caller allowed to try the failing store; lets the next one try if this
-/// caller is cancelled before it learns the answer.
-struct Probe<'a>(Option<&'a Health>);
-
-impl Drop for Probe<'_> {
-    fn drop(&mut self) {
-        if let Some(h) = self.0 {
-            h.probing.store(false, Ordering::Release);
-        }
-    }
-}
-
-impl Health {
-    fn now_ms(&self) -> u64 {
-        self.epoch.elapsed().as_millis() as u64
-    }
-
-    /// `Some` when this caller should use the shared store.
-    fn admit(&self) -> Option<Probe<'_>> {
-        if !self.degraded.load(Ordering::Acquire) {
-            return Some(Probe(None));
-        }
-        if self.now_ms() < self.retry_at_ms.load(Ordering::Acquire) {
-            return None;
-        }
-        self.probing
-            .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
-            .ok()
-            .map(|_| Probe(Some(self)))
-    }
-
-    /// Returns true when this success ended a degraded period.
-    fn succeeded(&self) -> bool {
-        self.degraded.swap(false, Ordering::AcqRel)
-    }
-
-    /// Returns true when this failure started a degraded period.
-    fn failed(&self, backoff: Duration) -> bool {
-        self.retry_at_ms.store(
-            self.now_ms() + backoff.as_millis() as u64,
-            Ordering::Release,
-        );
-        !self.degraded.swap(true, Ordering::AcqRel)
-    }
-}
-
 impl FailSafe {
-    pub(crate) fn new(shared: Arc<dyn Store>) -> Self {
-        let health = Health {
-            epoch: Instant::now(),
-            degraded: AtomicBool::new(false),
-            retry_at_ms: AtomicU64::new(0),
-            probing: AtomicBool::new(false),
-        };
+    pub(crate) fn new(shared: Arc<dyn Store>, retry_backoff: Duration) -> Self {
         FailSafe {
             shared,
             local: MemoryStore::new(),
-            health,
+            health: Health::new(retry_backoff),
         }
     }
 
@@ -105,24 +45,23 @@ impl FailSafe {
     }
 
     pub(crate) fn is_degraded(&self) -> bool {
-        self.health.degraded.load(Ordering::Acquire)
+        self.health.is_degraded()
     }
 
-    /// Runs `op` on the shared store under the store timeout, tracking health. `None` means
-    /// the shared store was skipped or failed, and the caller must use the degraded mode.
+    /// Runs `fut` on the shared store under the store timeout, unless the shared store is being
+    /// skipped. `None` means it was skipped or failed, and the caller must use the degraded mode.
     async fn shared_op<'a, T>(
         &'a self,
         spec: &'a Spec,
         op: &'static str,
         fut: impl Future<Output = Result<T, StoreError>> + 'a,
     ) -> Option<T> {
-        let _probe = self.health.admit()?;
-        let timeout = spec.config().store_timeout;
-        self.observed(spec, op, timeout, fut).await.ok()
+        let attempt = self.health.run(spec.config().store_timeout, || fut).await;
+        self.report(spec, op, attempt).ok()
     }
 
-    /// Runs `fut` on the shared store within `timeout` and lets its result update the health:
-    /// administrative calls (snapshot, overrides) also tell whether Redis answers.
+    /// Runs `fut` on the shared store within `timeout`, whatever the health (administrative
+    /// calls, such as snapshots and overrides, always try), and lets its result update it.
     pub(crate) async fn observed<T>(
         &self,
         spec: &Spec,
@@ -130,32 +69,42 @@ impl FailSafe {
         timeout: Duration,
         fut: impl Future<Output = Result<T, StoreError>>,
     ) -> Result<T, StoreError> {
-        let result = match tokio::time::timeout(timeout, fut).await {
-            Ok(r) => r,
-            Err(_) => Err(StoreError::Timeout(timeout)),
-        };
-        match &result {
-            Ok(_) if self.health.succeeded() => {
-                info!(
-                    breaker = spec.name(),
-                    "shared state reachable again; leaving degraded mode"
-                );
-                self.local.forget(spec);
-                metrics::degraded(spec.name(), false);
+        let attempt = self.health.observe(timeout, fut).await;
+        self.report(spec, op, attempt)
+    }
+
+    /// Logs and counts what an attempt on the shared store came to.
+    fn report<T>(
+        &self,
+        spec: &Spec,
+        op: &'static str,
+        attempt: Attempt<T>,
+    ) -> Result<T, StoreError> {
+        match attempt {
+            Attempt::Answered { value, recovered } => {
+                if recovered {
+                    info!(
+                        breaker = spec.name(),
+                        "shared state reachable again; leaving degraded mode"
+                    );
+                    self.local.forget(spec);
+                    metrics::degraded(spec.name(), false);
+                }
+                Ok(value)
             }
-            Ok(_) => {}
-            Err(e) => {
+            Attempt::Failed { error, degraded } => {
                 metrics::store_error(spec.name(), op);
-                if self.health.failed(spec.config().retry_backoff) {
-                    warn!(breaker = spec.name(), error = %e, mode = ?spec.config().degraded, retry_in = ?spec.config().retry_backoff,
+                if degraded {
+                    warn!(breaker = spec.name(), error = %error, mode = ?spec.config().degraded, retry_in = ?spec.config().retry_backoff,
                         "shared state unreachable; protecting calls in degraded mode");
                     metrics::degraded(spec.name(), true);
                 } else {
-                    tracing::debug!(breaker = spec.name(), error = %e, "shared state still unreachable");
+                    tracing::debug!(breaker = spec.name(), error = %error, "shared state still unreachable");
                 }
+                Err(error)
             }
+            Attempt::Skipped => Err(StoreError::Unavailable),
         }
-        result
     }
 
     pub(crate) async fn acquire(

@@ -7,6 +7,7 @@
 //! caller's problem.
 
 pub(crate) mod fail_safe;
+pub(crate) mod health;
 mod keys;
 mod memory;
 mod redis;

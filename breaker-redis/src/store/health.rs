@@ -1,8 +1,6 @@
 //! Whether Redis is worth asking: every call gets a deadline, and after a failure Redis is
 //! skipped for a back-off period, after which one caller probes it while the others carry on
-//! locally. The same idea as the breaker's fail-safe layer, for features without a [`Spec`].
-//!
-//! [`Spec`]: crate::store::Spec
+//! locally. The breaker's fail-safe layer, the rate limiter and `LastGood` all use it.
 
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -68,7 +66,17 @@ impl Health {
         let Some(_probe) = self.admit() else {
             return Attempt::Skipped;
         };
-        let result = match tokio::time::timeout(timeout, op()).await {
+        self.observe(timeout, op()).await
+    }
+
+    /// Runs `fut` within `timeout` whatever the state (an operator's call must try), and lets
+    /// its result update the health.
+    pub(crate) async fn observe<T>(
+        &self,
+        timeout: Duration,
+        fut: impl Future<Output = Result<T, StoreError>>,
+    ) -> Attempt<T> {
+        let result = match tokio::time::timeout(timeout, fut).await {
             Ok(r) => r,
             Err(_) => Err(StoreError::Timeout(timeout)),
         };
