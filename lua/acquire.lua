@@ -11,12 +11,12 @@
 -- unexpired leases exist fleet-wide; each admission adds a lease that expires on its own, so a
 -- caller that crashes or is cancelled cannot wedge the circuit.
 
-local b, repaired, dirty = load()
+local b, dirty = load()
 local permit = ARGV[16]
 
 local function finish(verdict, retry_after, from, to)
   if dirty then save(b) end
-  return reply(verdict, b, retry_after, from, to, repaired)
+  return reply(verdict, b, retry_after, from, to)
 end
 
 if b.forced == 'open' then return finish('rejected', -1) end
@@ -30,11 +30,11 @@ if b.state == 'open' then
   dirty = true
 end
 
-redis.call('ZREMRANGEBYSCORE', K_LEASES, '-inf', NOW)
-if redis.call('ZCARD', K_LEASES) >= C.max_requests then
-  local first = redis.call('ZRANGE', K_LEASES, 0, 0, 'WITHSCORES')
+on_leases('ZREMRANGEBYSCORE', '-inf', NOW)
+if on_leases('ZCARD') >= C.max_requests then
+  local first = on_leases('ZRANGE', 0, 0, 'WITHSCORES')
   return finish('rejected', math.max(1, tonumber(first[2]) - NOW), from, to)
 end
-redis.call('ZADD', K_LEASES, NOW + C.lease_ms, permit)
+on_leases('ZADD', NOW + C.lease_ms, permit)
 redis.call('PEXPIRE', K_LEASES, C.ttl_ms)
 return finish('admitted', -1, from, to)

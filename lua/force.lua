@@ -8,7 +8,7 @@
 --          from/to are always set: every override is a transition under a new generation,
 --          published like any other.
 
-local b, repaired = load()
+local b = load()
 local mode = ARGV[16]
 local to = 'closed'
 if mode == 'reset' then
@@ -21,4 +21,4 @@ else
 end
 local from = transition(b, to, mode == 'reset' and 'reset' or ('forced ' .. mode))
 save(b)
-return reply('ok', b, -1, from, to, repaired)
+return reply('ok', b, -1, from, to)

@@ -50,15 +50,24 @@ local function count(v)
   return n
 end
 
--- A key of a foreign type would make every later command fail with WRONGTYPE: drop it.
-local function drop_wrong_type(key, want)
-  local t = redis.call('TYPE', key)['ok']
-  if t ~= 'none' and t ~= want then
+-- Set when this call found a foreign or corrupted value and reset it; every reply reports it.
+local REPAIRED = false
+
+-- Runs a command on a key that may hold a foreign type: a WRONGTYPE error (someone else's
+-- value at our key) deletes the key and runs the command again on the now empty key. Costs
+-- nothing extra on the normal path, unlike checking TYPE first.
+local function on_key(key, cmd, ...)
+  local r = redis.pcall(cmd, key, ...)
+  if type(r) == 'table' and r.err then
     redis.call('DEL', key)
-    return true
+    REPAIRED = true
+    r = redis.call(cmd, key, ...)
   end
-  return false
+  return r
 end
+
+local function on_leases(cmd, ...) return on_key(K_LEASES, cmd, ...) end
+local function on_window(cmd, ...) return on_key(K_WINDOW, cmd, ...) end
 
 local function fresh(generation)
   return { state = 'closed', forced = 'none', generation = generation, open_until = 0,
@@ -71,12 +80,10 @@ local function consistent(b)
   return true
 end
 
--- Returns the breaker, whether it had to be repaired, and whether it must be written back.
+-- Returns the breaker and whether it must be written back (it was missing fields or had to be
+-- repaired; a breaker that was never written is a fresh closed one and needs no write).
 local function load()
-  local repaired = drop_wrong_type(K_STATE, 'hash')
-  repaired = drop_wrong_type(K_LEASES, 'zset') or repaired
-  repaired = drop_wrong_type(K_WINDOW, 'hash') or repaired
-  local raw = redis.call('HMGET', K_STATE, unpack(FIELDS))
+  local raw = on_key(K_STATE, 'HMGET', unpack(FIELDS))
   local b, present, bad = {}, false, false
   for i, f in ipairs(FIELDS) do
     local v = raw[i]
@@ -90,13 +97,14 @@ local function load()
       if b[f] == nil then bad = true end
     end
   end
-  if not present then return fresh(0), repaired, repaired end
+  if not present then return fresh(0), REPAIRED end
   if bad or not consistent(b) then
     redis.log(redis.LOG_WARNING, 'breaker ' .. C.name .. ': invalid state in ' .. K_STATE .. ', reset to closed')
     redis.call('DEL', K_LEASES, K_WINDOW)
-    return fresh((b.generation or 0) + 1), true, true
+    REPAIRED = true
+    return fresh((b.generation or 0) + 1), true
   end
-  return b, repaired, repaired
+  return b, REPAIRED
 end
 
 local function save(b)
@@ -123,9 +131,9 @@ local function transition(b, to, reason)
   return from
 end
 
-local function reply(verdict, b, retry_after, from, to, repaired)
+local function reply(verdict, b, retry_after, from, to)
   return { verdict, b.state, b.forced, b.generation, retry_after or -1, from or '', to or '',
-    repaired and 1 or 0 }
+    REPAIRED and 1 or 0 }
 end
 
 -- A fixed window's counts (consecutive failures too, as gobreaker does) restart every interval.
@@ -139,7 +147,7 @@ local function rolling_window()
   local bucket_ms = C.window_ms / C.buckets
   local bid = math.floor(NOW / bucket_ms)
   local slot = tostring(bid % C.buckets)
-  local all = redis.call('HGETALL', K_WINDOW)
+  local all = on_window('HGETALL')
   local req, fail, cur_r, cur_f = 0, 0, 0, 0
   for i = 1, #all, 2 do
     local id, r, f = string.match(all[i + 1], '^(%d+):(%d+):(%d+)$')
@@ -177,7 +185,7 @@ local function count_closed(b, failed)
     local r, f, bid, slot, cur_r, cur_f = rolling_window()
     if failed then cur_f, f = cur_f + 1, f + 1 end
     req, fail = r + 1, f
-    redis.call('HSET', K_WINDOW, slot, bid .. ':' .. (cur_r + 1) .. ':' .. cur_f)
+    on_window('HSET', slot, bid .. ':' .. (cur_r + 1) .. ':' .. cur_f)
     redis.call('PEXPIRE', K_WINDOW, C.ttl_ms)
     b.requests, b.failures = req, fail
   end

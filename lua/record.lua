@@ -11,18 +11,18 @@
 -- Closed: counts the outcome in the window (count_closed in lib.lua). Half-open: one failure reopens it; success_threshold successes
 -- close it.
 
-local b, repaired, dirty = load()
+local b, dirty = load()
 local generation, permit, outcome = tonumber(ARGV[16]), ARGV[17], ARGV[18]
 
 local function finish(verdict, from, to)
   if dirty then save(b) end
-  return reply(verdict, b, -1, from, to, repaired)
+  return reply(verdict, b, -1, from, to)
 end
 
 if generation ~= b.generation then return finish('stale') end
 
 if b.state == 'half-open' then
-  if redis.call('ZREM', K_LEASES, permit) == 0 then return finish('stale') end
+  if on_leases('ZREM', permit) == 0 then return finish('stale') end
   if outcome == 'release' then return finish('released') end
   dirty = true
   if outcome == 'failure' then

@@ -13,12 +13,12 @@
 -- decision is the same as if each had been recorded alone; once one of them opens the
 -- circuit, the rest belong to the old generation and are dropped.
 
-local b, repaired, dirty = load()
+local b, dirty = load()
 local generation, outcomes = tonumber(ARGV[16]), ARGV[17]
 
 local function finish(verdict, from, to)
   if dirty then save(b) end
-  return reply(verdict, b, -1, from, to, repaired)
+  return reply(verdict, b, -1, from, to)
 end
 
 if generation ~= b.generation then return finish('stale') end

@@ -8,7 +8,7 @@
 --          The state is as stored: an open circuit whose timeout has passed still reads "open"
 --          until a call moves it to half-open (open_until_ms <= now_ms tells).
 
-local b, repaired, dirty = load()
+local b, dirty = load()
 if dirty then save(b) end
 local req, fail, consecutive = b.requests, b.failures, b.consecutive_failures
 if b.state == 'closed' then
@@ -19,6 +19,6 @@ if b.state == 'closed' then
   end
 end
 local in_flight = 0
-if b.state == 'half-open' then in_flight = redis.call('ZCOUNT', K_LEASES, '(' .. NOW, '+inf') end
+if b.state == 'half-open' then in_flight = on_leases('ZCOUNT', '(' .. NOW, '+inf') end
 return { b.state, b.forced, b.generation, b.open_until, req, fail, consecutive,
-  b.half_open_successes, in_flight, NOW, repaired and 1 or 0 }
+  b.half_open_successes, in_flight, NOW, REPAIRED and 1 or 0 }

@@ -204,12 +204,11 @@ async fn foreign_and_corrupted_keys_are_repaired() {
         .await
         .unwrap();
     let key = "breaker:{svc}";
-    let corruptions: [&[&str]; 5] = [
+    let corruptions: [&[&str]; 4] = [
         &["SET", key, "not a hash"],
         &["HSET", key, "state", "banana", "generation", "7"],
         &["HSET", key, "generation", "-3"],
         &["HSET", key, "forced", "open"],
-        &["SET", "breaker:{svc}:leases", "not a sorted set"],
     ];
     for cmd in corruptions {
         run(&a, "S").await; // a valid state first
@@ -261,4 +260,47 @@ async fn snapshots_keep_the_degraded_flag_current_without_traffic() {
     .await
     .unwrap();
     assert!(!a.is_degraded());
+}
+
+/// The lease set only matters in half-open, so a foreign value there is found and replaced
+/// when a trial permit is asked for.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_foreign_lease_set_is_replaced_when_half_open_needs_it() {
+    let server = RedisServer::start().unwrap();
+    let clock = ManualClock::new(T0);
+    let a = breaker(
+        &server.url(),
+        cfg().build().unwrap(),
+        Clock::Manual(clock.clone()),
+    )
+    .await;
+    run(&a, "FF").await;
+    clock.advance(secs(60));
+    let first = a.acquire().await.unwrap();
+    assert_eq!(first.state(), State::HalfOpen);
+    let mut con = server
+        .client()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    let () = redis::cmd("SET")
+        .arg("breaker:{svc}:leases")
+        .arg("not a sorted set")
+        .query_async(&mut con)
+        .await
+        .unwrap();
+    let second = a
+        .acquire()
+        .await
+        .expect("the foreign value is replaced, not an error");
+    assert_eq!(second.state(), State::HalfOpen);
+    assert!(!a.is_degraded());
+    let kind: String = redis::cmd("TYPE")
+        .arg("breaker:{svc}:leases")
+        .query_async(&mut con)
+        .await
+        .unwrap();
+    assert_eq!(kind, "zset");
+    drop(first);
+    second.success().await;
 }
