@@ -39,18 +39,20 @@ pub(crate) struct Applied {
     generation: u64,
 }
 
+/// What the breaker routes answer with `BREAKER_BACKEND=none`: 404, there is no breaker.
+fn no_breaker(app: &AppState) -> AppError {
+    AppError::not_found("no breaker: BREAKER_BACKEND is none").with_field("instance", &app.instance)
+}
+
 /// `GET /breaker`.
 pub(crate) async fn show(State(app): State<Arc<AppState>>) -> Result<Json<BreakerView>, AppError> {
-    let snapshot = app
-        .breaker
-        .snapshot()
-        .await
-        .map_err(|e| unavailable(&app, e))?;
+    let breaker = app.breaker.as_ref().ok_or_else(|| no_breaker(&app))?;
+    let snapshot = breaker.snapshot().await.map_err(|e| unavailable(&app, e))?;
     let retry_after_ms = u64::try_from(snapshot.retry_after().as_millis()).unwrap_or(u64::MAX);
     Ok(Json(BreakerView {
-        name: app.breaker.name().to_owned(),
+        name: breaker.name().to_owned(),
         instance: app.instance.clone(),
-        degraded: app.breaker.is_degraded(),
+        degraded: breaker.is_degraded(),
         snapshot,
         retry_after_ms,
     }))
@@ -61,8 +63,8 @@ pub(crate) async fn open(
     _: Admin,
     State(app): State<Arc<AppState>>,
 ) -> Result<Json<Applied>, AppError> {
-    let reply = app
-        .breaker
+    let breaker = app.breaker.as_ref().ok_or_else(|| no_breaker(&app))?;
+    let reply = breaker
         .force_open()
         .await
         .map_err(|e| unavailable(&app, e))?;
@@ -75,8 +77,8 @@ pub(crate) async fn close(
     _: Admin,
     State(app): State<Arc<AppState>>,
 ) -> Result<Json<Applied>, AppError> {
-    let reply = app
-        .breaker
+    let breaker = app.breaker.as_ref().ok_or_else(|| no_breaker(&app))?;
+    let reply = breaker
         .force_closed()
         .await
         .map_err(|e| unavailable(&app, e))?;
@@ -88,18 +90,15 @@ pub(crate) async fn reset(
     _: Admin,
     State(app): State<Arc<AppState>>,
 ) -> Result<Json<Applied>, AppError> {
-    let reply = app
-        .breaker
-        .reset()
-        .await
-        .map_err(|e| unavailable(&app, e))?;
+    let breaker = app.breaker.as_ref().ok_or_else(|| no_breaker(&app))?;
+    let reply = breaker.reset().await.map_err(|e| unavailable(&app, e))?;
     Ok(applied(&app, "reset", &reply))
 }
 
 fn applied(app: &AppState, action: &'static str, reply: &Reply) -> Json<Applied> {
     debug!(action, state = %reply.state, forced = reply.forced.as_str(), generation = reply.generation, "operator override");
     Json(Applied {
-        name: app.breaker.name().to_owned(),
+        name: crate::BREAKER_NAME.to_owned(),
         instance: app.instance.clone(),
         action,
         state: reply.state,
@@ -110,7 +109,7 @@ fn applied(app: &AppState, action: &'static str, reply: &Reply) -> Json<Applied>
 
 fn unavailable(app: &AppState, e: StoreError) -> AppError {
     AppError::unavailable("breaker state unavailable")
-        .with_field("name", app.breaker.name())
+        .with_field("name", crate::BREAKER_NAME)
         .with_field("instance", &app.instance)
         .with_field("degraded", true)
         .with_source(e)

@@ -4,12 +4,12 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::routing::{get, post};
-use breaker_redis::{Breaker, RedisStore, Scope, StateChange};
+use breaker_redis::{Breaker, MemoryStore, RedisStore, Scope, StateChange};
 use service_kit::{App, ConfigError, HealthFields, ServerConfig, Service};
 use tokio::sync::broadcast;
 use tracing::{debug, info};
 
-use crate::config::{Config, breaker_error};
+use crate::config::{Backend, Config, breaker_error};
 use crate::upstream::Upstream;
 use crate::{admin, call};
 
@@ -33,7 +33,8 @@ pub enum StartError {
 /// What the handlers share.
 #[derive(Debug)]
 pub(crate) struct AppState {
-    pub(crate) breaker: Breaker,
+    /// `None` with `BREAKER_BACKEND=none`: calls go to B unprotected.
+    pub(crate) breaker: Option<Breaker>,
     pub(crate) upstream: Upstream,
     pub(crate) instance: String,
     pub(crate) admin_token: Option<String>,
@@ -42,7 +43,8 @@ pub(crate) struct AppState {
 /// The complete service: its routes plus service-kit's standard ones and layers.
 ///
 /// Validates `config` first, so a bad value fails before anything is started. Does not need
-/// Redis: the store connects lazily and the breaker protects calls locally until Redis answers.
+/// Redis: the store connects lazily and the breaker protects calls locally until Redis answers
+/// (and with `BREAKER_BACKEND=memory` or `none` never connects to it).
 /// Must run inside a Tokio runtime (the breaker starts listening for other replicas'
 /// transitions).
 ///
@@ -51,17 +53,11 @@ pub(crate) struct AppState {
 /// An invalid setting (naming its variable), or the HTTP client cannot be built.
 pub async fn router(config: &Config, server: &ServerConfig) -> Result<Router, StartError> {
     let upstream = Upstream::new(config.hello_url()?, config.call_timeout()?)?;
-    let breaker_config = config.breaker_config()?;
-    let store = RedisStore::connect(&config.redis_url)
-        .await
-        .map_err(|e| ConfigError::invalid("REDIS_URL", e))?;
-    let breaker = Breaker::builder(BREAKER_NAME)
-        .config(breaker_config)
-        .store(store)
-        .replica_id(server.instance_id.clone())
-        .build()
-        .map_err(breaker_error)?;
-    tokio::spawn(log_remote_transitions(breaker.events()));
+    let breaker = breaker(config, server).await?;
+    if let Some(breaker) = &breaker {
+        tokio::spawn(log_remote_transitions(breaker.events()));
+    }
+    let backend = config.breaker_backend;
     let state = Arc::new(AppState {
         breaker: breaker.clone(),
         upstream,
@@ -75,13 +71,44 @@ pub async fn router(config: &Config, server: &ServerConfig) -> Result<Router, St
         .route("/breaker/close", post(admin::close))
         .route("/breaker/reset", post(admin::reset))
         .with_state(state);
-    let app = App::new(server).health_check(move || health(breaker.clone()));
+    let app = App::new(server).health_check(move || health(breaker.clone(), backend));
     Ok(app.build(routes))
+}
+
+/// The breaker `BREAKER_BACKEND` asks for; the configuration is validated whatever the backend,
+/// so that switching it never hides a bad setting.
+async fn breaker(config: &Config, server: &ServerConfig) -> Result<Option<Breaker>, StartError> {
+    let breaker_config = config.breaker_config()?;
+    let builder = Breaker::builder(BREAKER_NAME)
+        .config(breaker_config)
+        .replica_id(server.instance_id.clone());
+    let builder = match config.breaker_backend {
+        Backend::None => return Ok(None),
+        Backend::Memory => builder.store(MemoryStore::new()),
+        Backend::Redis => {
+            let store = RedisStore::connect(&config.redis_url)
+                .await
+                .map_err(|e| ConfigError::invalid("REDIS_URL", e))?;
+            builder.store(store)
+        }
+    };
+    Ok(Some(builder.build().map_err(breaker_error)?))
 }
 
 /// `/health`'s extra fields: `"redis": "ok"` while calls use the shared state and Redis answers
 /// a read within the store timeout, else `"redis": "degraded"` and `"status": "degraded"`.
-async fn health(breaker: Breaker) -> HealthFields {
+/// Without Redis (`BREAKER_BACKEND=memory|none`): `"breaker": "memory"` or `"none"` instead.
+async fn health(breaker: Option<Breaker>, backend: Backend) -> HealthFields {
+    let mut fields = HealthFields::new();
+    let (Backend::Redis, Some(breaker)) = (backend, breaker) else {
+        let name = if backend == Backend::None {
+            "none"
+        } else {
+            "memory"
+        };
+        fields.insert("breaker".to_owned(), name.into());
+        return fields;
+    };
     let timeout = breaker.config().store_timeout();
     // A degraded replica is reported as such without paying a read that may time out.
     let ok = !breaker.is_degraded()
@@ -89,7 +116,6 @@ async fn health(breaker: Breaker) -> HealthFields {
             tokio::time::timeout(timeout, breaker.snapshot()).await,
             Ok(Ok(_))
         );
-    let mut fields = HealthFields::new();
     if !ok {
         fields.insert("status".to_owned(), "degraded".into());
     }

@@ -11,7 +11,7 @@ use axum::extract::State;
 use axum::http::header::RETRY_AFTER;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use breaker_redis::{CircuitOpen, Forced, Permit, State as CircuitState};
+use breaker_redis::{Breaker, CircuitOpen, Forced, Permit, State as CircuitState};
 use serde::Serialize;
 use serde_json::{Value, json};
 use tracing::debug;
@@ -32,14 +32,17 @@ struct BreakerInfo<'a> {
 
 /// The handler.
 pub(crate) async fn call_service_b(State(app): State<Arc<AppState>>) -> Response {
-    let permit = match app.breaker.acquire().await {
+    let Some(breaker) = &app.breaker else {
+        return unprotected(&app).await;
+    };
+    let permit = match breaker.acquire().await {
         Ok(permit) => permit,
-        Err(open) => return rejected(&app, &open),
+        Err(open) => return rejected(breaker, &open),
     };
     let started = Instant::now();
     let answer = app.upstream.hello().await;
     let elapsed = started.elapsed();
-    let info = admitted(&app, &permit);
+    let info = admitted(breaker, &permit);
     permit.record(answer.outcome()).await;
     count(answer.label());
     debug!(
@@ -50,19 +53,30 @@ pub(crate) async fn call_service_b(State(app): State<Arc<AppState>>) -> Response
         ?elapsed,
         "called service-b"
     );
-    respond(&app, answer, &info)
+    respond(&app, answer, Some(&info))
 }
 
-fn admitted<'a>(app: &'a AppState, permit: &Permit) -> BreakerInfo<'a> {
+/// `BREAKER_BACKEND=none`: B is called whatever happened before, and `breaker` is `null`.
+async fn unprotected(app: &AppState) -> Response {
+    let answer = app.upstream.hello().await;
+    count(answer.label());
+    debug!(
+        result = answer.label(),
+        "called service-b without a breaker"
+    );
+    respond(app, answer, None)
+}
+
+fn admitted<'a>(breaker: &'a Breaker, permit: &Permit) -> BreakerInfo<'a> {
     BreakerInfo {
-        name: app.breaker.name(),
+        name: breaker.name(),
         state: permit.state(),
         generation: permit.generation(),
         forced: permit.forced(),
     }
 }
 
-fn respond(app: &AppState, answer: Answer, info: &BreakerInfo<'_>) -> Response {
+fn respond(app: &AppState, answer: Answer, info: Option<&BreakerInfo<'_>>) -> Response {
     let (status, body) = match answer {
         Answer::Ok(upstream) => {
             let body = json!({"instance": app.instance, "upstream": upstream, "breaker": info});
@@ -85,7 +99,7 @@ fn respond(app: &AppState, answer: Answer, info: &BreakerInfo<'_>) -> Response {
 fn bad_gateway(
     detail: &str,
     status: Option<StatusCode>,
-    info: &BreakerInfo<'_>,
+    info: Option<&BreakerInfo<'_>>,
 ) -> (StatusCode, Value) {
     let mut body = json!({"error": "service-b call failed", "detail": detail, "breaker": info});
     if let Some(status) = status {
@@ -96,11 +110,11 @@ fn bad_gateway(
 
 /// 503 without calling B. `Retry-After` is in whole seconds, rounded up and at least 1; a
 /// circuit forced open has no deadline, so neither the header nor a number.
-fn rejected(app: &AppState, open: &CircuitOpen) -> Response {
+fn rejected(breaker: &Breaker, open: &CircuitOpen) -> Response {
     count("rejected");
     debug!(state = %open.state, forced = open.forced.as_str(), retry_after = ?open.retry_after, "call rejected by the breaker");
     let info = BreakerInfo {
-        name: app.breaker.name(),
+        name: breaker.name(),
         state: open.state,
         generation: open.generation,
         forced: open.forced,

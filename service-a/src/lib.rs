@@ -51,11 +51,13 @@
 //! | `BREAKER__TIMEOUT` | `10s` | time open before trial calls |
 //! | `BREAKER__MIN_REQUESTS`, `BREAKER__FAILURE_RATIO` | 3, 0.6 | trip when at least 3 calls in the window and at least 60 % failed |
 //! | `BREAKER__LEASE` | `SERVICE_B_TIMEOUT` + 1 s, at least `10s` | how long an unrecorded trial permit holds its place |
+//! | `BREAKER__ADMISSION` | `strict` | `cached`: closed-state calls are admitted from this replica's view of the shared state with no Redis round trip, outcomes sent in batches (`BREAKER__FLUSH_INTERVAL`, `BREAKER__MAX_BATCH`, `BREAKER__MAX_STALENESS`); see [`breaker_redis::Admission`] |
 //! | `BREAKER__*` | | every other field of [`breaker_redis::Settings`]: `TRIP`, `FAILURES`, `ROLLING_WINDOW`, `BUCKETS`, `SUCCESS_THRESHOLD`, `SLOW_CALL_THRESHOLD`, `KEY_PREFIX`, `KEY_TTL`, `STORE_TIMEOUT`, `RETRY_BACKOFF`, `DEGRADED_MODE`; an unknown one is an error |
+//! | `BREAKER_BACKEND` | `redis` | where the breaker lives: `redis` (shared by every replica), `memory` (a breaker of the same configuration in this process only; Redis is never used), `none` (no breaker: B is always called, `breaker` is `null` in answers, `/breaker*` answer 404). `memory` and `none` exist to measure what the shared circuit costs (`scripts/bench`); `/health` then reports `"breaker":"memory"` or `"none"` instead of `redis` |
 //! | `BIND_ADDR`, `MAX_BODY_BYTES`, `LOG_FORMAT`, `RUST_LOG`, `CONFIG_FILE` | | see [`service_kit`] |
 //!
 //! A bad value (`BREAKER__MAX_REQUESTS=0`, `BREAKER__FAILURE_RATIO=2`, `SERVICE_B_TIMEOUT=abc`,
-//! `SERVICE_B_URL=ftp://x`) makes the binary print one line naming the variable and exit
+//! `SERVICE_B_URL=ftp://x`, `BREAKER_BACKEND=disk`) makes the binary print one line naming the variable and exit
 //! non-zero.
 //!
 //! # Logs
@@ -79,4 +81,4 @@ mod config;
 mod upstream;
 
 pub use app::{BREAKER_NAME, SERVICE, StartError, router};
-pub use config::Config;
+pub use config::{Backend, Config};

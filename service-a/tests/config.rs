@@ -79,6 +79,29 @@ fn variables_set_every_value() {
 }
 
 #[test]
+fn the_backend_and_the_admission_are_chosen_by_variables() {
+    let config = load(&[]).expect("valid");
+    assert_eq!(config.breaker_backend, service_a::Backend::Redis);
+    assert_eq!(
+        config.breaker_config().expect("valid").admission(),
+        breaker_redis::Admission::Strict
+    );
+    for (value, backend) in [
+        ("redis", service_a::Backend::Redis),
+        ("memory", service_a::Backend::Memory),
+        ("none", service_a::Backend::None),
+    ] {
+        let config = load(&[("BREAKER_BACKEND", value)]).expect("valid");
+        assert_eq!(config.breaker_backend, backend);
+    }
+    let config = load(&[("BREAKER__ADMISSION", "cached")]).expect("valid");
+    assert_eq!(
+        config.breaker_config().expect("valid").admission(),
+        breaker_redis::Admission::cached()
+    );
+}
+
+#[test]
 fn the_lease_follows_the_call_timeout_unless_given() {
     let lease = |vars: &[(&str, &str)]| {
         load(vars)
@@ -133,6 +156,8 @@ const INVALID: &[&str] = &[
     "SERVICE_B_TIMEOUT=0s",
     "SERVICE_B_URL=ftp://x",
     "REDIS_URL=not-a-url",
+    "BREAKER_BACKEND=disk",
+    "BREAKER__ADMISSION=sometimes",
 ];
 
 #[tokio::test]

@@ -247,6 +247,7 @@ async fn bad_values_exit_non_zero_naming_the_variable() {
         ("BREAKER__TYPO", "1"),
         ("SERVICE_B_TIMEOUT", "abc"),
         ("SERVICE_B_URL", "ftp://x"),
+        ("BREAKER_BACKEND", "disk"),
     ];
     for (var, value) in cases {
         let process = procs::spawn(service_a(), "a", &[(var, value)]);

@@ -24,6 +24,22 @@ pub struct Config {
     pub service_b_timeout: Duration,
     /// `BREAKER__*`: the shared breaker's settings.
     pub breaker: breaker_redis::Settings,
+    /// `BREAKER_BACKEND`, default `redis`: where the breaker's state lives, or no breaker.
+    pub breaker_backend: Backend,
+}
+
+/// Where the breaker's state lives (`BREAKER_BACKEND`). Only `redis` shares one circuit
+/// between replicas; the others exist to measure what sharing costs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Backend {
+    /// The circuit shared in Redis (the default).
+    #[default]
+    Redis,
+    /// A breaker of the same configuration in this process only ([`breaker_redis::MemoryStore`]).
+    Memory,
+    /// No breaker: every request calls B.
+    None,
 }
 
 impl Default for Config {
@@ -34,6 +50,7 @@ impl Default for Config {
             admin_token: None,
             service_b_timeout: Duration::from_secs(2),
             breaker: breaker_redis::Settings::default(),
+            breaker_backend: Backend::default(),
         }
     }
 }
