@@ -53,6 +53,9 @@ end
 -- Set when this call found a foreign or corrupted value and reset it; every reply reports it.
 local REPAIRED = false
 
+-- The fields as they were read, so that save() writes only what changed.
+local STORED = {}
+
 -- Runs a command on a key that may hold a foreign type: a WRONGTYPE error (someone else's
 -- value at our key) deletes the key and runs the command again on the now empty key. Costs
 -- nothing extra on the normal path, unlike checking TYPE first.
@@ -98,7 +101,9 @@ local function load()
     end
   end
   if not present then return fresh(0), REPAIRED end
-  if bad or not consistent(b) then
+  if not bad and consistent(b) then
+    for _, f in ipairs(FIELDS) do STORED[f] = b[f] end
+  else
     redis.log(redis.LOG_WARNING, 'breaker ' .. C.name .. ': invalid state in ' .. K_STATE .. ', reset to closed')
     redis.call('DEL', K_LEASES, K_WINDOW)
     REPAIRED = true
@@ -107,11 +112,16 @@ local function load()
   return b, REPAIRED
 end
 
+-- Writes the fields that changed since load() (all of them for a new or repaired breaker).
 local function save(b)
-  redis.call('HSET', K_STATE, 'state', b.state, 'forced', b.forced, 'generation', b.generation,
-    'open_until', b.open_until, 'window_start', b.window_start, 'requests', b.requests,
-    'failures', b.failures, 'consecutive_failures', b.consecutive_failures,
-    'half_open_successes', b.half_open_successes, 'updated_at', NOW)
+  local args = { 'updated_at', NOW }
+  for _, f in ipairs(FIELDS) do
+    if b[f] ~= STORED[f] then
+      args[#args + 1] = f
+      args[#args + 1] = b[f]
+    end
+  end
+  redis.call('HSET', K_STATE, unpack(args))
   redis.call('PEXPIRE', K_STATE, C.ttl_ms)
 end
 
