@@ -9,7 +9,9 @@ use service_kit::{App, ConfigError, HealthFields, ServerConfig, Service};
 use tokio::sync::broadcast;
 use tracing::{debug, info};
 
+use crate::call::CallRetry;
 use crate::config::{Backend, Config, breaker_error};
+use crate::resilience::{Plan, Resilience};
 use crate::upstream::Upstream;
 use crate::{admin, call};
 
@@ -38,13 +40,22 @@ pub(crate) struct AppState {
     pub(crate) upstream: Upstream,
     pub(crate) instance: String,
     pub(crate) admin_token: Option<String>,
+    /// `RATE_LIMIT__*`; `None` when off.
+    pub(crate) rate_limit: Option<breaker_redis::RateLimiter>,
+    /// `BULKHEAD__*`; `None` when off.
+    pub(crate) bulkhead: Option<breaker_redis::Bulkhead>,
+    /// `RETRY__*`: one attempt unless configured.
+    pub(crate) retry: CallRetry,
+    /// `FALLBACK=last-good`; `None` with `FALLBACK=none`.
+    pub(crate) last_good: Option<breaker_redis::LastGood>,
 }
 
 /// The complete service: its routes plus service-kit's standard ones and layers.
 ///
 /// Validates `config` first, so a bad value fails before anything is started. Does not need
 /// Redis: the store connects lazily and the breaker protects calls locally until Redis answers
-/// (and with `BREAKER_BACKEND=memory` or `none` never connects to it).
+/// (and with `BREAKER_BACKEND=memory` or `none` never connects to it; the rate limits and the
+/// last good answer are then this process's own too).
 /// Must run inside a Tokio runtime (the breaker starts listening for other replicas'
 /// transitions).
 ///
@@ -53,7 +64,23 @@ pub(crate) struct AppState {
 /// An invalid setting (naming its variable), or the HTTP client cannot be built.
 pub async fn router(config: &Config, server: &ServerConfig) -> Result<Router, StartError> {
     let upstream = Upstream::new(config.hello_url()?, config.call_timeout()?)?;
-    let breaker = breaker(config, server).await?;
+    let breaker_config = config.breaker_config()?;
+    let plan = Plan::new(config)?;
+    let store = match config.breaker_backend {
+        Backend::Redis => Some(
+            RedisStore::connect(&config.redis_url)
+                .await
+                .map_err(|e| ConfigError::invalid("REDIS_URL", e))?,
+        ),
+        Backend::Memory | Backend::None => None,
+    };
+    let Resilience {
+        rate_limit,
+        bulkhead,
+        retry,
+        last_good,
+    } = plan.start(store.as_ref(), &breaker_config)?;
+    let breaker = breaker(config.breaker_backend, breaker_config, server, store)?;
     if let Some(breaker) = &breaker {
         tokio::spawn(log_remote_transitions(breaker.events()));
     }
@@ -63,6 +90,10 @@ pub async fn router(config: &Config, server: &ServerConfig) -> Result<Router, St
         upstream,
         instance: server.instance_id.clone(),
         admin_token: config.admin_token().map(str::to_owned),
+        rate_limit,
+        bulkhead,
+        retry,
+        last_good,
     });
     let routes = Router::new()
         .route("/call-service-b", get(call::call_service_b))
@@ -75,22 +106,24 @@ pub async fn router(config: &Config, server: &ServerConfig) -> Result<Router, St
     Ok(app.build(routes))
 }
 
-/// The breaker `BREAKER_BACKEND` asks for; the configuration is validated whatever the backend,
-/// so that switching it never hides a bad setting.
-async fn breaker(config: &Config, server: &ServerConfig) -> Result<Option<Breaker>, StartError> {
-    let breaker_config = config.breaker_config()?;
+/// The breaker `BREAKER_BACKEND` asks for (its configuration was validated whatever the
+/// backend, so that switching it never hides a bad setting): none, or one on `store` (Redis,
+/// with `redis`) or else in this process (`memory`).
+fn breaker(
+    backend: Backend,
+    config: breaker_redis::Config,
+    server: &ServerConfig,
+    store: Option<RedisStore>,
+) -> Result<Option<Breaker>, StartError> {
     let builder = Breaker::builder(BREAKER_NAME)
-        .config(breaker_config)
+        .config(config)
         .replica_id(server.instance_id.clone());
-    let builder = match config.breaker_backend {
-        Backend::None => return Ok(None),
-        Backend::Memory => builder.store(MemoryStore::new()),
-        Backend::Redis => {
-            let store = RedisStore::connect(&config.redis_url)
-                .await
-                .map_err(|e| ConfigError::invalid("REDIS_URL", e))?;
-            builder.store(store)
-        }
+    if backend == Backend::None {
+        return Ok(None);
+    }
+    let builder = match store {
+        Some(store) => builder.store(store),
+        None => builder.store(MemoryStore::new()),
     };
     Ok(Some(builder.build().map_err(breaker_error)?))
 }

@@ -14,18 +14,21 @@
 //!
 //! | route | answer |
 //! |---|---|
-//! | `GET /call-service-b` | calls `GET {SERVICE_B_URL}/hello` once through the breaker (query strings are ignored): |
+//! | `GET /call-service-b` | calls `GET {SERVICE_B_URL}/hello` through the breaker (query strings are ignored), once unless `RETRY__MAX_ATTEMPTS` allows retries (see [Resilience](#resilience)): |
 //! | | 200 `{"instance":ID,"upstream":<B's JSON body>,"breaker":{..}}` when B answers 2xx with JSON |
 //! | | 502 `{"error":"service-b call failed","detail":D,"upstream_status":N,"breaker":{..}}` when B answers 5xx, 3xx, 408 or 429, cannot be reached, or sends a 2xx body that is not JSON (or over 1 MiB): a **failure** for the breaker (`upstream_status` only when B answered) |
-//! | | 502, same body, when B answers any other 4xx: B is healthy and refused what A sent, so the call is **ignored** by the breaker (not counted) |
+//! | | 502, same body, when B answers any other 4xx: B is healthy and refused what A sent, so the call is **ignored** by the breaker (not counted), not retried, and never answered from the fallback |
 //! | | 504 `{"error":"service-b timed out","timeout_ms":N,"breaker":{..}}` when B's whole answer takes longer than `SERVICE_B_TIMEOUT`: a **failure** |
 //! | | 503 `{"error":"circuit open","retry_after_ms":N,"breaker":{..}}` with `Retry-After: <seconds, rounded up, at least 1>`, without calling B, when the breaker rejects the call (open, or half-open with every trial permit taken); forced open: `"retry_after_ms":null` and no `Retry-After` |
+//! | | with `FALLBACK=last-good`, instead of any of these three errors when B's last good answer is remembered: 200 `{"instance":ID,"upstream":<B's last good body>,"breaker":{..},"fallback":true}` (`fallback` appears only on such answers; `breaker` is the circuit as the last attempt saw it) |
+//! | | 429 `{"error":"rate limited","retry_after_ms":N}` with `Retry-After` (whole seconds, rounded up, at least 1), without calling B, when the client's IP address has used its `RATE_LIMIT__*` quota |
+//! | | 503 `{"error":"bulkhead full"}`, without calling B, when `BULKHEAD__MAX_CONCURRENT` calls are already in flight on this replica (after waiting `BULKHEAD__MAX_WAIT` for a slot) |
 //! | `GET /breaker` | 200 `{"name":"service-b","instance":ID,"degraded":bool,"state","forced","generation","open_until_ms","requests","failures","consecutive_failures","half_open_successes","in_flight","now_ms","repaired","retry_after_ms"}` (see [`breaker_redis::Snapshot`]); 503 `{"error":"breaker state unavailable","name":"service-b","instance":ID,"degraded":true}` when Redis cannot be read |
 //! | `POST /breaker/open` | forces the circuit open for every replica |
 //! | `POST /breaker/close` | forces it closed for every replica (admits everything, never trips) |
 //! | `POST /breaker/reset` | clears any override and every count: a fresh closed circuit |
 //! | `GET /health` | service-kit's `{"status","service","instance"}` plus `"redis":"ok"` or `"redis":"degraded"` (then also `"status":"degraded"`); always 200 |
-//! | `GET /metrics` | Prometheus text; adds `service_b_calls_total{result="ok|failed|refused|timeout|rejected"}` to the breaker's and service-kit's metrics |
+//! | `GET /metrics` | Prometheus text; adds `service_b_calls_total{result="ok|failed|refused|timeout|rejected"}` (one per attempt) and `{result="rate_limited|bulkhead_full"}` (one per request shed before any attempt), `service_b_retries_total` (attempts after the first) and `service_b_fallbacks_total` (answers from the last good answer) to the breaker's, the toolkit's (`rate_limit_*`, `bulkhead_*`) and service-kit's metrics |
 //!
 //! The three `POST /breaker/*` routes need `Authorization: Bearer <ADMIN_TOKEN>` (compared in
 //! constant time; any body is ignored) and answer 200
@@ -54,11 +57,52 @@
 //! | `BREAKER__ADMISSION` | `strict` | `cached`: closed-state calls are admitted from this replica's view of the shared state with no Redis round trip, outcomes sent in batches (`BREAKER__FLUSH_INTERVAL`, `BREAKER__MAX_BATCH`, `BREAKER__MAX_STALENESS`); see [`breaker_redis::Admission`] |
 //! | `BREAKER__*` | | every other field of [`breaker_redis::Settings`]: `TRIP`, `FAILURES`, `ROLLING_WINDOW`, `BUCKETS`, `SUCCESS_THRESHOLD`, `SLOW_CALL_THRESHOLD`, `KEY_PREFIX`, `KEY_TTL`, `STORE_TIMEOUT`, `RETRY_BACKOFF`, `DEGRADED_MODE`; an unknown one is an error |
 //! | `BREAKER_BACKEND` | `redis` | where the breaker lives: `redis` (shared by every replica), `memory` (a breaker of the same configuration in this process only; Redis is never used), `none` (no breaker: B is always called, `breaker` is `null` in answers, `/breaker*` answer 404). `memory` and `none` exist to measure what the shared circuit costs (`scripts/bench`); `/health` then reports `"breaker":"memory"` or `"none"` instead of `redis` |
+//! | `RETRY__MAX_ATTEMPTS` | 1 | attempts per request, the first included; 1 is no retry |
+//! | `RETRY__BASE_DELAY`, `RETRY__MAX_DELAY`, `RETRY__MULTIPLIER` | `100ms`, `2s`, 2 | backoff with full jitter: the n-th delay (from 0) is random in `[0, min(MAX_DELAY, BASE_DELAY × MULTIPLIER^n)]` |
+//! | `RETRY__BUDGET_RATIO`, `RETRY__BUDGET_MIN_PER_SEC`, `RETRY__BUDGET_WINDOW` | 0.2, 10, `10s` | retry budget, per replica: retries add at most 20 % to the requests of the last 10 s, plus 10 a second (see [`breaker_redis::retry::BudgetPolicy`]) |
+//! | `RATE_LIMIT__PER_SECOND` | 0 (off) | requests a second per client IP address, fleet-wide (GCRA in Redis) |
+//! | `RATE_LIMIT__BURST` | `PER_SECOND` | requests a client may make at once |
+//! | `RATE_LIMIT__RATE` | unset | instead of `PER_SECOND`: `<count>/<period>`, e.g. `100/1m` |
+//! | `RATE_LIMIT__KEY_PREFIX`, `RATE_LIMIT__STORE_TIMEOUT`, `RATE_LIMIT__RETRY_BACKOFF` | `rate-limit`, `100ms`, `1s` | keys `<prefix>:{call-service-b:<ip>}`; longest wait for Redis per check; time Redis is skipped after it failed |
+//! | `BULKHEAD__MAX_CONCURRENT` | 0 (off) | `/call-service-b` requests in flight at once on this replica (all attempts of one request hold one slot) |
+//! | `BULKHEAD__MAX_WAIT` | `0s` | how long a request waits for a slot before its 503 |
+//! | `FALLBACK` | `none` | `last-good`: remember every good answer of B in Redis (`breaker:{service-b}:last-good`, shared by every replica) and serve it in place of a 502, 503 (circuit open) or 504 |
+//! | `FALLBACK_TTL` | `5m` | how long a good answer may be served; one `_`, as `FALLBACK` itself is a value |
 //! | `BIND_ADDR`, `MAX_BODY_BYTES`, `LOG_FORMAT`, `RUST_LOG`, `CONFIG_FILE` | | see [`service_kit`] |
 //!
 //! A bad value (`BREAKER__MAX_REQUESTS=0`, `BREAKER__FAILURE_RATIO=2`, `SERVICE_B_TIMEOUT=abc`,
-//! `SERVICE_B_URL=ftp://x`, `BREAKER_BACKEND=disk`) makes the binary print one line naming the variable and exit
-//! non-zero.
+//! `SERVICE_B_URL=ftp://x`, `BREAKER_BACKEND=disk`, `RETRY__MAX_ATTEMPTS=0`,
+//! `RATE_LIMIT__BURST=abc`, `FALLBACK=maybe`) or an unknown variable of a section
+//! (`BREAKER__*`, `RETRY__*`, `RATE_LIMIT__*`, `BULKHEAD__*`) makes the binary print one line
+//! naming the variable and exit non-zero.
+//!
+//! # Resilience
+//!
+//! Every pattern is off by default, so the plain demo shows B's failures. From the caller
+//! inwards, a request to `/call-service-b` goes through:
+//!
+//! 1. **rate limit** (`RATE_LIMIT__*`): one budget per client IP address (the connection's peer;
+//!    `X-Forwarded-For` is not trusted, so behind a proxy every client is the proxy), shared by
+//!    every replica through Redis; excess is shed before it costs anything. While Redis is
+//!    unreachable each replica enforces the same quota on its own (the fleet then admits up to
+//!    replicas × quota), never an error.
+//! 2. **bulkhead** (`BULKHEAD__*`): at most N requests in flight per replica; a request holds
+//!    its slot through all its attempts, so retries cannot multiply the load.
+//! 3. **fallback** (`FALLBACK`): answers the outcome of the steps below (a 502, 504 or circuit
+//!    open 503) with B's last good answer, which any replica may have remembered.
+//! 4. **retry** (`RETRY__*`): another attempt after B failed (5xx, 3xx, 408, 429, unreachable,
+//!    unreadable) or timed out, never after a refusal (another 4xx) or a rejection.
+//! 5. **breaker**: every attempt asks it and is recorded by it before the next one, so an
+//!    attempt that trips the circuit ends the retries.
+//! 6. **time limit** (`SERVICE_B_TIMEOUT`): bounds one attempt; a timed-out attempt is one
+//!    failure. A request may take `RETRY__MAX_ATTEMPTS` × `SERVICE_B_TIMEOUT` plus the delays.
+//! 7. the **call** to B.
+//!
+//! Redis round trips per request, on top of the breaker's: 1 for the rate limit (one script),
+//! none for the bulkhead and retry (each retry is one more breaker call), 1 `SET` in the
+//! background after each good answer and 1 `GET` only when falling back. With
+//! `BREAKER_BACKEND=memory` or `none` the rate limits and the last good answer stay in each
+//! process.
 //!
 //! # Logs
 //!
@@ -68,8 +112,13 @@
 //! # Layout
 //!
 //! - `app`: [`router`], [`SERVICE`], [`StartError`], the shared state, `/health`'s fields.
-//! - `config`: [`Config`] and its validation.
-//! - `call`: `GET /call-service-b`.
+//! - `config`: [`Config`] and its validation; `config::resilience`: [`RetryConfig`],
+//!   [`BulkheadConfig`], [`FallbackMode`].
+//! - `resilience`: the rate limiter, bulkhead, retry policy and last good answer, built from
+//!   the configuration.
+//! - `call`: `GET /call-service-b`, in the order above; `call::attempt`: retry → breaker → call;
+//!   `call::respond`: its answers.
+//! - `client`: the client's IP address, the key of its rate limit.
 //! - `upstream`: the HTTP client for B and the classification of its answers.
 //! - `admin`: `GET /breaker`, `POST /breaker/*`; `auth`: the bearer-token check.
 
@@ -77,8 +126,11 @@ mod admin;
 mod app;
 mod auth;
 mod call;
+mod client;
 mod config;
+mod resilience;
 mod upstream;
 
 pub use app::{BREAKER_NAME, SERVICE, StartError, router};
-pub use config::{Backend, Config};
+pub use config::{Backend, BulkheadConfig, Config, FallbackMode, RetryConfig};
+pub use resilience::RATE_LIMITER_NAME;

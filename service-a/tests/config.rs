@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::time::Duration;
 
-use service_a::{Config, StartError};
+use service_a::{Config, FallbackMode, StartError};
 use service_kit::{Loader, ServerConfig};
 
 fn load(vars: &[(&str, &str)]) -> Result<Config, service_kit::ConfigError> {
@@ -45,6 +45,65 @@ fn defaults_are_the_original_demo() {
     assert_eq!(breaker.open_timeout(), Duration::from_secs(10));
     assert_eq!(breaker.window().length(), Duration::from_secs(5));
     assert_eq!(breaker.lease(), Duration::from_secs(10));
+    // Every resilience pattern is off.
+    assert_eq!(config.retry_policy().expect("valid").max_attempts(), 1);
+    assert_eq!(config.rate_limit_config().expect("valid"), None);
+    assert!(config.bulkhead("b").expect("valid").is_none());
+    assert_eq!(config.fallback, FallbackMode::None);
+}
+
+#[test]
+fn variables_set_every_resilience_value() {
+    let config = load(&[
+        ("RETRY__MAX_ATTEMPTS", "3"),
+        ("RETRY__BASE_DELAY", "50ms"),
+        ("RETRY__MAX_DELAY", "1s"),
+        ("RETRY__BUDGET_RATIO", "0.5"),
+        ("RATE_LIMIT__PER_SECOND", "10"),
+        ("RATE_LIMIT__BURST", "20"),
+        ("BULKHEAD__MAX_CONCURRENT", "4"),
+        ("BULKHEAD__MAX_WAIT", "20ms"),
+        ("FALLBACK", "last-good"),
+        ("FALLBACK_TTL", "1m"),
+    ])
+    .expect("valid");
+    let retry = config.retry_policy().expect("valid");
+    assert_eq!(retry.max_attempts(), 3);
+    assert_eq!(retry.base_delay(), Duration::from_millis(50));
+    assert_eq!(retry.max_delay(), Duration::from_secs(1));
+    assert_eq!(retry.budget().expect("a budget").ratio, 0.5);
+    let quota = config
+        .rate_limit_config()
+        .expect("valid")
+        .expect("on")
+        .quota();
+    assert_eq!(
+        (quota.count(), quota.period(), quota.burst()),
+        (10, Duration::from_secs(1), 20)
+    );
+    let bulkhead = config.bulkhead("b").expect("valid").expect("on");
+    assert_eq!(
+        (bulkhead.max_concurrent(), bulkhead.max_wait()),
+        (4, Duration::from_millis(20))
+    );
+    assert_eq!(config.fallback, FallbackMode::LastGood);
+    assert_eq!(
+        config.fallback_ttl().expect("valid"),
+        Duration::from_secs(60)
+    );
+
+    let config = load(&[("RATE_LIMIT__RATE", "100/1m")]).expect("valid");
+    let quota = config
+        .rate_limit_config()
+        .expect("valid")
+        .expect("on")
+        .quota();
+    assert_eq!((quota.count(), quota.burst()), (100, 100));
+    let config = load(&[("RATE_LIMIT__PER_SECOND", "0"), ("RATE_LIMIT__BURST", "5")]);
+    assert_eq!(
+        config.expect("valid").rate_limit_config().expect("valid"),
+        None
+    );
 }
 
 #[test]
@@ -158,6 +217,30 @@ const INVALID: &[&str] = &[
     "REDIS_URL=not-a-url",
     "BREAKER_BACKEND=disk",
     "BREAKER__ADMISSION=sometimes",
+    "RETRY__MAX_ATTEMPTS=0",
+    "RETRY__MAX_ATTEMPTS=x",
+    "RETRY__BASE_DELAY=soon",
+    "RETRY__MAX_ATTEMPTS=3 RETRY__BASE_DELAY=5s",
+    "RETRY__MULTIPLIER=0.5",
+    "RETRY__BUDGET_RATIO=-1",
+    "RETRY__BUDGET_WINDOW=0s",
+    "RETRY__FOO=1",
+    "RATE_LIMIT__PER_SECOND=-1",
+    "RATE_LIMIT__PER_SECOND=ten",
+    "RATE_LIMIT__BURST=abc",
+    "RATE_LIMIT__PER_SECOND=10 RATE_LIMIT__BURST=0",
+    "RATE_LIMIT__PER_SECOND=2000000",
+    "RATE_LIMIT__RATE=5/never",
+    "RATE_LIMIT__PER_SECOND=5 RATE_LIMIT__KEY_PREFIX=a{b}",
+    "RATE_LIMIT__PER_SECOND=5 RATE_LIMIT__STORE_TIMEOUT=0s",
+    "RATE_LIMIT__FOO=1",
+    "BULKHEAD__MAX_CONCURRENT=x",
+    "BULKHEAD__MAX_CONCURRENT=-2",
+    "BULKHEAD__MAX_WAIT=soon",
+    "BULKHEAD__FOO=1",
+    "FALLBACK=maybe",
+    "FALLBACK_TTL=abc",
+    "FALLBACK_TTL=0s",
 ];
 
 #[tokio::test]

@@ -248,6 +248,12 @@ async fn bad_values_exit_non_zero_naming_the_variable() {
         ("SERVICE_B_TIMEOUT", "abc"),
         ("SERVICE_B_URL", "ftp://x"),
         ("BREAKER_BACKEND", "disk"),
+        ("RETRY__MAX_ATTEMPTS", "0"),
+        ("RETRY__FOO", "1"),
+        ("RATE_LIMIT__BURST", "abc"),
+        ("BULKHEAD__MAX_CONCURRENT", "x"),
+        ("FALLBACK", "maybe"),
+        ("FALLBACK_TTL", "0s"),
     ];
     for (var, value) in cases {
         let process = procs::spawn(service_a(), "a", &[(var, value)]);

@@ -52,7 +52,8 @@
 //! - `error`: [`AppError`], a JSON error answer whose cause is logged once.
 //! - `json`: [`Json`], the JSON extractor whose rejections are [`AppError`]s.
 //! - [`http`]: [`App`], adding `/health`, `/metrics`, JSON 404/405/413, request ids, tracing.
-//! - `serve`: [`serve`] a router until a future resolves; [`spawn`] one on a free port for tests.
+//! - `serve`: [`serve`] a router until a future resolves (handlers can extract the peer's
+//!   `ConnectInfo<SocketAddr>`); [`spawn`] one on a free port for tests.
 //! - `run`: [`run`], a service's `main`: config, logging, bind, serve, exit code.
 
 pub mod config;

@@ -17,6 +17,9 @@ pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 /// Serves `router` on `listener` until `shutdown` resolves, then lets open requests finish for
 /// at most [`SHUTDOWN_GRACE`].
 ///
+/// Each connection's peer address is available to handlers as
+/// [`ConnectInfo<SocketAddr>`](axum::extract::ConnectInfo) (for per-client limits).
+///
 /// # Errors
 ///
 /// The listener fails.
@@ -26,7 +29,8 @@ where
 {
     let asked = Arc::new(Notify::new());
     let notify = Arc::clone(&asked);
-    let server = axum::serve(listener, router)
+    let make_service = router.into_make_service_with_connect_info::<SocketAddr>();
+    let server = axum::serve(listener, make_service)
         .with_graceful_shutdown(async move {
             shutdown.await;
             notify.notify_one();

@@ -2,7 +2,10 @@
 
 use std::time::Duration;
 
+use std::net::SocketAddr;
+
 use axum::Router;
+use axum::extract::ConnectInfo;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use reqwest::header::{ALLOW, CONTENT_TYPE, RETRY_AFTER};
@@ -32,9 +35,14 @@ async fn broken() -> Result<&'static str, AppError> {
     Err(std::io::Error::other("disk on fire: secret detail"))?
 }
 
+async fn peer(ConnectInfo(addr): ConnectInfo<SocketAddr>) -> String {
+    addr.ip().to_string()
+}
+
 fn routes() -> Router {
     Router::new()
         .route("/orders", post(order))
+        .route("/peer", get(peer))
         .route("/busy", get(busy))
         .route("/broken", get(broken))
 }
@@ -268,4 +276,12 @@ async fn stop_waits_for_the_server_to_finish() {
         .expect("stops promptly")
         .expect("stops cleanly");
     assert!(reqwest::get(&url).await.is_err(), "no longer serving");
+}
+
+#[tokio::test]
+async fn handlers_see_the_peer_address() {
+    let app = start(&server()).await;
+    let response = reqwest::get(app.url("/peer")).await.expect("request");
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.text().await.expect("text"), "127.0.0.1");
 }

@@ -1,11 +1,16 @@
 //! [`Config`]: Service A's own settings, and their validation into the values the service runs
-//! with. Every error names the variable to fix.
+//! with. Every error names the variable to fix. `resilience` has the settings of the patterns
+//! around the breaker (retry, rate limit, bulkhead, fallback).
+
+mod resilience;
 
 use std::time::Duration;
 
 use reqwest::Url;
 use serde::Deserialize;
 use service_kit::ConfigError;
+
+pub use self::resilience::{BulkheadConfig, FallbackMode, RetryConfig};
 
 /// Service A's settings (the server's own, `PORT` and `INSTANCE_ID`, are service-kit's).
 ///
@@ -26,6 +31,19 @@ pub struct Config {
     pub breaker: breaker_redis::Settings,
     /// `BREAKER_BACKEND`, default `redis`: where the breaker's state lives, or no breaker.
     pub breaker_backend: Backend,
+    /// `RETRY__*`: retries around the breaker (default: one attempt, no retry).
+    pub retry: RetryConfig,
+    /// `RATE_LIMIT__*`: a limit per client IP shared by every replica (default: off; on when
+    /// `RATE_LIMIT__PER_SECOND` or `RATE_LIMIT__RATE` is set and not 0).
+    pub rate_limit: breaker_redis::RateLimitSettings,
+    /// `BULKHEAD__*`: calls in flight at once per replica (default: no limit).
+    pub bulkhead: BulkheadConfig,
+    /// `FALLBACK`, default `none`: `last-good` answers a rejected or failed call with B's last
+    /// good answer.
+    pub fallback: FallbackMode,
+    /// `FALLBACK_TTL`, default `5m`: how long a good answer may be served in B's place.
+    #[serde(with = "humantime_serde")]
+    pub fallback_ttl: Duration,
 }
 
 /// Where the breaker's state lives (`BREAKER_BACKEND`). Only `redis` shares one circuit
@@ -51,6 +69,11 @@ impl Default for Config {
             service_b_timeout: Duration::from_secs(2),
             breaker: breaker_redis::Settings::default(),
             breaker_backend: Backend::default(),
+            retry: RetryConfig::default(),
+            rate_limit: breaker_redis::RateLimitSettings::default(),
+            bulkhead: BulkheadConfig::default(),
+            fallback: FallbackMode::default(),
+            fallback_ttl: resilience::DEFAULT_FALLBACK_TTL,
         }
     }
 }

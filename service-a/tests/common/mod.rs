@@ -5,6 +5,8 @@
 
 pub mod procs;
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use axum::Router;
@@ -129,6 +131,50 @@ pub async fn start_a(config: &Config, instance: &str) -> Spawned {
 pub async fn fixed_upstream(status: StatusCode, body: &'static str) -> Spawned {
     let router = Router::new().route("/hello", get(move || async move { (status, body) }));
     service_kit::spawn(router).await.expect("upstream starts")
+}
+
+/// Like [`fixed_upstream`], counting the requests `/hello` receives.
+pub async fn counting_upstream(
+    status: StatusCode,
+    body: &'static str,
+) -> (Spawned, Arc<AtomicU64>) {
+    let hits = Arc::new(AtomicU64::new(0));
+    let counter = Arc::clone(&hits);
+    let hello = move || {
+        counter.fetch_add(1, Ordering::Relaxed);
+        async move { (status, body) }
+    };
+    let router = Router::new().route("/hello", get(hello));
+    let upstream = service_kit::spawn(router).await.expect("upstream starts");
+    (upstream, hits)
+}
+
+/// The lines of `a`'s `/metrics` that start with `prefix`.
+pub async fn metric_lines(env: &Env, a: &Spawned, prefix: &str) -> Vec<String> {
+    let text = env
+        .http
+        .get(a.url("/metrics"))
+        .send()
+        .await
+        .expect("GET /metrics")
+        .text()
+        .await
+        .expect("text");
+    text.lines()
+        .filter(|l| l.starts_with(prefix))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// A raw Redis command's reply on `env`'s Redis.
+pub async fn redis_query<T: redis::FromRedisValue>(env: &Env, cmd: &mut redis::Cmd) -> T {
+    let mut con = env
+        .redis
+        .client()
+        .get_multiplexed_async_connection()
+        .await
+        .expect("redis");
+    cmd.query_async(&mut con).await.expect("redis command")
 }
 
 /// Status, headers and JSON body of a response.

@@ -1,0 +1,206 @@
+//! The resilience settings (`RETRY__*`, `RATE_LIMIT__*`, `BULKHEAD__*`, `FALLBACK`,
+//! `FALLBACK_TTL`) and their validation into `breaker_redis`'s values. Every pattern is off by
+//! default, so the plain demo still shows B's failures.
+
+use std::time::Duration;
+
+use breaker_redis::bulkhead::Bulkhead;
+use breaker_redis::rate_limit::RateLimitConfig;
+use breaker_redis::retry::{RetryPolicy, RetrySettings};
+use serde::Deserialize;
+use service_kit::ConfigError;
+
+use super::Config;
+
+/// `RETRY__*`: retries around the breaker. The fields of [`RetrySettings`], with one attempt
+/// (no retry) by default instead of three.
+///
+/// A section of its own rather than `RetrySettings` itself: that one defaults missing fields
+/// to its own defaults, so `RETRY__BASE_DELAY=50ms` alone would turn three attempts on.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RetryConfig {
+    /// `RETRY__MAX_ATTEMPTS`: attempts in all, the first included (default 1: no retry).
+    pub max_attempts: u32,
+    /// `RETRY__BASE_DELAY`: ceiling of the first delay (default `100ms`).
+    #[serde(with = "humantime_serde")]
+    pub base_delay: Duration,
+    /// `RETRY__MAX_DELAY`: ceiling of every delay (default `2s`).
+    #[serde(with = "humantime_serde")]
+    pub max_delay: Duration,
+    /// `RETRY__MULTIPLIER`: growth of the ceiling per retry (default 2).
+    pub multiplier: f64,
+    /// `RETRY__BUDGET_RATIO`: retries allowed per first attempt (default 0.2).
+    pub budget_ratio: f32,
+    /// `RETRY__BUDGET_MIN_PER_SEC`: retries per second allowed whatever the traffic (default 10).
+    pub budget_min_per_sec: u32,
+    /// `RETRY__BUDGET_WINDOW`: how long first attempts count towards the budget (default `10s`).
+    #[serde(with = "humantime_serde")]
+    pub budget_window: Duration,
+}
+
+impl Default for RetryConfig {
+    fn default() -> Self {
+        let library = RetrySettings::default();
+        RetryConfig {
+            max_attempts: 1,
+            base_delay: library.base_delay,
+            max_delay: library.max_delay,
+            multiplier: library.multiplier,
+            budget_ratio: library.budget_ratio,
+            budget_min_per_sec: library.budget_min_per_sec,
+            budget_window: library.budget_window,
+        }
+    }
+}
+
+/// `BULKHEAD__*`: calls to B in flight at once on this replica.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BulkheadConfig {
+    /// `BULKHEAD__MAX_CONCURRENT`: requests of `/call-service-b` at once (default 0: no limit).
+    pub max_concurrent: usize,
+    /// `BULKHEAD__MAX_WAIT`: how long a request may wait for a slot (default `0s`: none).
+    #[serde(with = "humantime_serde")]
+    pub max_wait: Duration,
+}
+
+/// `FALLBACK`: what answers when the circuit rejects a call or B fails.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FallbackMode {
+    /// The error itself (the default).
+    #[default]
+    None,
+    /// B's last good answer, shared by every replica through Redis, while one is remembered.
+    LastGood,
+}
+
+/// The default `FALLBACK_TTL`: how long a good answer of B may be served in its place.
+pub(super) const DEFAULT_FALLBACK_TTL: Duration = Duration::from_secs(300);
+
+impl Config {
+    /// The retry policy; one attempt unless `RETRY__MAX_ATTEMPTS` says otherwise.
+    ///
+    /// # Errors
+    ///
+    /// An invalid `RETRY__*` value, named as its variable.
+    pub fn retry_policy(&self) -> Result<RetryPolicy, ConfigError> {
+        let r = &self.retry;
+        let settings = RetrySettings {
+            max_attempts: r.max_attempts,
+            base_delay: r.base_delay,
+            max_delay: r.max_delay,
+            multiplier: r.multiplier,
+            budget_ratio: r.budget_ratio,
+            budget_min_per_sec: r.budget_min_per_sec,
+            budget_window: r.budget_window,
+        };
+        settings
+            .build()
+            .map_err(|e| section_error("RETRY", e.setting, e.reason))
+    }
+
+    /// The per-client rate limit, `None` (off) unless `RATE_LIMIT__PER_SECOND` (or
+    /// `RATE_LIMIT__RATE`) is set and not 0.
+    ///
+    /// # Errors
+    ///
+    /// An invalid `RATE_LIMIT__*` value, named as its variable.
+    pub fn rate_limit_config(&self) -> Result<Option<RateLimitConfig>, ConfigError> {
+        let settings = &self.rate_limit;
+        if settings.rate.is_none() && settings.per_second.unwrap_or(0) == 0 {
+            return Ok(None);
+        }
+        let config = settings
+            .build()
+            .map_err(|e| section_error("RATE_LIMIT", e.setting, e.reason))?;
+        Ok(Some(config))
+    }
+
+    /// The bulkhead `name`, `None` (off) unless `BULKHEAD__MAX_CONCURRENT` is set and not 0.
+    ///
+    /// # Errors
+    ///
+    /// An invalid `BULKHEAD__*` value, named as its variable.
+    pub fn bulkhead(&self, name: &str) -> Result<Option<Bulkhead>, ConfigError> {
+        let settings = &self.bulkhead;
+        if settings.max_concurrent == 0 {
+            return Ok(None);
+        }
+        let bulkhead = Bulkhead::builder(name)
+            .max_concurrent(settings.max_concurrent)
+            .max_wait(settings.max_wait)
+            .build()
+            .map_err(|e| section_error("BULKHEAD", e.setting, e.reason))?;
+        Ok(Some(bulkhead))
+    }
+
+    /// `FALLBACK_TTL`, checked whatever `FALLBACK` says (so that turning the fallback on never
+    /// reveals a bad value).
+    ///
+    /// # Errors
+    ///
+    /// Shorter than a millisecond.
+    pub fn fallback_ttl(&self) -> Result<Duration, ConfigError> {
+        if self.fallback_ttl < Duration::from_millis(1) {
+            return Err(ConfigError::invalid("FALLBACK_TTL", "must be at least 1ms"));
+        }
+        Ok(self.fallback_ttl)
+    }
+}
+
+/// Names a setting of `section` by its variable (`max_attempts` -> `RETRY__MAX_ATTEMPTS`).
+fn section_error(section: &str, setting: &str, reason: impl std::fmt::Display) -> ConfigError {
+    ConfigError::invalid(format!("{section}__{}", setting.to_uppercase()), reason)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_pattern_is_off_by_default() {
+        let config = Config::default();
+        assert_eq!(config.retry_policy().expect("valid").max_attempts(), 1);
+        assert_eq!(config.rate_limit_config().expect("valid"), None);
+        assert!(config.bulkhead("b").expect("valid").is_none());
+        assert_eq!(config.fallback, FallbackMode::None);
+        assert_eq!(config.fallback_ttl().expect("valid"), DEFAULT_FALLBACK_TTL);
+    }
+
+    #[test]
+    fn a_zero_rate_is_off_whatever_the_burst() {
+        let mut config = Config::default();
+        config.rate_limit.per_second = Some(0);
+        config.rate_limit.burst = Some(5);
+        assert_eq!(config.rate_limit_config().expect("valid"), None);
+        config.rate_limit.per_second = Some(2);
+        let quota = config
+            .rate_limit_config()
+            .expect("valid")
+            .expect("on")
+            .quota();
+        assert_eq!((quota.count(), quota.burst()), (2, 5));
+    }
+
+    #[test]
+    fn library_errors_are_named_by_their_variable() {
+        let mut config = Config::default();
+        config.retry.base_delay = Duration::from_secs(5);
+        let err = config.retry_policy().expect_err("above max_delay");
+        assert!(
+            err.to_string()
+                .starts_with("invalid value for RETRY__BASE_DELAY: "),
+            "{err}"
+        );
+        config.rate_limit.per_second = Some(3);
+        config.rate_limit.burst = Some(0);
+        let err = config.rate_limit_config().expect_err("zero burst");
+        assert!(
+            err.to_string()
+                .starts_with("invalid value for RATE_LIMIT__BURST: "),
+            "{err}"
+        );
+    }
+}
