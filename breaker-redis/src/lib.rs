@@ -73,7 +73,7 @@
 //! - [`rate_limit`]: [`RateLimiter`], a GCRA rate limiter shared by every replica through Redis.
 //! - [`fallback`]: [`Fallback`], [`with_fallback`], [`LastGood`] (the last good response, in Redis).
 //! - [`retry`]: [`Retry`], [`RetryLayer`], [`Backoff`]; its docs give the composition order.
-//! - [`time_limit`]: [`TimeLimit`], [`call_with_timeout`]: a slow call cancelled, counted as a failure.
+//! - [`time_limit`](mod@time_limit): [`TimeLimit`], [`call_with_timeout`]: a slow call cancelled, counted as a failure.
 //! - [`bulkhead`]: [`Bulkhead`], [`BulkheadLayer`]: at most N concurrent calls per replica.
 
 mod breaker;

@@ -16,7 +16,7 @@
 //! - *Retry* outside the breaker: every attempt asks the breaker and is counted by it, and a
 //!   rejection ends the retries at once instead of hammering an open circuit.
 //! - *Breaker* outside the time limit: a call cut by its limit is reported as one failure
-//!   (see [`time_limit`](crate::time_limit)), and the permit is always recorded.
+//!   (see [`time_limit`](mod@crate::time_limit)), and the permit is always recorded.
 //! - *Time limit* innermost: it bounds one attempt. A deadline for the whole logical call goes
 //!   outside retry; if it fires mid-attempt the breaker's permit is dropped, which frees a
 //!   half-open lease and counts nothing.
