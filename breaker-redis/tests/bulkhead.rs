@@ -2,14 +2,17 @@
 //! No Redis here, so time is paused: waits are measured exactly and cost nothing.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+use common::metrics::{Probe, recorded, value};
+
 use breaker_redis::bulkhead::{
     Bulkhead, BulkheadError, BulkheadFull, BulkheadLayer, BulkheadSettings,
 };
-use metrics_util::debugging::{DebugValue, DebuggingRecorder, Snapshotter};
 use tokio::sync::oneshot;
 use tokio::time::Instant;
 use tower::{Layer, Service, ServiceExt, service_fn};
@@ -136,51 +139,26 @@ async fn the_layer_rejects_requests_beyond_the_slots() {
     svc.ready().await.unwrap().call(None).await.unwrap();
 }
 
-fn metric(snapshotter: &Snapshotter, name: &str) -> Option<f64> {
-    snapshotter
-        .snapshot()
-        .into_vec()
-        .into_iter()
-        .find_map(|(key, _, _, value)| {
-            let key = key.key();
-            let labelled = key
-                .labels()
-                .any(|l| l.key() == "bulkhead" && l.value() == "metered");
-            (key.name() == name && labelled).then(|| match value {
-                DebugValue::Counter(c) => c as f64,
-                DebugValue::Gauge(g) => g.into_inner(),
-                DebugValue::Histogram(h) => h.len() as f64,
-            })
-        })
-}
-
 #[test]
 fn rejections_and_in_flight_calls_are_reported() {
-    let recorder = DebuggingRecorder::new();
-    let snapshotter = recorder.snapshotter();
-    metrics::with_local_recorder(&recorder, || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
+    let metric = |probe: &Probe, name| value(&probe.read(), name, ("bulkhead", "metered"));
+    recorded(async |probe| {
+        let bulkhead = Bulkhead::builder("metered")
+            .max_concurrent(2)
             .build()
             .unwrap();
-        rt.block_on(async {
-            let bulkhead = Bulkhead::builder("metered")
-                .max_concurrent(2)
-                .build()
-                .unwrap();
-            let held = (
-                bulkhead.acquire().await.unwrap(),
-                bulkhead.acquire().await.unwrap(),
-            );
-            assert_eq!(metric(&snapshotter, "bulkhead_in_flight"), Some(2.0));
-            assert!(bulkhead.acquire().await.is_err());
-            assert!(bulkhead.acquire().await.is_err());
-            assert_eq!(metric(&snapshotter, "bulkhead_rejections_total"), Some(2.0));
-            drop(held);
-            // A debugging snapshot drains what it reads: this one holds the change since.
-            let change = metric(&snapshotter, "bulkhead_in_flight").unwrap();
-            assert_eq!(2.0 + change, 0.0, "every slot freed");
-        });
+        let held = (
+            bulkhead.acquire().await.unwrap(),
+            bulkhead.acquire().await.unwrap(),
+        );
+        assert_eq!(metric(probe, "bulkhead_in_flight"), Some(2.0));
+        assert!(bulkhead.acquire().await.is_err());
+        assert!(bulkhead.acquire().await.is_err());
+        assert_eq!(metric(probe, "bulkhead_rejections_total"), Some(2.0));
+        drop(held);
+        // A debugging snapshot drains what it reads: this one holds the change since.
+        let change = metric(probe, "bulkhead_in_flight").unwrap();
+        assert_eq!(2.0 + change, 0.0, "every slot freed");
     });
 }
 

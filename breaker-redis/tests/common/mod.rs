@@ -1,6 +1,8 @@
 //! What the breaker-redis tests share: a store of each kind behind one `Env`, and helpers.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod metrics;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;

@@ -8,7 +8,6 @@ use breaker_redis::rate_limit::{
     RateLimitSettings, RateLimiter,
 };
 use breaker_redis::{ConfigError, RedisStore, RedisStoreOptions};
-use metrics_util::debugging::{DebugValue, DebuggingRecorder};
 use tower::{Service, ServiceBuilder, ServiceExt};
 
 use crate::key;
@@ -139,72 +138,37 @@ async fn the_layer_limits_per_extracted_key() {
     ));
 }
 
-/// Every metric's value by (name, `limiter` label).
-type Values = Vec<(String, String, f64)>;
-
-fn values(snapshotter: &metrics_util::debugging::Snapshotter) -> Values {
-    let snapshot = snapshotter.snapshot().into_vec();
-    let mut out = Vec::new();
-    for (key, _, _, v) in snapshot {
-        let k = key.key();
-        let Some(limiter) = k.labels().find(|l| l.key() == "limiter") else {
-            continue;
-        };
-        let v = match v {
-            DebugValue::Counter(c) => c as f64,
-            DebugValue::Gauge(g) => g.into_inner(),
-            DebugValue::Histogram(h) => h.len() as f64,
-        };
-        out.push((k.name().to_owned(), limiter.value().to_owned(), v));
-    }
-    out
-}
-
-fn metric(values: &Values, name: &str, limiter: &str) -> f64 {
-    values
-        .iter()
-        .find(|(n, l, _)| n == name && l == limiter)
-        .map_or(0.0, |(_, _, v)| *v)
-}
-
 #[test]
 fn allowed_rejected_and_degraded_are_measured() {
-    let recorder = DebuggingRecorder::new();
-    let snapshotter = recorder.snapshotter();
-    metrics::with_local_recorder(&recorder, || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
+    let probe = crate::common::metrics::recorded(async |_| {
+        let local = local_limiter("metered", 2);
+        for _ in 0..3 {
+            let _ = local.check(&key("c")).await;
+        }
+        // A store on a port nobody listens on: degraded from the first check.
+        let port = test_support::free_port();
+        let opts = RedisStoreOptions {
+            connection_timeout: Duration::from_millis(200),
+            ..Default::default()
+        };
+        let store = RedisStore::connect_with(&format!("redis://127.0.0.1:{port}"), opts)
+            .await
+            .unwrap();
+        let cfg = RateLimitConfig::builder()
+            .per_second(1)
+            .store_timeout(Duration::from_millis(300))
+            .build();
+        let dead = RateLimiter::builder("dead")
+            .config(cfg.unwrap())
+            .store(store)
             .build()
             .unwrap();
-        rt.block_on(async {
-            let local = local_limiter("metered", 2);
-            for _ in 0..3 {
-                let _ = local.check(&key("c")).await;
-            }
-            // A store on a port nobody listens on: degraded from the first check.
-            let port = test_support::free_port();
-            let opts = RedisStoreOptions {
-                connection_timeout: Duration::from_millis(200),
-                ..Default::default()
-            };
-            let store = RedisStore::connect_with(&format!("redis://127.0.0.1:{port}"), opts)
-                .await
-                .unwrap();
-            let cfg = RateLimitConfig::builder()
-                .per_second(1)
-                .store_timeout(Duration::from_millis(300))
-                .build();
-            let dead = RateLimiter::builder("dead")
-                .config(cfg.unwrap())
-                .store(store)
-                .build()
-                .unwrap();
-            assert!(dead.check(&key("c")).await.unwrap().degraded);
-        });
+        assert!(dead.check(&key("c")).await.unwrap().degraded);
     });
-    let values = values(&snapshotter);
-    assert_eq!(metric(&values, "rate_limit_allowed_total", "metered"), 2.0);
-    assert_eq!(metric(&values, "rate_limit_rejected_total", "metered"), 1.0);
-    assert_eq!(metric(&values, "rate_limit_degraded", "dead"), 1.0);
-    assert_eq!(metric(&values, "rate_limit_allowed_total", "dead"), 1.0);
+    let m = probe.read();
+    let metric = |name, limiter| crate::common::metrics::value(&m, name, ("limiter", limiter));
+    assert_eq!(metric("rate_limit_allowed_total", "metered"), Some(2.0));
+    assert_eq!(metric("rate_limit_rejected_total", "metered"), Some(1.0));
+    assert_eq!(metric("rate_limit_degraded", "dead"), Some(1.0));
+    assert_eq!(metric("rate_limit_allowed_total", "dead"), Some(1.0));
 }
