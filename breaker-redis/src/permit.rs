@@ -76,16 +76,17 @@ impl Permit {
     /// configured slow-call threshold counts as a failure. Never fails: if the store cannot
     /// take it, the outcome is dropped.
     pub async fn record(mut self, outcome: Outcome) {
-        let outcome = self.settle(outcome);
-        self.send(outcome).await;
+        if let Some(outcome) = self.settle(outcome) {
+            self.send(outcome).await;
+        }
     }
 
     /// Reports how the call went without waiting for the store, so the caller pays one round
-    /// trip (the acquire) instead of two. Outside a tokio runtime the outcome is dropped (and a trial permit's lease expires).
+    /// trip (the acquire) instead of two. Outside a tokio runtime the outcome is dropped (and a
+    /// trial permit's lease expires).
     pub fn record_in_background(mut self, outcome: Outcome) {
-        let outcome = self.settle(outcome);
-        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-            runtime.spawn(self.send(outcome));
+        if let Some(outcome) = self.settle(outcome) {
+            self.spawn_send(outcome);
         }
     }
 
@@ -93,16 +94,18 @@ impl Permit {
     /// returns, so the caller's next call (a retry, say) already sees it; a success or an
     /// ignored outcome is recorded in the background, sparing the happy path a round trip.
     pub async fn finish(mut self, outcome: Outcome) {
-        let outcome = self.settle(outcome);
-        if outcome == Outcome::Failure {
-            self.send(outcome).await;
-        } else if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-            runtime.spawn(self.send(outcome));
+        match self.settle(outcome) {
+            Some(Outcome::Failure) => self.send(Outcome::Failure).await,
+            Some(outcome) => self.spawn_send(outcome),
+            None => {}
         }
     }
 
-    /// Applies the slow-call rule and counts the call; marks the permit as recorded.
-    fn settle(&mut self, outcome: Outcome) -> Outcome {
+    /// Applies the slow-call rule, counts the call and marks the permit as recorded. Returns the
+    /// outcome when it still has to reach the store: a forced or disabled circuit counts
+    /// nothing, and a cached admission's outcome joins the next batch here, with no round trip
+    /// and no task.
+    fn settle(&mut self, outcome: Outcome) -> Option<Outcome> {
         self.pending = false;
         let outcome = match self.breaker.config().slow_call_threshold {
             Some(limit) if outcome == Outcome::Success && self.started.elapsed() > limit => {
@@ -112,23 +115,28 @@ impl Permit {
             _ => outcome,
         };
         metrics::call(self.breaker.name(), outcome);
-        outcome
-    }
-
-    async fn send(self, outcome: Outcome) {
-        // Forced and disabled circuits count nothing and hold no leases: no round trip.
         if self.forced != Forced::None {
-            return;
+            return None;
         }
         if self.source == Source::Cached {
             if let Some(cached) = &self.breaker.inner.cached {
                 cached.push(self.generation, outcome);
             }
-            return;
+            return None;
         }
+        Some(outcome)
+    }
+
+    async fn send(self, outcome: Outcome) {
         self.breaker
             .record(&self.id, self.generation, self.source, outcome)
             .await;
+    }
+
+    fn spawn_send(self, outcome: Outcome) {
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(self.send(outcome));
+        }
     }
 
     /// `record(Outcome::Success)`.
