@@ -311,3 +311,33 @@ async fn transitions_are_kept_in_the_history_stream() {
     let ttl: i64 = command(&server, &["PTTL", "breaker:{svc}:history"]).await;
     assert!(ttl > 0, "the history expires with the breaker: {ttl}");
 }
+
+/// The history keeps about the last thousand transitions, however many there were.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_history_stream_is_capped() {
+    let server = RedisServer::start().unwrap();
+    let b = replica(
+        &server.url(),
+        &config().build().unwrap(),
+        &Clock::Store,
+        "r1",
+    )
+    .await;
+    let mut last_made = 0;
+    for _ in 0..700 {
+        b.force_open().await.unwrap();
+        last_made = b.reset().await.unwrap().generation;
+    }
+    let len: u64 = command(&server, &["XLEN", "breaker:{svc}:history"]).await;
+    assert!((1000..1200).contains(&len), "{len} entries kept of 1400");
+    let last: Vec<(String, HashMap<String, String>)> = command(
+        &server,
+        &["XREVRANGE", "breaker:{svc}:history", "+", "-", "COUNT", "1"],
+    )
+    .await;
+    assert_eq!(
+        last[0].1["generation"],
+        last_made.to_string(),
+        "the newest are kept"
+    );
+}
