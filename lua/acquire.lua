@@ -1,6 +1,6 @@
 -- acquire.lua: asks for permission to make one protected call.
 --
--- KEYS:    the breaker's state hash, lease zset and window hash (see lib.lua)
+-- KEYS:    the breaker's state hash, lease zset, window hash and history stream (see lib.lua)
 -- ARGV:    1..15 as in lib.lua; 16 = permit id (unique per call, used as the lease's member)
 -- Returns: {verdict, state, forced, generation, retry_after_ms, from, to, repaired}
 --          verdict "admitted" or "rejected"; retry_after_ms is -1 for an admission and for a

@@ -1,6 +1,6 @@
 -- force.lua: an operator's override, shared by every replica.
 --
--- KEYS:    the breaker's state hash, lease zset and window hash (see lib.lua)
+-- KEYS:    the breaker's state hash, lease zset, window hash and history stream (see lib.lua)
 -- ARGV:    1..15 as in lib.lua; 16 = mode: "open" (reject every call until reset),
 --          "closed" (admit every call, never trip), "disabled" (admit every call, count
 --          nothing) or "reset" (back to a fresh closed circuit that trips normally)

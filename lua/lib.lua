@@ -6,13 +6,18 @@
 --   KEYS[1]  state hash    e.g. breaker:{service-b}         fields listed in FIELDS below
 --   KEYS[2]  lease zset    e.g. breaker:{service-b}:leases  member = permit id, score = lease expiry (ms)
 --   KEYS[3]  window hash   e.g. breaker:{service-b}:window  rolling buckets, field = slot, value = "bucket:requests:failures"
+--   KEYS[4]  history       e.g. breaker:{service-b}:history stream of transitions, capped near
+--            HISTORY_LEN entries; fields breaker, from, to, forced, generation, reason, origin,
+--            at_ms, instance (see announce() below)
 --
 -- ARGV 1..15 (the same for every operation; operation arguments start at 16):
 --   1 now in ms, or "" to use the server's TIME     9  half-open successes needed to close
 --   2 trip policy: 1 consecutive failures,         10 open timeout (ms)
 --     2 failure ratio >=, 3 failure ratio >,       11 half-open lease (ms)
 --     4 failure count in the window                12 key TTL (ms)
---   3 trip threshold (failures, or ratio in ppm)   13 origin: id of the calling replica
+--   3 trip threshold (failures, or ratio in ppm)   13 "<instance> <origin>": the calling breaker
+--                                                     instance's random id (no spaces), a space,
+--                                                     then the configured replica id (display)
 --   4 minimum requests (ratio policies)            14 pub/sub channel for transitions
 --   5 window: 1 fixed interval, 2 rolling          15 breaker name
 --   6 window length (ms)
@@ -36,7 +41,7 @@ local C = {
   open_ms = tonumber(ARGV[10]), lease_ms = tonumber(ARGV[11]), ttl_ms = tonumber(ARGV[12]),
   origin = ARGV[13], channel = ARGV[14], name = ARGV[15],
 }
-local K_STATE, K_LEASES, K_WINDOW = KEYS[1], KEYS[2], KEYS[3]
+local K_STATE, K_LEASES, K_WINDOW, K_HISTORY = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 
 local FIELDS = { 'state', 'forced', 'generation', 'open_until', 'window_start', 'requests',
   'failures', 'consecutive_failures', 'half_open_successes' }
@@ -125,8 +130,26 @@ local function save(b)
   redis.call('PEXPIRE', K_STATE, C.ttl_ms)
 end
 
+-- Entries the history stream keeps (approximately: trimming frees whole stream nodes).
+local HISTORY_LEN = 1000
+
+-- Appends a transition to the history stream and publishes it with its stream id, so that a
+-- replica whose subscription dropped can read what it missed and tell it from what it heard.
+-- The stream's TTL is the state's: it holds nothing a fresh breaker needs.
+local function announce(e)
+  local instance, origin = string.match(C.origin, '^(%S+) (.*)$')
+  e.instance, e.origin = instance or '', origin or C.origin
+  local id = on_key(K_HISTORY, 'XADD', 'MAXLEN', '~', HISTORY_LEN, '*',
+    'breaker', e.breaker, 'from', e.from, 'to', e.to, 'forced', e.forced,
+    'generation', e.generation, 'reason', e.reason, 'origin', e.origin, 'at_ms', e.at_ms,
+    'instance', e.instance)
+  redis.call('PEXPIRE', K_HISTORY, C.ttl_ms)
+  e.id = id
+  redis.call('PUBLISH', C.channel, cjson.encode(e))
+end
+
 -- Moves the breaker to a new state under a new generation, clears every count and lease,
--- and publishes the transition. Returns the state it left.
+-- and announces the transition. Returns the state it left.
 local function transition(b, to, reason)
   local from = b.state
   b.generation = b.generation + 1
@@ -136,8 +159,8 @@ local function transition(b, to, reason)
   b.open_until = 0
   if to == 'open' and b.forced == 'none' then b.open_until = NOW + C.open_ms end
   redis.call('DEL', K_LEASES, K_WINDOW)
-  redis.call('PUBLISH', C.channel, cjson.encode({ breaker = C.name, from = from, to = to,
-    forced = b.forced, generation = b.generation, reason = reason, origin = C.origin, at_ms = NOW }))
+  announce({ breaker = C.name, from = from, to = to, forced = b.forced,
+    generation = b.generation, reason = reason, at_ms = NOW })
   return from
 end
 

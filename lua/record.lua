@@ -1,6 +1,6 @@
 -- record.lua: reports the outcome of a call that acquire.lua admitted.
 --
--- KEYS:    the breaker's state hash, lease zset and window hash (see lib.lua)
+-- KEYS:    the breaker's state hash, lease zset, window hash and history stream (see lib.lua)
 -- ARGV:    1..15 as in lib.lua; 16 = generation the permit was admitted under,
 --          17 = permit id, 18 = outcome: "success", "failure" or "release" (the call was
 --          abandoned: free its lease, count nothing)

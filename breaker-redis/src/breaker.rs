@@ -61,7 +61,7 @@ impl Breaker {
         self.inner.spec.config()
     }
 
-    /// This replica's id.
+    /// This replica's configured id, for display (see [`BreakerBuilder::replica_id`]).
     pub fn replica_id(&self) -> &str {
         self.inner.spec.origin()
     }
@@ -115,8 +115,10 @@ impl Breaker {
     /// Asks to make one call. Never fails because of the store: when Redis is unreachable the
     /// degraded mode answers.
     pub async fn acquire(&self) -> Result<Permit, CircuitOpen> {
+        // The view is trusted only while other replicas' transitions can reach it.
         if let Some(cached) = &self.inner.cached
             && !self.is_degraded()
+            && self.is_listening()
         {
             match cached.decide(Instant::now()) {
                 Decision::Admit {
@@ -155,7 +157,7 @@ impl Breaker {
         }
         let id = format!(
             "{}:{}",
-            self.replica_id(),
+            self.inner.spec.instance(),
             self.inner.next_permit.fetch_add(1, Ordering::Relaxed)
         );
         let (reply, source) = self

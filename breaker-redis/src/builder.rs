@@ -50,7 +50,9 @@ impl BreakerBuilder {
         self
     }
 
-    /// This replica's id in published transitions (default: random).
+    /// This replica's id in published transitions and logs (default: random). It is for
+    /// display: several processes may share one; permit ids and the filtering of this
+    /// breaker's own events use a random id of its own ([`Spec::instance`](crate::store::Spec::instance)).
     pub fn replica_id(mut self, id: impl Into<String>) -> Self {
         self.replica_id = Some(id.into());
         self
@@ -75,7 +77,7 @@ impl BreakerBuilder {
                 max_staleness,
             ))),
         };
-        let subscription = store.subscribe(&spec, sink(&origin, &events, cached.clone()));
+        let subscription = store.subscribe(&spec, sink(spec.instance(), &events, cached.clone()));
         let inner = Arc::new(Inner {
             fail_safe: FailSafe::new(store, spec.config().retry_backoff),
             spec,
@@ -95,14 +97,16 @@ impl BreakerBuilder {
 }
 
 /// Where other replicas' transitions go: the events stream, the metrics and the cached view.
+/// This breaker's own transitions (reported when made) are told apart by the instance id,
+/// which, unlike the configured replica id, no other process shares.
 fn sink(
-    origin: &str,
+    instance: &str,
     events: &broadcast::Sender<StateChange>,
     cached: Option<Arc<Cached>>,
 ) -> crate::store::EventSink {
-    let (own, events) = (origin.to_owned(), events.clone());
+    let (own, events) = (instance.to_owned(), events.clone());
     Arc::new(move |event: StateChange| {
-        if event.origin != own {
+        if event.instance != own {
             if let Some(cached) = &cached {
                 cached.learn_transition(event.to, event.forced, event.generation);
             }

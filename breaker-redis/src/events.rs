@@ -1,14 +1,14 @@
-//! State-change events: the transitions this replica made, and (through Redis pub/sub) those
-//! every other replica made.
+//! State-change events: the transitions this replica made, and (through Redis pub/sub and the
+//! history stream) those every other replica made.
+//!
+//! The scripts publish each transition as JSON on the breaker's channel and append the same
+//! fields to its history stream; the published message also carries the entry's stream id,
+//! which lets a subscriber tell what it heard from what it reads back after a reconnect.
 
-use std::time::Duration;
-
-use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
-use tracing::{debug, info, warn};
 
 use crate::protocol::{Forced, Reply, State};
-use crate::store::{EventSink, Spec};
+use crate::store::Spec;
 
 /// Who made a transition, seen from the replica that reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -38,8 +38,11 @@ pub struct StateChange {
     pub forced: Forced,
     /// The generation the transition started.
     pub generation: u64,
-    /// Id of the replica that made it.
+    /// Configured id of the replica that made it (for display: several processes may share it).
     pub origin: String,
+    /// Random id of the breaker instance that made it, unique per process and breaker.
+    #[serde(default)]
+    pub instance: String,
     /// Where it happened, seen from the reporting replica.
     #[serde(skip)]
     pub scope: Scope,
@@ -56,56 +59,46 @@ impl StateChange {
             forced: reply.forced,
             generation: reply.generation,
             origin: spec.origin().to_owned(),
+            instance: spec.instance().to_owned(),
             scope,
         })
     }
 }
 
-/// Subscribes to `spec`'s channel and delivers other replicas' transitions to `sink`, for as
-/// long as the task lives, reconnecting after failures.
-pub(crate) async fn listen(
-    client: redis::Client,
-    spec: Spec,
-    sink: EventSink,
-    active: tokio::sync::watch::Sender<bool>,
-) {
-    let mut delay = Duration::from_millis(50);
-    loop {
-        match client.get_async_pubsub().await {
-            Ok(mut pubsub) => match pubsub.subscribe(spec.channel()).await {
-                Ok(()) => {
-                    debug!(breaker = spec.name(), "subscribed to transitions");
-                    delay = Duration::from_millis(50);
-                    active.send_replace(true);
-                    let mut messages = pubsub.on_message();
-                    while let Some(msg) = messages.next().await {
-                        deliver(&spec, &sink, msg.get_payload_bytes());
-                    }
-                    info!(
-                        breaker = spec.name(),
-                        "transition subscription lost; reconnecting"
-                    );
-                }
-                Err(e) => {
-                    warn!(breaker = spec.name(), error = %e, "could not subscribe to transitions")
-                }
-            },
-            Err(e) => debug!(breaker = spec.name(), error = %e, "pub/sub connection failed"),
-        }
-        tokio::time::sleep(delay).await;
-        delay = (delay * 2).min(Duration::from_secs(2));
-    }
+/// A transition as published on a breaker's channel: the event and its history stream id.
+#[derive(Deserialize)]
+struct Published {
+    #[serde(flatten)]
+    change: StateChange,
+    #[serde(default)]
+    id: Option<String>,
 }
 
-fn deliver(spec: &Spec, sink: &EventSink, payload: &[u8]) {
-    match serde_json::from_slice::<StateChange>(payload) {
-        Ok(mut event) if event.breaker == spec.name() => {
-            event.scope = Scope::Remote;
-            sink(event);
-        }
-        Ok(event) => {
-            warn!(breaker = spec.name(), other = %event.breaker, "transition of another breaker on this channel")
-        }
-        Err(e) => warn!(breaker = spec.name(), error = %e, "unreadable transition message"),
-    }
+/// Reads a published transition: the event (as another replica's) and its history stream id,
+/// when the publisher sent one.
+pub(crate) fn from_message(payload: &[u8]) -> serde_json::Result<(StateChange, Option<String>)> {
+    let Published { mut change, id } = serde_json::from_slice(payload)?;
+    change.scope = Scope::Remote;
+    Ok((change, id))
+}
+
+/// Reads a history stream entry's fields (name, value, name, value...) as another replica's
+/// transition; `None` when a field is missing or unreadable.
+pub(crate) fn from_entry(fields: &[String]) -> Option<StateChange> {
+    let field = |name: &str| {
+        fields
+            .chunks_exact(2)
+            .find(|kv| kv[0] == name)
+            .map(|kv| kv[1].as_str())
+    };
+    Some(StateChange {
+        breaker: field("breaker")?.to_owned(),
+        from: State::parse(field("from")?)?,
+        to: State::parse(field("to")?)?,
+        forced: Forced::parse(field("forced")?)?,
+        generation: field("generation")?.parse().ok()?,
+        origin: field("origin")?.to_owned(),
+        instance: field("instance").unwrap_or_default().to_owned(),
+        scope: Scope::Remote,
+    })
 }

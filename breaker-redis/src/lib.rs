@@ -62,11 +62,13 @@
 //! - [`config`](Config), `settings`, `validate`: the validated configuration and its serde form.
 //! - `machine`: the pure state machine, the specification the Lua scripts are tested against.
 //! - `protocol`, `wire`: states, verdicts, replies, and how script replies are read.
-//! - `store`: the [`Store`] trait, [`MemoryStore`], [`RedisStore`] and the fail-safe layer.
+//! - `store`: the [`Store`] trait, [`MemoryStore`], [`RedisStore`] (with one pub/sub subscriber
+//!   per store) and the fail-safe layer.
 //! - `breaker`, `builder`, `permit`, `error`: [`Breaker`], [`Permit`], [`CircuitOpen`],
 //!   [`CallError`].
 //! - `cached`: cached admission (no round trip per closed-state call, batched outcomes).
-//! - `events`: [`StateChange`] events, including other replicas' transitions via pub/sub.
+//! - `events`: [`StateChange`] events, including other replicas' transitions via pub/sub and
+//!   the history stream.
 //! - [`layer`]: a tower middleware.
 //! - `metrics`: counters and gauges through the `metrics` facade.
 //! - `clock`: [`Clock`] and [`ManualClock`] for tests.

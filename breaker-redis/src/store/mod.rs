@@ -13,6 +13,7 @@ mod memory;
 mod redis;
 mod scripts;
 mod spec;
+mod subscriber;
 
 use std::fmt;
 use std::future::Future;
@@ -95,8 +96,9 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
     /// Reads the breaker's state (`snapshot.lua`).
     fn snapshot<'a>(&'a self, spec: &'a Spec, now: Option<u64>) -> StoreFuture<'a, Snapshot>;
 
-    /// Delivers every transition of `spec`'s breaker, by any replica, to `sink` until the
-    /// returned guard is dropped. `None` when the store cannot notify.
+    /// Delivers every transition of `spec`'s breaker, by any replica (this one included: the
+    /// sink tells its own apart by [`Spec::instance`]), to `sink`, each once and in order,
+    /// until the returned guard is dropped. `None` when the store cannot notify.
     fn subscribe(&self, spec: &Spec, sink: EventSink) -> Option<Subscription>;
 
     /// `"memory"` or `"redis"`, for logs and metrics.
@@ -121,7 +123,9 @@ impl Subscription {
         }
     }
 
-    /// True while deliveries are flowing.
+    /// True while deliveries are flowing: false from the moment the connection is lost or
+    /// stops answering its keepalive, true again once the resubscribe has caught up with what
+    /// was missed.
     pub fn is_active(&self) -> bool {
         *self.active.borrow()
     }

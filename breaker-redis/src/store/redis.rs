@@ -6,9 +6,10 @@ use std::time::Duration;
 use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
 use redis::cluster_async::ClusterConnection;
 use redis::{Cmd, Pipeline, RedisFuture, ScriptInvocation, Value};
-use tracing::{debug, warn};
+use tracing::warn;
 
 use super::scripts::SCRIPTS;
+use super::subscriber::Subscriber;
 use super::{EventSink, Spec, Store, StoreError, StoreFuture, Subscription};
 use crate::protocol::{ForceMode, Outcome, Reply, Snapshot};
 use crate::wire;
@@ -68,12 +69,13 @@ impl ConnectionLike for Conn {
     }
 }
 
-/// Breakers in Redis (standalone or Cluster). Cheap to clone; clones share the connection.
+/// Breakers in Redis (standalone or Cluster). Cheap to clone; clones share the connection and
+/// one pub/sub subscriber, which every breaker built on them uses.
 #[derive(Clone)]
 pub struct RedisStore {
     conn: Conn,
     /// Pub/sub needs a connection of its own; in a Cluster any node hears every PUBLISH.
-    pubsub: redis::Client,
+    subscriber: Arc<Subscriber>,
     label: Arc<str>,
 }
 
@@ -101,10 +103,17 @@ impl RedisStore {
             .set_connection_timeout(Some(options.connection_timeout))
             .set_number_of_retries(1)
             .set_max_delay(Duration::from_millis(100));
-        let manager = ConnectionManager::new_lazy_with_config(client.clone(), config)?;
+        let conn = Conn::Single(ConnectionManager::new_lazy_with_config(
+            client.clone(),
+            config,
+        )?);
         let store = RedisStore {
-            conn: Conn::Single(manager),
-            pubsub: client,
+            subscriber: Arc::new(Subscriber::new(
+                client,
+                conn.clone(),
+                options.connection_timeout,
+            )),
+            conn,
             label: redact(url).into(),
         };
         if let Err(e) = store.load_scripts().await {
@@ -125,10 +134,14 @@ impl RedisStore {
             .response_timeout(options.response_timeout)
             .connection_timeout(options.connection_timeout)
             .build()?;
-        let conn = client.get_async_connection().await?;
+        let conn = Conn::Cluster(client.get_async_connection().await?);
         let store = RedisStore {
-            conn: Conn::Cluster(conn),
-            pubsub: redis::Client::open(first.as_str())?,
+            subscriber: Arc::new(Subscriber::new(
+                redis::Client::open(first.as_str())?,
+                conn.clone(),
+                options.connection_timeout,
+            )),
+            conn,
             label: redact(first).into(),
         };
         store.load_scripts().await?;
@@ -254,37 +267,10 @@ impl Store for RedisStore {
     }
 
     fn subscribe(&self, spec: &Spec, sink: EventSink) -> Option<Subscription> {
-        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-            warn!(
-                breaker = spec.name(),
-                "no tokio runtime: transitions made by other replicas will not be reported"
-            );
-            return None;
-        };
-        let (active_tx, active) = tokio::sync::watch::channel(false);
-        let task = runtime.spawn(crate::events::listen(
-            self.pubsub.clone(),
-            spec.clone(),
-            sink,
-            active_tx,
-        ));
-        debug!(
-            breaker = spec.name(),
-            channel = spec.channel(),
-            "listening for transitions"
-        );
-        Some(Subscription::new(AbortOnDrop(task), active))
+        self.subscriber.register(spec, sink)
     }
 
     fn kind(&self) -> &'static str {
         "redis"
-    }
-}
-
-struct AbortOnDrop(tokio::task::JoinHandle<()>);
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        self.0.abort();
     }
 }

@@ -9,8 +9,12 @@ use crate::validate;
 
 use super::keys;
 
-/// One breaker replica as the stores see it: its name, configuration, keys, channel, the id of
+/// One breaker replica as the stores see it: its name, configuration, keys, channel, the ids of
 /// the replica, and the script arguments that never change (computed once, not per call).
+///
+/// Two ids: `origin`, the configured replica id, names the replica in events and logs and may
+/// be shared by several processes; `instance`, random per spec (so per breaker instance), is
+/// what permit ids and the filtering of a replica's own events rest on.
 #[derive(Debug, Clone)]
 pub struct Spec {
     inner: Arc<SpecInner>,
@@ -21,7 +25,8 @@ struct SpecInner {
     name: String,
     config: Config,
     origin: String,
-    keys: [String; 3],
+    instance: String,
+    keys: [String; 4],
     channel: String,
     args: Vec<String>,
 }
@@ -32,11 +37,14 @@ impl Spec {
         validate::name(name)?;
         let keys = keys::keys(&config.key_prefix, name);
         let channel = keys::channel(&config.key_prefix, name);
-        let args = script_args(&config, origin, &channel, name);
+        let instance = keys::instance_id();
+        let identity = format!("{instance} {origin}");
+        let args = script_args(&config, &identity, &channel, name);
         let inner = SpecInner {
             name: name.to_owned(),
             config,
             origin: origin.to_owned(),
+            instance,
             keys,
             channel,
             args,
@@ -54,13 +62,22 @@ impl Spec {
     pub fn config(&self) -> &Config {
         &self.inner.config
     }
-    /// The id of the replica this spec belongs to.
+    /// The configured id of the replica this spec belongs to (for display).
     pub fn origin(&self) -> &str {
         &self.inner.origin
     }
-    /// The Redis keys: state hash, lease set, window hash.
-    pub fn keys(&self) -> &[String; 3] {
+    /// The random id of this breaker instance (32 hex digits), unique even among replicas
+    /// configured with the same id.
+    pub fn instance(&self) -> &str {
+        &self.inner.instance
+    }
+    /// The Redis keys: state hash, lease set, window hash, history stream.
+    pub fn keys(&self) -> &[String; 4] {
         &self.inner.keys
+    }
+    /// The stream of the breaker's transitions (capped, with the state's TTL).
+    pub fn history(&self) -> &str {
+        &self.inner.keys[3]
     }
     /// The pub/sub channel of its transitions.
     pub fn channel(&self) -> &str {
@@ -72,7 +89,7 @@ impl Spec {
     }
 }
 
-fn script_args(cfg: &Config, origin: &str, channel: &str, name: &str) -> Vec<String> {
+fn script_args(cfg: &Config, identity: &str, channel: &str, name: &str) -> Vec<String> {
     let (kind, threshold, min_requests) = match cfg.trip {
         TripPolicy::ConsecutiveFailures(n) => (1, n, 0),
         TripPolicy::FailureRatio {
@@ -103,7 +120,7 @@ fn script_args(cfg: &Config, origin: &str, channel: &str, name: &str) -> Vec<Str
         ms(cfg.open_timeout).to_string(),
         ms(cfg.lease).to_string(),
         ms(cfg.key_ttl).to_string(),
-        origin.to_owned(),
+        identity.to_owned(),
         channel.to_owned(),
         name.to_owned(),
     ]
