@@ -20,7 +20,8 @@
 --   8 half-open permits (max_requests)
 --
 -- Every reply but snapshot's is:
---   {verdict, state, forced, generation, retry_after_ms (-1: none), from, to, repaired (0|1), now_ms}
+--   {verdict, state, forced, generation, retry_after_ms (-1: none), from, to, repaired (0|1),
+--    now_ms}
 -- where from/to are "" unless this call made a transition, and now_ms is the time the script
 -- ran at (an admission's time, which record.lua takes back).
 --
@@ -105,7 +106,8 @@ local function on_window(cmd, ...) return on_key(K_WINDOW, cmd, ...) end
 -- A closed breaker whose fixed window starts now.
 local function fresh(generation)
   return { state = 'closed', forced = 'none', generation = generation, open_until = 0,
-    window_start = NOW, requests = 0, failures = 0, consecutive_failures = 0, half_open_successes = 0 }
+    window_start = NOW, requests = 0, failures = 0, consecutive_failures = 0,
+    half_open_successes = 0 }
 end
 
 -- Whether the parsed fields (nil where unparsable) make a breaker these scripts could have
