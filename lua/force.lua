@@ -4,9 +4,12 @@
 -- ARGV:    1..15 as in lib.lua; 16 = mode: "open" (reject every call until reset),
 --          "closed" (admit every call, never trip), "disabled" (admit every call, count
 --          nothing) or "reset" (back to a fresh closed circuit that trips normally)
--- Returns: {verdict "ok", state, forced, generation, -1, from, to, repaired}
+-- Returns: {verdict "ok", state, forced, generation, -1, from, to, repaired, now_ms}
 --          from/to are always set: every override is a transition under a new generation,
 --          published like any other.
+--
+-- A forced state hash has no TTL (it lasts until reset, however long no call comes); reset
+-- gives it key_ttl again.
 
 local b = load()
 local mode = ARGV[16]

@@ -1,6 +1,6 @@
 -- lib.lua: the prelude shared by every breaker script. breaker-redis prepends it to each
--- operation file (acquire.lua, record.lua, force.lua, snapshot.lua) when it builds the script,
--- so every operation runs as one atomic script. It is not a script by itself.
+-- operation file (acquire.lua, record.lua, record_batch.lua, force.lua, snapshot.lua) when it
+-- builds the script, so every operation runs as one atomic script. It is not a script by itself.
 --
 -- KEYS (the same for every operation; one hash tag, so one Redis Cluster slot):
 --   KEYS[1]  state hash    e.g. breaker:{service-b}         fields listed in FIELDS below
@@ -25,13 +25,43 @@
 --   8 half-open permits (max_requests)
 --
 -- Every reply but snapshot's is:
---   {verdict, state, forced, generation, retry_after_ms (-1: none), from, to, repaired (0|1)}
--- where from/to are "" unless this call made a transition.
+--   {verdict, state, forced, generation, retry_after_ms (-1: none), from, to, repaired (0|1),
+--    now_ms}
+-- where from/to are "" unless this call made a transition, and now_ms is the time the script
+-- ran at (an admission's time, which record.lua takes back).
+--
+-- Generations only grow. A breaker without a state hash (new, expired, flushed) starts at the
+-- current time in ms, and a repaired one at max(now, stored generation + 1); every transition
+-- adds 1. So replicas that saw generation g never see a smaller one for a later state, unless
+-- more than one transition per ms was made before the keys were lost.
+--
+-- Lifetimes. An unforced breaker's keys expire after key_ttl without calls: every write sets
+-- the TTL again, and a call that writes nothing renews it once half of it has passed (one
+-- PTTL per call, a write only twice per key_ttl). A forced state hash has no TTL at all: an
+-- override lasts until it is reset. Leases and window buckets live shorter than the TTL.
+--
+-- Numbers. Lua 5.1 prints numbers with %.14g (tostring, concatenation, cjson, HSET), so every
+-- stored or published number stays below LIMIT = 1e14, where that is exact (and far below
+-- 2^53). Times are ms since the epoch (about 1.8e12). A stored value that is not such an
+-- integer, or makes no sense (failures above requests, a deadline further than its timeout
+-- or window from now), is repaired like a foreign value: the breaker restarts closed.
 
-local NOW = tonumber(ARGV[1])
-if NOW == nil then
+local LIMIT = 1e14
+
+-- A non-negative integer below LIMIT, or nil for anything else (foreign or corrupted values).
+local function count(v)
+  local n = tonumber(v)
+  if n == nil or n < 0 or n >= LIMIT or n ~= math.floor(n) then return nil end
+  return n
+end
+
+local NOW
+if ARGV[1] == '' then
   local t = redis.call('TIME')
   NOW = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+else
+  NOW = count(ARGV[1])
+  if NOW == nil then return redis.error_reply('ERR breaker: invalid now ' .. tostring(ARGV[1])) end
 end
 
 local C = {
@@ -48,18 +78,19 @@ local FIELDS = { 'state', 'forced', 'generation', 'open_until', 'window_start', 
 local STATES = { closed = true, open = true, ['half-open'] = true }
 local FORCED = { none = true, open = true, closed = true, disabled = true }
 
--- A non-negative integer, or nil for anything else (foreign or corrupted values).
-local function count(v)
-  local n = tonumber(v)
-  if n == nil or n < 0 or n ~= math.floor(n) then return nil end
-  return n
-end
-
 -- Set when this call found a foreign or corrupted value and reset it; every reply reports it.
 local REPAIRED = false
 
+-- Set when the state hash did not exist: leftover leases and buckets (keys that outlived it)
+-- are ignored, and deleted when the new breaker is saved.
+local CREATED = false
+
 -- The fields as they were read, so that save() writes only what changed.
 local STORED = {}
+
+-- The rolling window as read once by this script (see window()); nil until then, and again
+-- after a transition deleted it.
+local WINDOW = nil
 
 -- Runs a command on a key that may hold a foreign type: a WRONGTYPE error (someone else's
 -- value at our key) deletes the key and runs the command again on the now empty key. Costs
@@ -77,48 +108,77 @@ end
 local function on_leases(cmd, ...) return on_key(K_LEASES, cmd, ...) end
 local function on_window(cmd, ...) return on_key(K_WINDOW, cmd, ...) end
 
+-- A closed breaker whose fixed window starts now.
 local function fresh(generation)
   return { state = 'closed', forced = 'none', generation = generation, open_until = 0,
-    window_start = 0, requests = 0, failures = 0, consecutive_failures = 0, half_open_successes = 0 }
+    window_start = NOW, requests = 0, failures = 0, consecutive_failures = 0,
+    half_open_successes = 0 }
 end
 
-local function consistent(b)
-  if b.forced == 'open' then return b.state == 'open' end
-  if b.forced ~= 'none' then return b.state == 'closed' end
-  return true
+-- Whether the parsed fields (nil where unparsable) make a breaker these scripts could have
+-- written, given the configuration.
+local function sane(b)
+  for _, f in ipairs(FIELDS) do
+    if b[f] == nil then return false end
+  end
+  if b.forced == 'open' and b.state ~= 'open' then return false end
+  if b.forced ~= 'none' and b.forced ~= 'open' and b.state ~= 'closed' then return false end
+  return b.failures <= b.requests and b.open_until <= NOW + C.open_ms
+    and b.window_start <= NOW + C.window_ms
 end
 
--- Returns the breaker and whether it must be written back (it was missing fields or had to be
--- repaired; a breaker that was never written is a fresh closed one and needs no write).
+-- Returns the breaker and whether it must be written back (it is new, or was missing fields
+-- or had to be repaired).
 local function load()
   local raw = on_key(K_STATE, 'HMGET', unpack(FIELDS))
-  local b, present, bad = {}, false, false
+  local b, present = {}, false
   for i, f in ipairs(FIELDS) do
     local v = raw[i]
     if v then present = true end
     if f == 'state' then
-      if STATES[v] then b[f] = v else bad = true end
+      if STATES[v] then b[f] = v end
     elseif f == 'forced' then
-      if FORCED[v] then b[f] = v else bad = true end
+      if FORCED[v] then b[f] = v end
     else
       b[f] = count(v)
-      if b[f] == nil then bad = true end
     end
   end
-  if not present then return fresh(0), REPAIRED end
-  if not bad and consistent(b) then
-    for _, f in ipairs(FIELDS) do STORED[f] = b[f] end
-  else
-    redis.log(redis.LOG_WARNING, 'breaker ' .. C.name .. ': invalid state in ' .. K_STATE .. ', reset to closed')
-    redis.call('DEL', K_LEASES, K_WINDOW)
-    REPAIRED = true
-    return fresh((b.generation or 0) + 1), true
+  if not present then
+    CREATED = true
+    return fresh(NOW), true
   end
-  return b, REPAIRED
+  if sane(b) then
+    for _, f in ipairs(FIELDS) do STORED[f] = b[f] end
+    return b, REPAIRED
+  end
+  redis.log(redis.LOG_WARNING, 'breaker ' .. C.name .. ': invalid state in ' .. K_STATE .. ', reset to closed')
+  redis.call('DEL', K_LEASES, K_WINDOW)
+  REPAIRED = true
+  local generation = NOW
+  if b.generation and b.generation + 1 < LIMIT and b.generation + 1 > NOW then
+    generation = b.generation + 1
+  end
+  return fresh(generation), true
 end
 
--- Writes the fields that changed since load() (all of them for a new or repaired breaker).
+-- Writes the window buckets this script changed, each once.
+local function save_window()
+  if WINDOW == nil then return end
+  local args = {}
+  for slot in pairs(WINDOW.touched) do
+    local bk = WINDOW.live[slot]
+    args[#args + 1] = slot
+    args[#args + 1] = bk.id .. ':' .. bk.r .. ':' .. bk.f
+  end
+  if #args == 0 then return end
+  on_window('HSET', unpack(args))
+  redis.call('PEXPIRE', K_WINDOW, C.ttl_ms)
+end
+
+-- Writes the fields that changed since load() (all of them for a new or repaired breaker)
+-- and sets the state hash's lifetime: none while forced, key_ttl otherwise.
 local function save(b)
+  if CREATED then redis.call('DEL', K_LEASES, K_WINDOW) end
   local args = { 'updated_at', NOW }
   for _, f in ipairs(FIELDS) do
     if b[f] ~= STORED[f] then
@@ -127,7 +187,28 @@ local function save(b)
     end
   end
   redis.call('HSET', K_STATE, unpack(args))
-  redis.call('PEXPIRE', K_STATE, C.ttl_ms)
+  if b.forced == 'none' then
+    redis.call('PEXPIRE', K_STATE, C.ttl_ms)
+  else
+    redis.call('PERSIST', K_STATE)
+  end
+  save_window()
+end
+
+-- For a call that changed nothing: renews an unforced breaker's TTL once half of it has
+-- passed, and removes any TTL from a forced one.
+local function keep_alive(b)
+  local ttl = redis.call('PTTL', K_STATE)
+  if b.forced ~= 'none' then
+    if ttl >= 0 then redis.call('PERSIST', K_STATE) end
+  elseif ttl < C.ttl_ms / 2 then
+    redis.call('PEXPIRE', K_STATE, C.ttl_ms)
+  end
+end
+
+-- Ends every call: writes what changed, or keeps the keys alive.
+local function commit(b, dirty)
+  if dirty then save(b) else keep_alive(b) end
 end
 
 -- Entries the history stream keeps (approximately: trimming frees whole stream nodes).
@@ -159,6 +240,7 @@ local function transition(b, to, reason)
   b.open_until = 0
   if to == 'open' and b.forced == 'none' then b.open_until = NOW + C.open_ms end
   redis.call('DEL', K_LEASES, K_WINDOW)
+  WINDOW = nil
   announce({ breaker = C.name, from = from, to = to, forced = b.forced,
     generation = b.generation, reason = reason, at_ms = NOW })
   return from
@@ -166,7 +248,7 @@ end
 
 local function reply(verdict, b, retry_after, from, to)
   return { verdict, b.state, b.forced, b.generation, retry_after or -1, from or '', to or '',
-    REPAIRED and 1 or 0 }
+    REPAIRED and 1 or 0, NOW }
 end
 
 -- A fixed window's counts (consecutive failures too, as gobreaker does) restart every interval.
@@ -174,23 +256,45 @@ local function fixed_window_expired(b)
   return C.window_kind == 1 and NOW >= b.window_start + C.window_ms
 end
 
--- Sums the rolling window's live buckets. Returns requests, failures, and the current
--- bucket's id, slot and counts so that a caller can add to it.
-local function rolling_window()
-  local bucket_ms = C.window_ms / C.buckets
-  local bid = math.floor(NOW / bucket_ms)
-  local slot = tostring(bid % C.buckets)
-  local all = on_window('HGETALL')
-  local req, fail, cur_r, cur_f = 0, 0, 0, 0
+-- The rolling window's buckets still inside the window, read once per script however many
+-- outcomes it counts: live[slot] = {id, r, f}, their sums, and the slots changed since.
+-- Buckets that do not parse, count more failures than requests or sit in the wrong slot are
+-- left out (and overwritten when their slot is next used).
+local function window()
+  if WINDOW then return WINDOW end
+  local bid = math.floor(NOW / (C.window_ms / C.buckets))
+  local w = { bid = bid, live = {}, requests = 0, failures = 0, touched = {} }
+  local all = {}
+  if not CREATED then all = on_window('HGETALL') end
   for i = 1, #all, 2 do
     local id, r, f = string.match(all[i + 1], '^(%d+):(%d+):(%d+)$')
-    id, r, f = tonumber(id), tonumber(r), tonumber(f)
-    if id and id > bid - C.buckets and id <= bid then
-      req, fail = req + r, fail + f
-      if all[i] == slot and id == bid then cur_r, cur_f = r, f end
+    id, r, f = count(id), count(r), count(f)
+    if id and r and f and f <= r and id > bid - C.buckets and id <= bid
+        and all[i] == tostring(id % C.buckets) then
+      w.live[all[i]] = { id = id, r = r, f = f }
+      w.requests, w.failures = w.requests + r, w.failures + f
     end
   end
-  return req, fail, bid, slot, cur_r, cur_f
+  WINDOW = w
+  return w
+end
+
+-- Adds an outcome of a call admitted at `at` to the bucket of that time; false when that
+-- bucket has left the window (the outcome is dropped).
+local function window_add(at, failed)
+  local w = window()
+  local id = math.floor(at / (C.window_ms / C.buckets))
+  if id <= w.bid - C.buckets then return false end
+  local slot = tostring(id % C.buckets)
+  local bk = w.live[slot]
+  if bk == nil then
+    bk = { id = id, r = 0, f = 0 }
+    w.live[slot] = bk
+  end
+  bk.r, w.requests = bk.r + 1, w.requests + 1
+  if failed then bk.f, w.failures = bk.f + 1, w.failures + 1 end
+  w.touched[slot] = true
+  return true
 end
 
 local function should_trip(b, req, fail)
@@ -202,34 +306,42 @@ local function should_trip(b, req, fail)
   return fail * 1000000 > C.trip_n * req
 end
 
--- Counts one outcome of a closed, unforced circuit in its window and opens the circuit when
--- the trip policy says so (checked on failures only, as gobreaker does). Returns true when it
--- opened the circuit.
-local function count_closed(b, failed)
-  local req, fail
-  if C.window_kind == 1 then
-    if fixed_window_expired(b) then
-      b.requests, b.failures, b.consecutive_failures, b.window_start = 0, 0, 0, NOW
-    end
-    b.requests = b.requests + 1
-    if failed then b.failures = b.failures + 1 end
-    req, fail = b.requests, b.failures
-  else
-    local r, f, bid, slot, cur_r, cur_f = rolling_window()
-    if failed then cur_f, f = cur_f + 1, f + 1 end
-    req, fail = r + 1, f
-    on_window('HSET', slot, bid .. ':' .. (cur_r + 1) .. ':' .. cur_f)
-    redis.call('PEXPIRE', K_WINDOW, C.ttl_ms)
-    b.requests, b.failures = req, fail
-  end
-  if not failed then
-    b.consecutive_failures = 0
-    return false
-  end
-  b.consecutive_failures = b.consecutive_failures + 1
-  if should_trip(b, req, fail) then
-    transition(b, 'open', 'failure threshold reached')
+-- Adds an outcome of a call admitted at `at` to the window it was admitted in. A fixed
+-- window moves on in whole intervals from its start (so where a window begins never depends
+-- on which outcome arrives first), and an outcome whose window has ended is dropped: the
+-- order in which outcomes are recorded cannot shift them between windows. Returns false for a
+-- dropped outcome.
+local function window_count(b, at, failed)
+  if C.window_kind ~= 1 then
+    if not window_add(at, failed) then return false end
+    b.requests, b.failures = WINDOW.requests, WINDOW.failures
     return true
   end
-  return false
+  if fixed_window_expired(b) then
+    local passed = math.floor((NOW - b.window_start) / C.window_ms)
+    b.window_start = b.window_start + passed * C.window_ms
+    b.requests, b.failures, b.consecutive_failures = 0, 0, 0
+  end
+  if at < b.window_start then return false end
+  b.requests = b.requests + 1
+  if failed then b.failures = b.failures + 1 end
+  return true
+end
+
+-- Counts one outcome of a closed, unforced circuit, admitted at `at` (at most NOW), and opens
+-- the circuit when the trip policy says so (checked on failures only, as gobreaker does).
+-- Returns whether it was counted (not dropped), and whether it opened the circuit.
+local function count_closed(b, at, failed)
+  if at > NOW then at = NOW end
+  if not window_count(b, at, failed) then return false, false end
+  if not failed then
+    b.consecutive_failures = 0
+    return true, false
+  end
+  b.consecutive_failures = b.consecutive_failures + 1
+  if should_trip(b, b.requests, b.failures) then
+    transition(b, 'open', 'failure threshold reached')
+    return true, true
+  end
+  return true, false
 end

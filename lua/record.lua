@@ -3,19 +3,24 @@
 -- KEYS:    the breaker's state hash, lease zset, window hash and history stream (see lib.lua)
 -- ARGV:    1..15 as in lib.lua; 16 = generation the permit was admitted under,
 --          17 = permit id, 18 = outcome: "success", "failure" or "release" (the call was
---          abandoned: free its lease, count nothing)
--- Returns: {verdict, state, forced, generation, retry_after_ms, from, to, repaired}
+--          abandoned: free its lease, count nothing), 19 = the admission's time in ms (the
+--          now_ms of acquire's reply; "" for now)
+-- Returns: {verdict, state, forced, generation, retry_after_ms, from, to, repaired, now_ms}
 --          verdict "counted", "released", "stale" (admitted under another generation, or its
---          half-open lease already expired: changes nothing) or "ignored" (forced or disabled).
+--          half-open lease already expired, or in a window that has ended: counts nothing)
+--          or "ignored" (forced or disabled).
 --
--- Closed: counts the outcome in the window (count_closed in lib.lua). Half-open: one failure reopens it; success_threshold successes
--- close it.
+-- Closed: counts the outcome in the window its call was admitted in (count_closed in
+-- lib.lua), so that outcomes recorded late, or in another order than they happened, count
+-- where they belong. Half-open: one failure reopens it; success_threshold successes close it.
 
 local b, dirty = load()
 local generation, permit, outcome = tonumber(ARGV[16]), ARGV[17], ARGV[18]
+local at = NOW
+if ARGV[19] ~= '' then at = count(ARGV[19]) or NOW end
 
 local function finish(verdict, from, to)
-  if dirty then save(b) end
+  commit(b, dirty)
   return reply(verdict, b, -1, from, to)
 end
 
@@ -38,5 +43,6 @@ end
 if b.state ~= 'closed' or b.forced ~= 'none' or outcome == 'release' then return finish('ignored') end
 
 dirty = true
-if count_closed(b, outcome == 'failure') then return finish('counted', 'closed', 'open') end
-return finish('counted')
+local counted, tripped = count_closed(b, at, outcome == 'failure')
+if tripped then return finish('counted', 'closed', 'open') end
+return finish(counted and 'counted' or 'stale')

@@ -5,19 +5,22 @@
 -- ARGV:    1..15 as in lib.lua; 16 = generation the calls were admitted under,
 --          17 = the outcomes in the order they were recorded, one letter each:
 --          "S" success, "F" failure (ignored outcomes are not sent)
--- Returns: {verdict, state, forced, generation, -1, from, to, repaired}
+-- Returns: {verdict, state, forced, generation, -1, from, to, repaired, now_ms}
 --          verdict "counted", "stale" (another generation: nothing counted) or "ignored"
 --          (forced, disabled, or no longer closed).
 --
--- The outcomes are counted one by one exactly as record.lua counts them, so the trip
--- decision is the same as if each had been recorded alone; once one of them opens the
--- circuit, the rest belong to the old generation and are dropped.
+-- The outcomes are counted one by one exactly as record.lua counts them (all at this
+-- script's time: their calls were admitted without asking Redis, and are recorded in the
+-- order they ended), so the trip decision is the same as if each had been recorded alone;
+-- once one of them opens the circuit, the rest belong to the old generation and are dropped.
+-- The work is one read of the window and one write of each bucket touched, whatever the
+-- batch's size (Config bounds both: at most 1000 buckets, at most max_batch outcomes).
 
 local b, dirty = load()
 local generation, outcomes = tonumber(ARGV[16]), ARGV[17]
 
 local function finish(verdict, from, to)
-  if dirty then save(b) end
+  commit(b, dirty)
   return reply(verdict, b, -1, from, to)
 end
 
@@ -26,6 +29,7 @@ if b.state ~= 'closed' or b.forced ~= 'none' then return finish('ignored') end
 
 dirty = true
 for i = 1, #outcomes do
-  if count_closed(b, string.byte(outcomes, i) == 70) then return finish('counted', 'closed', 'open') end
+  local _, tripped = count_closed(b, NOW, string.byte(outcomes, i) == 70)
+  if tripped then return finish('counted', 'closed', 'open') end
 end
 return finish('counted')

@@ -7,15 +7,20 @@
 --          counts are those of the current window; in_flight counts unexpired half-open leases.
 --          The state is as stored: an open circuit whose timeout has passed still reads "open"
 --          until a call moves it to half-open (open_until_ms <= now_ms tells).
+--
+-- A breaker with no keys reads as the new closed one a call would create (its generation
+-- is now_ms), but reading creates nothing and does not renew any TTL: only calls keep a
+-- breaker alive.
 
 local b, dirty = load()
-if dirty then save(b) end
+if dirty and not CREATED then save(b) end
 local req, fail, consecutive = b.requests, b.failures, b.consecutive_failures
 if b.state == 'closed' then
   if C.window_kind == 1 then
     if fixed_window_expired(b) then req, fail, consecutive = 0, 0, 0 end
   else
-    req, fail = rolling_window()
+    local w = window()
+    req, fail = w.requests, w.failures
   end
 end
 local in_flight = 0

@@ -179,24 +179,20 @@ impl Breaker {
         })
     }
 
+    /// Reports a permit's outcome; `admitted_at` is the admission's store time (`now_ms`).
     pub(crate) async fn record(
         &self,
         permit: &str,
         generation: u64,
+        admitted_at: u64,
         source: Source,
         outcome: Outcome,
     ) {
+        let (spec, now) = (&self.inner.spec, self.now());
         let recorded = self
             .inner
             .fail_safe
-            .record(
-                &self.inner.spec,
-                self.now(),
-                source,
-                generation,
-                permit,
-                outcome,
-            )
+            .record(spec, now, source, generation, permit, admitted_at, outcome)
             .await;
         if let Some((reply, source)) = recorded {
             self.observe(&reply, source);

@@ -192,7 +192,8 @@ impl Config {
     pub fn key_prefix(&self) -> &str {
         &self.key_prefix
     }
-    /// Idle time after which Redis forgets a breaker.
+    /// Idle time (no calls) after which Redis forgets a breaker; a forced state is kept until
+    /// reset.
     pub fn key_ttl(&self) -> Duration {
         self.key_ttl
     }

@@ -21,6 +21,12 @@ pub struct CircuitOpen {
     /// The circuit's generation when it rejected the call (0 when the degraded mode rejected).
     pub generation: u64,
     /// When trying again makes sense; `None` for a circuit forced open.
+    ///
+    /// Open: the time left until the open timeout ends, when trial calls are admitted.
+    /// Half-open with every trial permit taken: a hint rather than a deadline, a tenth of the
+    /// lease, at most the open timeout and no later than the first lease expires (at least
+    /// 1 ms). The lease is sized for the slowest trial call, while most end well before it;
+    /// by then the circuit is closed again, or open with a deadline of its own.
     pub retry_after: Option<Duration>,
 }
 

@@ -17,9 +17,12 @@ struct Bucket {
     failures: u64,
 }
 
-/// One breaker's shared state.
+/// One breaker's shared state. The default is a breaker with no stored state yet: the first
+/// operation creates it, closed, with the generation `now` (as a script does for a missing
+/// key, so generations keep growing when keys are lost).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Machine {
+    created: bool,
     state: State,
     forced: Forced,
     generation: u64,
@@ -36,6 +39,7 @@ pub struct Machine {
 impl Default for Machine {
     fn default() -> Self {
         Machine {
+            created: false,
             state: State::Closed,
             forced: Forced::None,
             generation: 0,
@@ -55,6 +59,7 @@ impl Default for Machine {
 /// the reason only documents the twin in Lua.
 fn reply(
     m: &Machine,
+    now: u64,
     verdict: Verdict,
     retry_after: Option<u64>,
     transition: Option<Transition>,
@@ -67,13 +72,26 @@ fn reply(
         retry_after: retry_after.map(Duration::from_millis),
         transition,
         repaired: false,
+        now_ms: now,
     }
 }
 
 impl Machine {
-    /// The current generation.
+    /// The current generation (0 before the first operation).
     pub fn generation(&self) -> u64 {
         self.generation
+    }
+
+    /// `load()` in lib.lua for a missing key: a new closed breaker starting at `now`.
+    fn create(&mut self, now: u64) {
+        if !self.created {
+            *self = Machine {
+                created: true,
+                generation: now,
+                window_start: now,
+                ..Machine::default()
+            };
+        }
     }
 
     fn transition(&mut self, cfg: &Config, to: State, now: u64) -> Transition {
@@ -87,7 +105,7 @@ impl Machine {
         self.window_start = now;
         self.open_until = 0;
         if to == State::Open && self.forced == Forced::None {
-            self.open_until = now + ms(cfg.open_timeout);
+            self.open_until = now.saturating_add(ms(cfg.open_timeout));
         }
         self.leases.clear();
         self.buckets.clear();
@@ -96,70 +114,85 @@ impl Machine {
 
     /// acquire.lua
     pub fn acquire(&mut self, cfg: &Config, now: u64, permit: &str) -> Reply {
+        self.create(now);
         match self.forced {
-            Forced::Open => return reply(self, Verdict::Rejected, None, None),
-            Forced::Closed | Forced::Disabled => return reply(self, Verdict::Admitted, None, None),
+            Forced::Open => return reply(self, now, Verdict::Rejected, None, None),
+            Forced::Closed | Forced::Disabled => {
+                return reply(self, now, Verdict::Admitted, None, None);
+            }
             Forced::None => {}
         }
         let mut transition = None;
         match self.state {
-            State::Closed => return reply(self, Verdict::Admitted, None, None),
+            State::Closed => return reply(self, now, Verdict::Admitted, None, None),
             State::Open if now < self.open_until => {
-                return reply(self, Verdict::Rejected, Some(self.open_until - now), None);
+                let retry = self.open_until - now;
+                return reply(self, now, Verdict::Rejected, Some(retry), None);
             }
             State::Open => transition = Some(self.transition(cfg, State::HalfOpen, now)),
             State::HalfOpen => {}
         }
-        self.leases.retain(|_, expiry| *expiry > now);
+        let latest = now.saturating_add(ms(cfg.lease));
+        self.leases
+            .retain(|_, expiry| *expiry > now && *expiry <= latest);
         if self.leases.len() as u64 >= u64::from(cfg.max_requests) {
             let first = self.leases.values().min().copied().unwrap_or(now);
-            let retry = first.saturating_sub(now).max(1);
-            return reply(self, Verdict::Rejected, Some(retry), transition);
+            let retry = retry_hint(cfg, first - now);
+            return reply(self, now, Verdict::Rejected, Some(retry), transition);
         }
-        self.leases.insert(permit.to_owned(), now + ms(cfg.lease));
-        reply(self, Verdict::Admitted, None, transition)
+        self.leases.insert(permit.to_owned(), latest);
+        reply(self, now, Verdict::Admitted, None, transition)
     }
 
-    /// record.lua
+    /// record.lua; `admitted_at` is the `now_ms` of the reply that admitted the call.
     pub fn record(
         &mut self,
         cfg: &Config,
         now: u64,
         generation: u64,
         permit: &str,
+        admitted_at: u64,
         outcome: Outcome,
     ) -> Reply {
+        self.create(now);
         if generation != self.generation {
-            return reply(self, Verdict::Stale, None, None);
+            return reply(self, now, Verdict::Stale, None, None);
         }
         if self.state == State::HalfOpen {
-            if self.leases.remove(permit).is_none() {
-                return reply(self, Verdict::Stale, None, None);
-            }
-            return match outcome {
-                Outcome::Ignored => reply(self, Verdict::Released, None, None),
-                Outcome::Failure => {
-                    let t = self.transition(cfg, State::Open, now);
-                    reply(self, Verdict::Counted, None, Some(t))
-                }
-                Outcome::Success => {
-                    self.half_open_successes += 1;
-                    let t = (self.half_open_successes >= u64::from(cfg.success_threshold))
-                        .then(|| self.transition(cfg, State::Closed, now));
-                    reply(self, Verdict::Counted, None, t)
-                }
-            };
+            return self.record_trial(cfg, now, permit, outcome);
         }
         if self.state != State::Closed || self.forced != Forced::None || outcome == Outcome::Ignored
         {
-            return reply(self, Verdict::Ignored, None, None);
+            return reply(self, now, Verdict::Ignored, None, None);
         }
-        let t = self.count_closed(cfg, now, outcome == Outcome::Failure);
-        reply(self, Verdict::Counted, None, t)
+        match self.count_closed(cfg, now, admitted_at, outcome == Outcome::Failure) {
+            Counted::Dropped => reply(self, now, Verdict::Stale, None, None),
+            Counted::Yes(t) => reply(self, now, Verdict::Counted, None, t),
+        }
+    }
+
+    fn record_trial(&mut self, cfg: &Config, now: u64, permit: &str, outcome: Outcome) -> Reply {
+        if self.leases.remove(permit).is_none() {
+            return reply(self, now, Verdict::Stale, None, None);
+        }
+        match outcome {
+            Outcome::Ignored => reply(self, now, Verdict::Released, None, None),
+            Outcome::Failure => {
+                let t = self.transition(cfg, State::Open, now);
+                reply(self, now, Verdict::Counted, None, Some(t))
+            }
+            Outcome::Success => {
+                self.half_open_successes += 1;
+                let t = (self.half_open_successes >= u64::from(cfg.success_threshold))
+                    .then(|| self.transition(cfg, State::Closed, now));
+                reply(self, now, Verdict::Counted, None, t)
+            }
+        }
     }
 
     /// record_batch.lua: outcomes (successes and failures only) counted one by one as
-    /// [`record`](Self::record) counts them; those after a trip are dropped.
+    /// [`record`](Self::record) counts them, all admitted at `now`; those after a trip are
+    /// dropped.
     pub fn record_batch(
         &mut self,
         cfg: &Config,
@@ -167,52 +200,65 @@ impl Machine {
         generation: u64,
         outcomes: &[Outcome],
     ) -> Reply {
+        self.create(now);
         if generation != self.generation {
-            return reply(self, Verdict::Stale, None, None);
+            return reply(self, now, Verdict::Stale, None, None);
         }
         if self.state != State::Closed || self.forced != Forced::None {
-            return reply(self, Verdict::Ignored, None, None);
+            return reply(self, now, Verdict::Ignored, None, None);
         }
         for outcome in outcomes {
-            if let Some(t) = self.count_closed(cfg, now, *outcome == Outcome::Failure) {
-                return reply(self, Verdict::Counted, None, Some(t));
+            let failed = *outcome == Outcome::Failure;
+            if let Counted::Yes(Some(t)) = self.count_closed(cfg, now, now, failed) {
+                return reply(self, now, Verdict::Counted, None, Some(t));
             }
         }
-        reply(self, Verdict::Counted, None, None)
+        reply(self, now, Verdict::Counted, None, None)
     }
 
     /// `count_closed` in lib.lua: one outcome of a closed, unforced circuit.
-    fn count_closed(&mut self, cfg: &Config, now: u64, failed: bool) -> Option<Transition> {
-        let (requests, failures) = self.count(cfg, now, failed);
+    fn count_closed(&mut self, cfg: &Config, now: u64, at: u64, failed: bool) -> Counted {
+        if !self.count(cfg, now, at.min(now), failed) {
+            return Counted::Dropped;
+        }
         if !failed {
             self.consecutive_failures = 0;
-            return None;
+            return Counted::Yes(None);
         }
         self.consecutive_failures += 1;
-        self.should_trip(cfg, requests, failures)
-            .then(|| self.transition(cfg, State::Open, now))
+        let trip = self.should_trip(cfg, self.requests, self.failures);
+        Counted::Yes(trip.then(|| self.transition(cfg, State::Open, now)))
     }
 
-    /// Adds one call to the window; returns the window's requests and failures.
-    fn count(&mut self, cfg: &Config, now: u64, failed: bool) -> (u64, u64) {
+    /// `window_count` in lib.lua: adds a call admitted at `at` to the window it was admitted
+    /// in; false when that window has ended.
+    fn count(&mut self, cfg: &Config, now: u64, at: u64, failed: bool) -> bool {
         match cfg.window {
             Window::Fixed(interval) => {
-                if now >= self.window_start + ms(interval) {
+                let len = ms(interval).max(1);
+                if now >= self.window_start.saturating_add(len) {
+                    self.window_start += (now - self.window_start) / len * len;
                     self.requests = 0;
                     self.failures = 0;
                     self.consecutive_failures = 0;
-                    self.window_start = now;
+                }
+                if at < self.window_start {
+                    return false;
                 }
                 self.requests += 1;
                 self.failures += u64::from(failed);
             }
             Window::Rolling { length, buckets } => {
                 let n = u64::from(buckets);
-                let bid = now / (ms(length) / n);
-                let bucket = self.buckets.entry(bid % n).or_default();
-                if bucket.id != bid {
+                let bucket_ms = (ms(length) / n).max(1);
+                let id = at / bucket_ms;
+                if id + n <= now / bucket_ms {
+                    return false;
+                }
+                let bucket = self.buckets.entry(id % n).or_default();
+                if bucket.id != id {
                     *bucket = Bucket {
-                        id: bid,
+                        id,
                         ..Bucket::default()
                     };
                 }
@@ -221,7 +267,7 @@ impl Machine {
                 (self.requests, self.failures) = self.rolling_sums(cfg, now);
             }
         }
-        (self.requests, self.failures)
+        true
     }
 
     fn rolling_sums(&self, cfg: &Config, now: u64) -> (u64, u64) {
@@ -229,7 +275,7 @@ impl Machine {
             return (0, 0);
         };
         let n = u64::from(buckets);
-        let bid = now / (ms(length) / n);
+        let bid = now / (ms(length) / n).max(1);
         self.buckets
             .values()
             .filter(|b| b.id + n > bid && b.id <= bid)
@@ -257,6 +303,7 @@ impl Machine {
 
     /// force.lua
     pub fn force(&mut self, cfg: &Config, now: u64, mode: ForceMode) -> Reply {
+        self.create(now);
         let (forced, to) = match mode {
             ForceMode::Reset => (Forced::None, State::Closed),
             ForceMode::Open => (Forced::Open, State::Open),
@@ -265,16 +312,24 @@ impl Machine {
         };
         self.forced = forced;
         let t = self.transition(cfg, to, now);
-        reply(self, Verdict::Ok, None, Some(t))
+        reply(self, now, Verdict::Ok, None, Some(t))
     }
 
-    /// snapshot.lua
+    /// snapshot.lua: a breaker with no state yet reads as the one a call would create, and
+    /// reading creates nothing.
     pub fn snapshot(&self, cfg: &Config, now: u64) -> Snapshot {
+        if !self.created {
+            let mut new = Machine::default();
+            new.create(now);
+            return new.snapshot(cfg, now);
+        }
         let (mut requests, mut failures, mut consecutive) =
             (self.requests, self.failures, self.consecutive_failures);
         if self.state == State::Closed {
             match cfg.window {
-                Window::Fixed(interval) if now >= self.window_start + ms(interval) => {
+                Window::Fixed(interval)
+                    if now >= self.window_start.saturating_add(ms(interval)) =>
+                {
                     (requests, failures, consecutive) = (0, 0, 0);
                 }
                 Window::Fixed(_) => {}
@@ -300,6 +355,23 @@ impl Machine {
             repaired: false,
         }
     }
+}
+
+/// What counting one closed-state outcome came to.
+enum Counted {
+    /// The window its call was admitted in has ended.
+    Dropped,
+    /// Counted, with the transition it made, if any.
+    Yes(Option<Transition>),
+}
+
+/// The retry hint of a full half-open circuit (see acquire.lua): a tenth of the lease, at
+/// most the open timeout, no later than the first lease expires, at least 1 ms.
+fn retry_hint(cfg: &Config, first_expiry_in: u64) -> u64 {
+    (ms(cfg.lease) / 10)
+        .min(ms(cfg.open_timeout))
+        .min(first_expiry_in)
+        .max(1)
 }
 
 /// Whole milliseconds of a duration, as every script argument is.

@@ -18,6 +18,9 @@ pub struct Permit {
     breaker: Breaker,
     id: String,
     generation: u64,
+    /// The store's time at admission, sent back with the outcome (0 for cached admissions,
+    /// whose outcomes go in batches counted at the batch's time).
+    admitted_at: u64,
     state: State,
     forced: Forced,
     source: Source,
@@ -27,14 +30,16 @@ pub struct Permit {
 
 impl Permit {
     pub(crate) fn new(breaker: Breaker, id: String, reply: &Reply, source: Source) -> Self {
-        Self::from_parts(
+        let mut permit = Self::from_parts(
             breaker,
             id,
             reply.generation,
             reply.state,
             reply.forced,
             source,
-        )
+        );
+        permit.admitted_at = reply.now_ms;
+        permit
     }
 
     pub(crate) fn from_parts(
@@ -49,6 +54,7 @@ impl Permit {
             breaker,
             id,
             generation,
+            admitted_at: 0,
             state,
             forced,
             source,
@@ -129,7 +135,13 @@ impl Permit {
 
     async fn send(self, outcome: Outcome) {
         self.breaker
-            .record(&self.id, self.generation, self.source, outcome)
+            .record(
+                &self.id,
+                self.generation,
+                self.admitted_at,
+                self.source,
+                outcome,
+            )
             .await;
     }
 
@@ -159,15 +171,16 @@ impl Drop for Permit {
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             return;
         };
-        let (breaker, id, generation, source) = (
+        let (breaker, id, generation, admitted_at, source) = (
             self.breaker.clone(),
             std::mem::take(&mut self.id),
             self.generation,
+            self.admitted_at,
             self.source,
         );
         runtime.spawn(async move {
             breaker
-                .record(&id, generation, source, Outcome::Ignored)
+                .record(&id, generation, admitted_at, source, Outcome::Ignored)
                 .await
         });
     }

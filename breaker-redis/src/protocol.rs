@@ -155,7 +155,8 @@ pub enum Verdict {
     Counted,
     /// record: the permit's lease was freed, nothing counted.
     Released,
-    /// record: the permit belongs to an earlier generation (or its lease expired): ignored.
+    /// record: the permit belongs to an earlier generation, its lease expired, or the window
+    /// its call was admitted in has ended: nothing counted.
     Stale,
     /// record: the breaker is forced or disabled: nothing counted.
     Ignored,
@@ -204,16 +205,21 @@ pub struct Reply {
     pub transition: Option<Transition>,
     /// The stored state was foreign or corrupted and has been reset.
     pub repaired: bool,
+    /// The store's clock when it answered (ms since the epoch). For an admission this is the
+    /// call's admission time, which its outcome is counted at (see `lua/record.lua`).
+    pub now_ms: u64,
 }
 
 /// A breaker's shared state at one moment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Snapshot {
     /// The stored state (an open circuit past its timeout reads `open` until a call arrives).
+    /// A breaker with no stored state reads as the new closed one a call would create.
     pub state: State,
     /// The override in force.
     pub forced: Forced,
-    /// Incremented by every transition.
+    /// Incremented by every transition; a new breaker starts at the store's clock in ms, so
+    /// generations keep growing when its keys are lost (expiry, `FLUSHALL`) or repaired.
     pub generation: u64,
     /// When an open circuit admits trial calls (ms since the epoch, store time; 0 if not open).
     pub open_until_ms: u64,

@@ -61,13 +61,14 @@ async fn redis_killed_mid_run_local_breaker_protects_then_shared_state_resumes()
     server.restart().unwrap();
     until_shared_again(&a).await;
     until_shared_again(&b).await;
+    let restarted = a.snapshot().await.unwrap().generation;
     run(&b, "FF").await;
     assert_eq!(
         a.acquire().await.unwrap_err().state,
         State::Open,
         "the circuit is shared again"
     );
-    assert_eq!(a.snapshot().await.unwrap().generation, 1);
+    assert_eq!(a.snapshot().await.unwrap().generation, restarted + 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -161,11 +162,12 @@ async fn flushall_during_half_open_leaves_a_fresh_circuit() {
         .await
         .unwrap();
     let () = redis::cmd("FLUSHALL").query_async(&mut con).await.unwrap();
-    trial.failure().await; // from generation 2 of a circuit that no longer exists
+    trial.failure().await; // from generation T0 + 2 of a circuit that no longer exists
     let snap = a.snapshot().await.unwrap();
     assert_eq!(
         (snap.state, snap.generation, snap.requests),
-        (State::Closed, 0, 0)
+        (State::Closed, clock.now_ms(), 0),
+        "a new circuit starts at the clock, above the flushed one's generations"
     );
     run(&a, "S").await;
     assert!(!a.is_degraded());

@@ -17,8 +17,9 @@ enum Op {
     Acquire,
     /// Records the permit at this index (modulo the permits held) with this outcome.
     Record(usize, Outcome),
-    /// Records a permit made up with an arbitrary generation.
-    Forged(u64, Outcome),
+    /// Records a permit made up with a generation this far below the current one (or one
+    /// above it, for 0), admitted this long ago (ms).
+    Forged(u64, u64, Outcome),
     /// Records a batch of closed-state outcomes under the current generation (or the one before).
     Batch(bool, Vec<Outcome>),
     Advance(u64),
@@ -33,7 +34,8 @@ fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
         6 => Just(Op::Acquire),
         6 => (any::<usize>(), outcome()).prop_map(|(i, o)| Op::Record(i, o)),
-        1 => (0u64..6, outcome()).prop_map(|(g, o)| Op::Forged(g, o)),
+        1 => (0u64..4, prop_oneof![Just(0u64), Just(1000), Just(6000), Just(20_000)], outcome())
+            .prop_map(|(g, ago, o)| Op::Forged(g, ago, o)),
         2 => (any::<bool>(), proptest::collection::vec(prop_oneof![Just(Outcome::Success), Just(Outcome::Failure)], 0..8))
             .prop_map(|(current, outcomes)| Op::Batch(current, outcomes)),
         3 => prop_oneof![Just(1u64), Just(499), Just(1000), Just(2500), Just(5000), Just(10_000)].prop_map(Op::Advance),
@@ -80,7 +82,7 @@ async fn check(
     let spec = Spec::new(&format!("prop-{case}"), cfg.clone(), "replica").unwrap();
     let mut machine = Machine::default();
     let mut now = common::T0;
-    let mut held: Vec<(String, u64)> = Vec::new();
+    let mut held: Vec<(String, u64, u64)> = Vec::new();
     for (step, op) in ops.into_iter().enumerate() {
         let (expected, actual) = match op {
             Op::Acquire => {
@@ -88,31 +90,32 @@ async fn check(
                 let expected = machine.acquire(&cfg, now, &id);
                 let actual = store.acquire(&spec, Some(now), &id).await.unwrap();
                 if actual.verdict == breaker_redis::Verdict::Admitted {
-                    held.push((id, actual.generation));
+                    held.push((id, actual.generation, actual.now_ms));
                 }
                 (expected, actual)
             }
             Op::Record(i, outcome) if !held.is_empty() => {
-                let (id, generation) = held.remove(i % held.len());
-                let expected = machine.record(&cfg, now, generation, &id, outcome);
-                (
-                    expected,
-                    store
-                        .record(&spec, Some(now), generation, &id, outcome)
-                        .await
-                        .unwrap(),
-                )
+                let (id, generation, at) = held.remove(i % held.len());
+                let expected = machine.record(&cfg, now, generation, &id, at, outcome);
+                let actual = store
+                    .record(&spec, Some(now), generation, &id, at, outcome)
+                    .await
+                    .unwrap();
+                (expected, actual)
             }
             Op::Record(..) => continue,
-            Op::Forged(generation, outcome) => {
-                let expected = machine.record(&cfg, now, generation, "forged", outcome);
-                (
-                    expected,
-                    store
-                        .record(&spec, Some(now), generation, "forged", outcome)
-                        .await
-                        .unwrap(),
-                )
+            Op::Forged(below, ago, outcome) => {
+                let generation = match below {
+                    0 => machine.generation() + 1,
+                    n => machine.generation().saturating_sub(n - 1),
+                };
+                let at = now - ago;
+                let expected = machine.record(&cfg, now, generation, "forged", at, outcome);
+                let actual = store
+                    .record(&spec, Some(now), generation, "forged", at, outcome)
+                    .await
+                    .unwrap();
+                (expected, actual)
             }
             Op::Batch(current, outcomes) => {
                 let generation = machine.generation().saturating_sub(u64::from(!current));

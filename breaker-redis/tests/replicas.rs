@@ -3,6 +3,7 @@
 
 mod common;
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -53,23 +54,33 @@ async fn concurrent_failures_on_eight_replicas_make_one_transition_and_one_event
             let (b, barrier) = (b.clone(), barrier.clone());
             tasks.push(tokio::spawn(async move {
                 let permit = b.acquire().await.unwrap();
+                let admitted_under = permit.generation();
                 barrier.wait().await;
                 permit.failure().await;
+                admitted_under
             }));
         }
     }
+    let mut generations = HashSet::new();
     for t in tasks {
-        t.await.unwrap();
+        generations.insert(t.await.unwrap());
     }
+    let admitted_under: Vec<u64> = generations.into_iter().collect();
+    assert_eq!(
+        admitted_under.len(),
+        1,
+        "every call admitted under one generation"
+    );
+    let tripped = admitted_under[0] + 1;
     let snap = fleet[0].snapshot().await.unwrap();
-    assert_eq!((snap.state, snap.generation), (State::Open, 1));
+    assert_eq!((snap.state, snap.generation), (State::Open, tripped));
     let mut made_here = 0;
     for s in &mut streams {
         let e = tokio::time::timeout(secs(5), s.recv())
             .await
             .expect("an event on every replica")
             .unwrap();
-        assert_eq!((e.to, e.generation), (State::Open, 1));
+        assert_eq!((e.to, e.generation), (State::Open, tripped));
         made_here += usize::from(e.scope == Scope::Shared);
         assert!(s.try_recv().is_err(), "one event per replica");
     }

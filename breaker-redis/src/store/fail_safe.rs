@@ -149,6 +149,7 @@ impl FailSafe {
         self.shared_op(spec, "record_batch", fut).await
     }
 
+    #[allow(clippy::too_many_arguments)]
     pub(crate) async fn record(
         &self,
         spec: &Spec,
@@ -156,20 +157,21 @@ impl FailSafe {
         source: Source,
         generation: u64,
         permit: &str,
+        admitted_at: u64,
         outcome: Outcome,
     ) -> Option<(Reply, Source)> {
         match source {
-            Source::Shared => self
-                .shared_op(
-                    spec,
-                    "record",
-                    self.shared.record(spec, now, generation, permit, outcome),
-                )
-                .await
-                .map(|r| (r, Source::Shared)),
+            Source::Shared => {
+                let fut = self
+                    .shared
+                    .record(spec, now, generation, permit, admitted_at, outcome);
+                self.shared_op(spec, "record", fut)
+                    .await
+                    .map(|r| (r, Source::Shared))
+            }
             Source::Local => self
                 .local
-                .record(spec, now, generation, permit, outcome)
+                .record(spec, now, generation, permit, admitted_at, outcome)
                 .await
                 .ok()
                 .map(|r| (r, Source::Local)),
@@ -187,6 +189,7 @@ fn synthetic(verdict: Verdict, state: State, retry_after: Option<Duration>) -> R
         retry_after,
         transition: None,
         repaired: false,
+        now_ms: 0,
     }
 }
 

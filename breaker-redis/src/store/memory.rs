@@ -112,11 +112,12 @@ impl Store for MemoryStore {
         now: Option<u64>,
         generation: u64,
         permit: &'a str,
+        admitted_at: u64,
         outcome: Outcome,
     ) -> StoreFuture<'a, Reply> {
         let now = now.unwrap_or_else(system_now);
         let reply = self.run(spec, |m| {
-            m.record(spec.config(), now, generation, permit, outcome)
+            m.record(spec.config(), now, generation, permit, admitted_at, outcome)
         });
         Box::pin(async move { Ok(reply) })
     }

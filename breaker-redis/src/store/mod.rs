@@ -65,18 +65,23 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
         permit: &'a str,
     ) -> StoreFuture<'a, Reply>;
 
-    /// Reports the outcome of an admitted call (`record.lua`).
+    /// Reports the outcome of an admitted call (`record.lua`). `generation` and `admitted_at`
+    /// are the `generation` and `now_ms` of the reply that admitted it: a closed circuit counts
+    /// the outcome in the window the call was admitted in, or not at all once that window has
+    /// ended, so the order in which outcomes arrive does not change what is counted.
     fn record<'a>(
         &'a self,
         spec: &'a Spec,
         now: Option<u64>,
         generation: u64,
         permit: &'a str,
+        admitted_at: u64,
         outcome: Outcome,
     ) -> StoreFuture<'a, Reply>;
 
     /// Reports several closed-state outcomes (successes and failures only) at once
-    /// (`record_batch.lua`), in the order they were recorded.
+    /// (`record_batch.lua`), in the order they were recorded, all counted at the store's
+    /// time. Its cost is one read of the window whatever the batch's size.
     fn record_batch<'a>(
         &'a self,
         spec: &'a Spec,

@@ -223,10 +223,14 @@ impl Store for RedisStore {
         now: Option<u64>,
         generation: u64,
         permit: &'a str,
+        admitted_at: u64,
         outcome: Outcome,
     ) -> StoreFuture<'a, Reply> {
         let mut inv = Self::invocation(&SCRIPTS.record, spec, now);
-        inv.arg(generation).arg(permit).arg(outcome.as_wire());
+        inv.arg(generation)
+            .arg(permit)
+            .arg(outcome.as_wire())
+            .arg(admitted_at);
         Box::pin(self.reply(inv))
     }
 

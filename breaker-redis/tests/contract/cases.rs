@@ -4,7 +4,7 @@ use breaker_redis::{Forced, Outcome, Scope, State, TripPolicy, Verdict};
 use std::collections::HashSet;
 use test_support::wait_until;
 
-use crate::common::{Env, config, ms, run, secs};
+use crate::common::{Env, T0, config, ms, run, secs};
 
 pub async fn default_config_trips_like_service_a(env: Env) {
     let b = env.breaker(
@@ -23,7 +23,7 @@ pub async fn default_config_trips_like_service_a(env: Env) {
     assert_eq!(b.snapshot().await.unwrap().state, State::Closed);
     run(&b, "F").await; // 2 of 3 = 67 % >= 60 %
     let snap = b.snapshot().await.unwrap();
-    assert_eq!((snap.state, snap.generation), (State::Open, 1));
+    assert_eq!((snap.state, snap.generation), (State::Open, T0 + 1));
     assert_eq!(b.acquire().await.unwrap_err().retry_after, Some(secs(10)));
 }
 
@@ -50,11 +50,11 @@ pub async fn open_rejects_until_timeout_then_limits_trials(env: Env) {
     }
     let full = b.acquire().await.unwrap_err();
     assert_eq!(full.state, State::HalfOpen);
-    assert_eq!(full.retry_after, Some(secs(10)), "earliest lease expiry");
+    assert_eq!(full.retry_after, Some(secs(1)), "a tenth of the lease");
     let snap = b.snapshot().await.unwrap();
     assert_eq!(
         (snap.state, snap.in_flight, snap.generation),
-        (State::HalfOpen, 3, 2)
+        (State::HalfOpen, 3, T0 + 2)
     );
     for p in permits {
         p.success().await;
@@ -76,11 +76,11 @@ pub async fn trial_successes_close_and_a_failure_reopens(env: Env) {
     assert_eq!(b.snapshot().await.unwrap().state, State::HalfOpen);
     run(&b, "F").await;
     let snap = b.snapshot().await.unwrap();
-    assert_eq!((snap.state, snap.generation), (State::Open, 3));
+    assert_eq!((snap.state, snap.generation), (State::Open, T0 + 3));
     env.advance(secs(10));
     run(&b, "SS").await;
     let snap = b.snapshot().await.unwrap();
-    assert_eq!((snap.state, snap.generation), (State::Closed, 5));
+    assert_eq!((snap.state, snap.generation), (State::Closed, T0 + 5));
 }
 
 pub async fn stale_outcome_changes_nothing(env: Env) {
@@ -194,7 +194,7 @@ pub async fn forced_states_apply_to_every_replica(env: Env) {
     let snap = b.snapshot().await.unwrap();
     assert_eq!(
         (snap.state, snap.forced, snap.generation),
-        (State::Closed, Forced::None, 4)
+        (State::Closed, Forced::None, T0 + 4)
     );
     run(&b, "F").await;
     assert_eq!(a.snapshot().await.unwrap().state, State::Open);
@@ -336,7 +336,7 @@ pub async fn names_do_not_share_state(env: Env) {
     run(&a, "F").await;
     assert_eq!(a.snapshot().await.unwrap().state, State::Open);
     let snap = b.snapshot().await.unwrap();
-    assert_eq!((snap.state, snap.generation), (State::Closed, 0));
+    assert_eq!((snap.state, snap.generation), (State::Closed, T0));
     run(&b, "S").await;
 }
 
@@ -378,7 +378,7 @@ pub async fn concurrent_failures_make_one_transition(env: Env) {
     let snap = replicas[0].snapshot().await.unwrap();
     assert_eq!(
         (snap.state, snap.generation),
-        (State::Open, 1),
+        (State::Open, T0 + 1),
         "32 failures, one transition"
     );
     let mut shared = 0;
@@ -389,7 +389,7 @@ pub async fn concurrent_failures_make_one_transition(env: Env) {
             .unwrap();
         assert_eq!(
             (event.from, event.to, event.generation),
-            (State::Closed, State::Open, 1)
+            (State::Closed, State::Open, T0 + 1)
         );
         shared += usize::from(event.scope == Scope::Shared);
     }

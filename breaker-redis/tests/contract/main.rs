@@ -3,6 +3,13 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod cases;
+mod timing;
+
+/// Every case, whichever file it is written in.
+mod all {
+    pub use crate::cases::*;
+    pub use crate::timing::*;
+}
 #[path = "../common/mod.rs"]
 mod common;
 
@@ -11,7 +18,7 @@ macro_rules! suite {
         mod memory {
             $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $case() {
-                crate::cases::$case(crate::common::Env::memory()).await;
+                crate::all::$case(crate::common::Env::memory()).await;
             })*
         }
 
@@ -19,7 +26,7 @@ macro_rules! suite {
             $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $case() {
                 let server = test_support::RedisServer::start().expect("redis-server");
-                crate::cases::$case(crate::common::Env::redis(&server).await).await;
+                crate::all::$case(crate::common::Env::redis(&server).await).await;
             })*
         }
 
@@ -28,7 +35,7 @@ macro_rules! suite {
         async fn cluster_runs_every_case() {
             let cluster = test_support::RedisCluster::start().expect("redis cluster");
             let env = crate::common::Env::cluster(&cluster).await;
-            $(cases::$case(env.with_fresh_clock()).await;)*
+            $(all::$case(env.with_fresh_clock()).await;)*
         }
     };
 }
@@ -53,4 +60,8 @@ suite!(
     slow_successes_count_as_failures,
     snapshot_reports_window_counts,
     ignored_outcome_counts_nothing,
+    generations_start_at_the_store_clock,
+    late_outcomes_count_in_the_window_they_were_admitted_in,
+    rolling_window_counts_outcomes_at_admission,
+    half_open_rejection_hints_a_short_retry,
 );

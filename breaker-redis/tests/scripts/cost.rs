@@ -1,0 +1,78 @@
+//! The work one script does, counted by Redis itself (`INFO commandstats`), so a change that
+//! makes a script cost more per outcome shows up without timing anything.
+
+use std::time::Duration;
+
+use breaker_redis::store::Spec;
+use breaker_redis::{Outcome, Store, TripPolicy, Verdict};
+use redis::aio::MultiplexedConnection;
+use test_support::RedisServer;
+
+use crate::cli;
+use crate::common::{T0, config, redis_store};
+
+async fn calls(con: &mut MultiplexedConnection, command: &str) -> u64 {
+    let info: String = cli(con, &["INFO", "commandstats"]).await;
+    let prefix = format!("cmdstat_{command}:calls=");
+    info.lines()
+        .find_map(|l| l.strip_prefix(&prefix)?.split(',').next()?.parse().ok())
+        .unwrap_or(0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_reads_the_rolling_window_once_and_writes_each_bucket_once() {
+    let server = RedisServer::start().unwrap();
+    let store = redis_store(&server.url()).await;
+    let mut con = server
+        .client()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    let cfg = config()
+        .trip(TripPolicy::failure_count(1_000_000))
+        .rolling_window(Duration::from_secs(1000), 1000)
+        .build()
+        .unwrap();
+    let spec = Spec::new("svc", cfg, "replica").unwrap();
+    let generation = store
+        .acquire(&spec, Some(T0), "p")
+        .await
+        .unwrap()
+        .generation;
+    // Fill every bucket, one batch per second.
+    for s in 0..1000 {
+        let now = T0 + s * 1000;
+        let reply = store
+            .record_batch(&spec, Some(now), generation, &[Outcome::Success])
+            .await
+            .unwrap();
+        assert_eq!(reply.verdict, Verdict::Counted);
+    }
+    let now = T0 + 999_000;
+    let outcomes: Vec<Outcome> = (0..2000)
+        .map(|i| {
+            if i % 3 == 0 {
+                Outcome::Failure
+            } else {
+                Outcome::Success
+            }
+        })
+        .collect();
+    let () = cli(&mut con, &["CONFIG", "RESETSTAT"]).await;
+    let reply = store
+        .record_batch(&spec, Some(now), generation, &outcomes)
+        .await
+        .unwrap();
+    assert_eq!(reply.verdict, Verdict::Counted);
+    assert_eq!(
+        calls(&mut con, "hgetall").await,
+        1,
+        "the window is read once"
+    );
+    assert!(
+        calls(&mut con, "hset").await <= 2,
+        "the state and the touched bucket are written once each"
+    );
+    let snap = store.snapshot(&spec, Some(now)).await.unwrap();
+    assert_eq!((snap.requests, snap.failures), (3000, 667));
+}
