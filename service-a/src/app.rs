@@ -41,13 +41,13 @@ pub(crate) struct AppState {
     pub(crate) instance: String,
     pub(crate) admin_token: Option<String>,
     /// `RATE_LIMIT__*`; `None` when off.
-    pub(crate) rate_limit: Option<breaker_redis::RateLimiter>,
+    pub(crate) rate_limit: Option<::resilience::RateLimiter>,
     /// `BULKHEAD__*`; `None` when off.
-    pub(crate) bulkhead: Option<breaker_redis::Bulkhead>,
+    pub(crate) bulkhead: Option<::resilience::Bulkhead>,
     /// `RETRY__*`: one attempt unless configured.
     pub(crate) retry: CallRetry,
     /// `FALLBACK=last-good`; `None` with `FALLBACK=none`.
-    pub(crate) last_good: Option<breaker_redis::LastGood>,
+    pub(crate) last_good: Option<::resilience::LastGood>,
 }
 
 /// The complete service: its routes plus service-kit's standard ones and layers.

@@ -3,9 +3,9 @@
 use std::convert::Infallible;
 use std::net::{IpAddr, SocketAddr};
 
+use ::resilience::rate_limit::{ClientKey, InvalidKey};
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
-use breaker_redis::rate_limit::{ClientKey, InvalidKey};
 
 /// The peer's IP address, from the connection (service-kit serves with `ConnectInfo`). `None`
 /// when the router is called without connection info (a test driving it directly); such

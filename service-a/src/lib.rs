@@ -59,7 +59,7 @@
 //! | `BREAKER_BACKEND` | `redis` | where the breaker lives: `redis` (shared by every replica), `memory` (a breaker of the same configuration in this process only; Redis is never used), `none` (no breaker: B is always called, `breaker` is `null` in answers, `/breaker*` answer 404). `memory` and `none` exist to measure what the shared circuit costs (`scripts/bench`); `/health` then reports `"breaker":"memory"` or `"none"` instead of `redis` |
 //! | `RETRY__MAX_ATTEMPTS` | 1 | attempts per request, the first included; 1 is no retry |
 //! | `RETRY__BASE_DELAY`, `RETRY__MAX_DELAY`, `RETRY__MULTIPLIER` | `100ms`, `2s`, 2 | backoff with full jitter: the n-th delay (from 0) is random in `[0, min(MAX_DELAY, BASE_DELAY × MULTIPLIER^n)]` |
-//! | `RETRY__BUDGET_RATIO`, `RETRY__BUDGET_MIN_PER_SEC`, `RETRY__BUDGET_WINDOW` | 0.2, 10, `10s` | retry budget, per replica: retries add at most 20 % to the requests of the last 10 s, plus 10 a second (see [`breaker_redis::retry::BudgetPolicy`]) |
+//! | `RETRY__BUDGET_RATIO`, `RETRY__BUDGET_MIN_PER_SEC`, `RETRY__BUDGET_WINDOW` | 0.2, 10, `10s` | retry budget, per replica: retries add at most 20 % to the requests of the last 10 s, plus 10 a second (see [`::resilience::retry::BudgetPolicy`]) |
 //! | `RATE_LIMIT__PER_SECOND` | 0 (off) | requests a second per client IP address, fleet-wide (GCRA in Redis) |
 //! | `RATE_LIMIT__BURST` | `PER_SECOND` | requests a client may make at once |
 //! | `RATE_LIMIT__RATE` | unset | instead of `PER_SECOND`: `<count>/<period>`, e.g. `100/1m` |

@@ -4,16 +4,16 @@
 
 use std::time::Duration;
 
+use ::resilience::bulkhead::Bulkhead;
+use ::resilience::fallback::LastGood;
+use ::resilience::rate_limit::{RateLimitConfig, RateLimiter};
 use breaker_redis::RedisStore;
-use breaker_redis::bulkhead::Bulkhead;
-use breaker_redis::fallback::LastGood;
-use breaker_redis::rate_limit::{RateLimitConfig, RateLimiter};
 use service_kit::ConfigError;
 use tracing::debug;
 
 use crate::app::BREAKER_NAME;
 use crate::call::{self, CallRetry};
-use crate::config::{Config, FallbackMode, breaker_error};
+use crate::config::{Config, FallbackMode};
 
 /// The rate limiter's name: its Redis keys are `rate-limit:{call-service-b:<client IP>}`.
 pub const RATE_LIMITER_NAME: &str = "call-service-b";
@@ -112,9 +112,9 @@ fn rate_limiter(
 }
 
 /// `ttl` is `FALLBACK_TTL`; the other settings are the breaker's.
-fn last_good_error(e: breaker_redis::ConfigError) -> ConfigError {
+fn last_good_error(e: ::resilience::ConfigError) -> ConfigError {
     match e.setting {
         "ttl" => ConfigError::invalid("FALLBACK_TTL", e.reason),
-        _ => breaker_error(e),
+        setting => ConfigError::invalid(format!("BREAKER__{}", setting.to_uppercase()), e.reason),
     }
 }

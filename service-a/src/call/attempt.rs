@@ -4,7 +4,7 @@
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Instant;
 
-use breaker_redis::retry::{Predicate, Rejection, Retry, RetryPolicy, UnlessOpen};
+use ::resilience::retry::{Predicate, Rejection, Retry, RetryPolicy, UnlessOpen};
 use breaker_redis::{Breaker, CircuitOpen, Forced, Permit, State as CircuitState};
 use serde::Serialize;
 use serde_json::Value;

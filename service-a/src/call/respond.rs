@@ -2,10 +2,10 @@
 
 use std::time::Duration;
 
+use ::resilience::rate_limit::RateLimited;
 use axum::http::header::RETRY_AFTER;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use breaker_redis::rate_limit::RateLimited;
 use serde_json::{Value, json};
 
 use super::attempt::{BreakerInfo, Failure};

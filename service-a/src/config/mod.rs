@@ -35,7 +35,7 @@ pub struct Config {
     pub retry: RetryConfig,
     /// `RATE_LIMIT__*`: a limit per client IP shared by every replica (default: off; on when
     /// `RATE_LIMIT__PER_SECOND` or `RATE_LIMIT__RATE` is set and not 0).
-    pub rate_limit: breaker_redis::RateLimitSettings,
+    pub rate_limit: ::resilience::RateLimitSettings,
     /// `BULKHEAD__*`: calls in flight at once per replica (default: no limit).
     pub bulkhead: BulkheadConfig,
     /// `FALLBACK`, default `none`: `last-good` answers a rejected or failed call with B's last
@@ -70,7 +70,7 @@ impl Default for Config {
             breaker: breaker_redis::Settings::default(),
             breaker_backend: Backend::default(),
             retry: RetryConfig::default(),
-            rate_limit: breaker_redis::RateLimitSettings::default(),
+            rate_limit: ::resilience::RateLimitSettings::default(),
             bulkhead: BulkheadConfig::default(),
             fallback: FallbackMode::default(),
             fallback_ttl: resilience::DEFAULT_FALLBACK_TTL,

@@ -4,9 +4,9 @@
 
 use std::time::Duration;
 
-use breaker_redis::bulkhead::Bulkhead;
-use breaker_redis::rate_limit::RateLimitConfig;
-use breaker_redis::retry::{RetryPolicy, RetrySettings};
+use ::resilience::bulkhead::Bulkhead;
+use ::resilience::rate_limit::RateLimitConfig;
+use ::resilience::retry::{RetryPolicy, RetrySettings};
 use serde::Deserialize;
 use service_kit::ConfigError;
 

@@ -1,0 +1,78 @@
+//! What is worth retrying: [`Predicate`], and the rule that an open circuit never is.
+
+use breaker_redis::{CallError, CircuitOpen};
+
+/// Decides whether an error is worth another attempt. Any `Fn(&E) -> bool` is one.
+pub trait Predicate<E> {
+    /// True when another attempt may succeed.
+    fn is_retryable(&self, error: &E) -> bool;
+}
+
+impl<E, F> Predicate<E> for F
+where
+    F: Fn(&E) -> bool,
+{
+    fn is_retryable(&self, error: &E) -> bool {
+        self(error)
+    }
+}
+
+/// An error that may be a circuit breaker's rejection. Retrying a rejection only hammers the
+/// breaker (and, through it, Redis) until the open timeout: [`NotOpen`] and [`UnlessOpen`]
+/// never do.
+pub trait Rejection {
+    /// The rejection, when this error is one.
+    fn circuit_open(&self) -> Option<&CircuitOpen>;
+}
+
+impl Rejection for CircuitOpen {
+    fn circuit_open(&self) -> Option<&CircuitOpen> {
+        Some(self)
+    }
+}
+
+impl<E> Rejection for CallError<E> {
+    fn circuit_open(&self) -> Option<&CircuitOpen> {
+        match self {
+            CallError::Open(open) => Some(open),
+            CallError::Inner(_) => None,
+        }
+    }
+}
+
+/// A boxed error is a rejection when it is a boxed [`CircuitOpen`].
+impl Rejection for Box<dyn std::error::Error + Send + Sync> {
+    fn circuit_open(&self) -> Option<&CircuitOpen> {
+        self.downcast_ref::<CircuitOpen>()
+    }
+}
+
+/// The default predicate: every error is retryable except a circuit's rejection.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NotOpen;
+
+impl<E: Rejection> Predicate<E> for NotOpen {
+    fn is_retryable(&self, error: &E) -> bool {
+        error.circuit_open().is_none()
+    }
+}
+
+/// A predicate consulted only for errors that are not a circuit's rejection.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct UnlessOpen<P>(pub P);
+
+impl<E: Rejection, P: Predicate<E>> Predicate<E> for UnlessOpen<P> {
+    fn is_retryable(&self, error: &E) -> bool {
+        error.circuit_open().is_none() && self.0.is_retryable(error)
+    }
+}
+
+/// Every error is retryable; for calls that do not go through a breaker.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AnyError;
+
+impl<E> Predicate<E> for AnyError {
+    fn is_retryable(&self, _: &E) -> bool {
+        true
+    }
+}
