@@ -58,7 +58,7 @@ use tracing::debug;
 pub use self::backoff::Backoff;
 pub use self::layer::{Attempts, RetryLayer, RetryService};
 pub use self::policy::{BudgetPolicy, RetryPolicy, RetryPolicyBuilder};
-pub use self::predicate::{AnyError, NotOpen, Predicate, Rejection, UnlessOpen};
+pub use self::predicate::{AnyError, NotOpen, Predicate, Rejection, UnlessOpen, circuit_open};
 pub use self::settings::RetrySettings;
 use breaker_redis::{Breaker, CallError, Outcome};
 

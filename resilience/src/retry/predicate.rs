@@ -1,6 +1,9 @@
 //! What is worth retrying: [`Predicate`], and the rule that an open circuit never is.
 
+use std::error::Error;
+
 use breaker_redis::{CallError, CircuitOpen};
+use tower::BoxError;
 
 /// Decides whether an error is worth another attempt. Any `Fn(&E) -> bool` is one.
 pub trait Predicate<E> {
@@ -40,11 +43,28 @@ impl<E> Rejection for CallError<E> {
     }
 }
 
-/// A boxed error is a rejection when it is a boxed [`CircuitOpen`].
-impl Rejection for Box<dyn std::error::Error + Send + Sync> {
+/// A boxed error is a rejection when a [`CircuitOpen`] is in its source chain (see
+/// [`circuit_open`]): middleware between the retry and the breaker, such as tower's `Timeout`
+/// or `Buffer`, boxes the breaker's [`CallError`].
+impl Rejection for BoxError {
     fn circuit_open(&self) -> Option<&CircuitOpen> {
-        self.downcast_ref::<CircuitOpen>()
+        circuit_open(&**self)
     }
+}
+
+/// The circuit's rejection inside `error`: `error` itself or any error of its `source()`
+/// chain (a boxed error is unboxed by its holder's `source()`, as tower's `ServiceError`
+/// does). [`CallError::Open`] gives its
+/// [`CircuitOpen`] as its source, so a rejection is found however it was wrapped.
+pub fn circuit_open<'a>(error: &'a (dyn Error + 'static)) -> Option<&'a CircuitOpen> {
+    let mut next = Some(error);
+    while let Some(error) = next {
+        if let Some(open) = error.downcast_ref::<CircuitOpen>() {
+            return Some(open);
+        }
+        next = error.source();
+    }
+    None
 }
 
 /// The default predicate: every error is retryable except a circuit's rejection.

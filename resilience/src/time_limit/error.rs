@@ -13,8 +13,9 @@ pub enum TimeLimitError<E> {
     /// The call took longer than its limit and was cancelled.
     #[error(transparent)]
     Elapsed(#[from] Elapsed),
-    /// The breaker rejected the call; it was not made.
-    #[error(transparent)]
+    /// The breaker rejected the call; it was not made. Also the error's `source()`, so that
+    /// [`circuit_open`](crate::retry::circuit_open) finds it when this error is boxed.
+    #[error("{0}")]
     Open(#[from] CircuitOpen),
     /// The call was made in time and failed.
     #[error("{0}")]
