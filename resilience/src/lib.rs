@@ -17,7 +17,7 @@
 //! - [`retry`]: [`Retry`], [`RetryLayer`], [`Backoff`], the retry predicates; its docs give the
 //!   composition order.
 //! - [`rate_limit`]: [`RateLimiter`], a GCRA rate limiter shared by every replica through Redis
-//!   (`lua/rate_limit.lua`), [`RateLimitLayer`].
+//!   (`lua/rate_limit.lua`), [`RateLimitLayer`] and its [`KeyExtractor`].
 //! - [`time_limit`](mod@time_limit): [`TimeLimit`], [`call_with_timeout`]: a slow call
 //!   cancelled, counted as a failure.
 //! - [`bulkhead`]: [`Bulkhead`], [`BulkheadLayer`]: at most N concurrent calls per replica.
@@ -35,8 +35,8 @@ pub use bulkhead::{Bulkhead, BulkheadFull, BulkheadLayer, BulkheadSettings};
 pub use error::ConfigError;
 pub use fallback::{Fallback, FallbackLayer, LastGood, with_fallback};
 pub use rate_limit::{
-    Allowance, ClientKey, RateLimitConfig, RateLimitLayer, RateLimitSettings, RateLimited,
-    RateLimiter,
+    Allowance, ClientKey, KeyExtractor, RateLimitConfig, RateLimitLayer, RateLimitSettings,
+    RateLimited, RateLimiter,
 };
 pub use retry::{Backoff, Retry, RetryLayer, RetryPolicy, RetrySettings};
 pub use time_limit::{Elapsed, TimeLimit, TimeLimitError, call_with_timeout, time_limit};

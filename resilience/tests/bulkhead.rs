@@ -10,9 +10,7 @@ use std::time::Duration;
 
 use common::metrics::{Probe, recorded, value};
 
-use resilience::bulkhead::{
-    Bulkhead, BulkheadError, BulkheadFull, BulkheadLayer, BulkheadSettings,
-};
+use resilience::bulkhead::{Bulkhead, BulkheadFull, BulkheadLayer, BulkheadSettings};
 use tokio::sync::oneshot;
 use tokio::time::Instant;
 use tower::{Layer, Service, ServiceExt, service_fn};
@@ -127,7 +125,7 @@ async fn the_layer_rejects_requests_beyond_the_slots() {
         tokio::task::yield_now().await;
     }
     let err = svc.clone().oneshot(None).await.unwrap_err();
-    assert!(matches!(err, BulkheadError::Full(_)), "{err}");
+    assert!(err.is::<BulkheadFull>(), "{err}");
     assert_eq!(
         calls.load(Ordering::SeqCst),
         1,
@@ -172,10 +170,15 @@ fn invalid_settings_name_the_setting() {
     assert_eq!(Bulkhead::builder("").build().unwrap_err().setting, "name");
     let settings: BulkheadSettings =
         toml::from_str("max_concurrent = 8\nmax_wait = \"50ms\"").unwrap();
-    let bulkhead = settings.build("dep").unwrap();
+    let bulkhead = settings.build("dep").unwrap().unwrap();
     assert_eq!(
         (bulkhead.max_concurrent(), bulkhead.max_wait()),
         (8, ms(50))
     );
     assert!(toml::from_str::<BulkheadSettings>("slots = 8").is_err());
+    // No bulkhead unless max_concurrent is set and not 0.
+    let unset: BulkheadSettings = toml::from_str("max_wait = \"50ms\"").unwrap();
+    assert!(unset.build("dep").unwrap().is_none());
+    let zero: BulkheadSettings = toml::from_str("max_concurrent = 0").unwrap();
+    assert!(zero.build("dep").unwrap().is_none());
 }

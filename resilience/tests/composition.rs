@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use breaker_redis::{BreakerLayer, CallError, State, TripPolicy};
-use resilience::bulkhead::{Bulkhead, BulkheadError, BulkheadLayer};
+use resilience::bulkhead::{Bulkhead, BulkheadLayer};
 use resilience::retry::{BudgetPolicy, Retry, RetryLayer, RetryPolicy};
 use resilience::time_limit::{Elapsed, TimeLimit, TimeLimitError};
 use test_support::{RedisServer, wait_until};
@@ -198,7 +198,7 @@ async fn the_tower_stack_counts_each_timed_out_attempt_once() {
         .service_fn(move |()| hanging(counted.clone()));
     let err = svc.oneshot(()).await.unwrap_err();
     assert!(
-        matches!(&err, BulkheadError::Inner(CallError::Inner(e)) if e.is::<Elapsed>()),
+        matches!(err.downcast_ref::<CallError<tower::BoxError>>(), Some(CallError::Inner(e)) if e.is::<Elapsed>()),
         "{err}"
     );
     assert_eq!(calls.load(Ordering::SeqCst), 3);

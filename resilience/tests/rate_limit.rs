@@ -9,6 +9,8 @@ mod config;
 mod exactness;
 #[path = "rate_limit/faults.rs"]
 mod faults;
+#[path = "rate_limit/local.rs"]
+mod local;
 #[path = "rate_limit/redis.rs"]
 mod redis_keys;
 

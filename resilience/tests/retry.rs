@@ -296,10 +296,10 @@ fn settings_read_humantime_durations_and_reject_unknown_fields() {
         (ms(100), ms(2000))
     );
     assert_eq!(policy.budget().unwrap().ratio, 0.1);
-    assert_eq!(
-        RetrySettings::default().build().unwrap(),
-        RetryPolicy::default()
-    );
+    // Unset, max_attempts means one attempt: the other settings alone turn nothing on.
+    let tuned: RetrySettings = toml::from_str("base_delay = \"50ms\"").unwrap();
+    assert_eq!(tuned.build().unwrap().max_attempts(), 1);
+    assert_eq!(RetrySettings::default().build().unwrap().max_attempts(), 1);
 
     let unknown = toml::from_str::<RetrySettings>("attempts = 3");
     assert!(unknown.is_err());

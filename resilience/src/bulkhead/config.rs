@@ -70,32 +70,29 @@ impl Bulkhead {
 }
 
 /// A bulkhead's configuration in serde form; durations read as `"50ms"`. Unknown fields are
-/// rejected; [`BulkheadSettings::build`] validates the values.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+/// rejected; [`BulkheadSettings::build`] validates the values. No bulkhead unless
+/// `max_concurrent` is set (and not 0), so that the default is no limit at all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
 #[serde(default, deny_unknown_fields)]
 pub struct BulkheadSettings {
-    /// Calls in flight at once (default 25).
-    pub max_concurrent: usize,
+    /// Calls in flight at once (default: unset, no bulkhead; 0 also means none).
+    pub max_concurrent: Option<usize>,
     /// Longest wait for a slot (default `0s`: rejected at once).
     #[serde(with = "humantime_serde")]
     pub max_wait: Duration,
 }
 
-impl Default for BulkheadSettings {
-    fn default() -> Self {
-        BulkheadSettings {
-            max_concurrent: DEFAULT_MAX_CONCURRENT,
-            max_wait: Duration::ZERO,
-        }
-    }
-}
-
 impl BulkheadSettings {
-    /// Validates the settings into the bulkhead `name`.
-    pub fn build(&self, name: impl Into<String>) -> Result<Bulkhead, ConfigError> {
+    /// Validates the settings into the bulkhead `name`; `None` when `max_concurrent` is unset
+    /// or 0.
+    pub fn build(&self, name: impl Into<String>) -> Result<Option<Bulkhead>, ConfigError> {
+        let Some(max_concurrent) = self.max_concurrent.filter(|n| *n > 0) else {
+            return Ok(None);
+        };
         Bulkhead::builder(name)
-            .max_concurrent(self.max_concurrent)
+            .max_concurrent(max_concurrent)
             .max_wait(self.max_wait)
             .build()
+            .map(Some)
     }
 }

@@ -1,4 +1,4 @@
-//! The errors of a [`Bulkhead`](super::Bulkhead): full, or the call's own.
+//! [`BulkheadFull`]: the error of a call a [`Bulkhead`](super::Bulkhead) had no slot for.
 
 use std::time::Duration;
 
@@ -15,25 +15,4 @@ pub struct BulkheadFull {
     pub max_concurrent: usize,
     /// How long the call waited for a slot.
     pub waited: Duration,
-}
-
-/// The error of a [`BulkheadService`](super::BulkheadService): rejected, or the service's own.
-#[derive(Debug, Error)]
-pub enum BulkheadError<E> {
-    /// The bulkhead rejected the request; the inner service was not called.
-    #[error(transparent)]
-    Full(#[from] BulkheadFull),
-    /// The inner service's error.
-    #[error("{0}")]
-    Inner(E),
-}
-
-impl<E> BulkheadError<E> {
-    /// The inner service's error, if it was called.
-    pub fn into_inner(self) -> Option<E> {
-        match self {
-            BulkheadError::Inner(e) => Some(e),
-            BulkheadError::Full(_) => None,
-        }
-    }
 }

@@ -3,12 +3,12 @@
 use std::task::{Context, Poll};
 
 use futures_util::future::BoxFuture;
-use tower::{Layer, Service};
+use tower::{BoxError, Layer, Service};
 
-use super::{Bulkhead, BulkheadError};
+use super::Bulkhead;
 
 /// The response future of [`BulkheadService`]: take a slot, call, free the slot.
-pub type ResponseFuture<R, E> = BoxFuture<'static, Result<R, BulkheadError<E>>>;
+pub type ResponseFuture<R> = BoxFuture<'static, Result<R, BoxError>>;
 
 /// Wraps services in a [`Bulkhead`]; every service made by one layer shares its slots.
 #[derive(Debug, Clone)]
@@ -34,8 +34,9 @@ impl<S> Layer<S> for BulkheadLayer {
     }
 }
 
-/// The [`Service`] made by [`BulkheadLayer`]. A request that finds no slot in time fails
-/// with [`BulkheadError::Full`] without reaching the inner service.
+/// The [`Service`] made by [`BulkheadLayer`]. Its error is a [`BoxError`]: a request that
+/// finds no slot in time fails with a boxed [`BulkheadFull`](super::BulkheadFull) without
+/// reaching the inner service; the inner service's errors are boxed as they are.
 #[derive(Debug, Clone)]
 pub struct BulkheadService<S> {
     inner: S,
@@ -47,15 +48,15 @@ where
     S: Service<Req> + Clone + Send + 'static,
     S::Future: Send,
     S::Response: Send + 'static,
-    S::Error: Send + 'static,
+    S::Error: Into<BoxError>,
     Req: Send + 'static,
 {
     type Response = S::Response;
-    type Error = BulkheadError<S::Error>;
-    type Future = ResponseFuture<S::Response, S::Error>;
+    type Error = BoxError;
+    type Future = ResponseFuture<S::Response>;
 
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx).map_err(BulkheadError::Inner)
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+        self.inner.poll_ready(cx).map_err(Into::into)
     }
 
     fn call(&mut self, req: Req) -> Self::Future {
@@ -65,7 +66,7 @@ where
         let bulkhead = self.bulkhead.clone();
         Box::pin(async move {
             let _slot = bulkhead.acquire().await?;
-            inner.call(req).await.map_err(BulkheadError::Inner)
+            inner.call(req).await.map_err(Into::into)
         })
     }
 }

@@ -35,7 +35,7 @@ use tokio::time::Instant;
 use tracing::debug;
 
 pub use self::config::{BulkheadBuilder, BulkheadSettings};
-pub use self::error::{BulkheadError, BulkheadFull};
+pub use self::error::BulkheadFull;
 pub use self::layer::{BulkheadLayer, BulkheadService, ResponseFuture};
 
 /// A limit on concurrent calls. Cheap to clone: clones share the slots.

@@ -48,15 +48,6 @@ impl Quota {
     pub(crate) fn period_ms(&self) -> u64 {
         self.period_ms
     }
-
-    /// The same quota for the in-process `governor` limiter (nanosecond resolution).
-    pub(crate) fn to_governor(self) -> governor::Quota {
-        let interval = Duration::from_millis(self.period_ms) / self.count;
-        let burst = std::num::NonZeroU32::new(self.burst).unwrap_or(std::num::NonZeroU32::MIN);
-        governor::Quota::with_period(interval)
-            .unwrap_or_else(|| governor::Quota::per_second(std::num::NonZeroU32::MAX))
-            .allow_burst(burst)
-    }
 }
 
 /// A rate limiter's validated configuration. Made by [`RateLimitConfig::builder`] or

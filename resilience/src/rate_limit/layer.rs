@@ -4,14 +4,13 @@ use std::fmt;
 use std::task::{Context, Poll};
 
 use futures_util::future::BoxFuture;
-use tower::{Layer, Service};
+use tower::{BoxError, Layer, Service};
 
-use super::error::RateLimitError;
-use super::key::ClientKey;
+use super::extract::KeyExtractor;
 use super::limiter::RateLimiter;
 
 /// Wraps services in a [`RateLimiter`]; `key` names each request's client (its IP, user, or
-/// route).
+/// route), see [`KeyExtractor`].
 #[derive(Clone)]
 pub struct RateLimitLayer<K> {
     limiter: RateLimiter,
@@ -19,7 +18,7 @@ pub struct RateLimitLayer<K> {
 }
 
 impl<K> RateLimitLayer<K> {
-    /// Limits each request by the key `key(&request)` returns.
+    /// Limits each request by the client `key` names.
     pub fn new(limiter: RateLimiter, key: K) -> Self {
         RateLimitLayer { limiter, key }
     }
@@ -45,8 +44,9 @@ impl<S, K: Clone> Layer<S> for RateLimitLayer<K> {
     }
 }
 
-/// The [`Service`] made by [`RateLimitLayer`]: a request over its client's quota fails with
-/// [`RateLimitError::Limited`] without reaching the inner service.
+/// The [`Service`] made by [`RateLimitLayer`]. Its error is a [`BoxError`]: a request over
+/// its client's quota fails with a boxed [`RateLimited`](super::RateLimited) without reaching
+/// the inner service; the inner service's errors are boxed as they are.
 #[derive(Clone)]
 pub struct RateLimitService<S, K> {
     inner: S,
@@ -66,26 +66,29 @@ impl<S, K, Req> Service<Req> for RateLimitService<S, K>
 where
     S: Service<Req> + Clone + Send + 'static,
     S::Future: Send,
-    K: Fn(&Req) -> String,
+    S::Error: Into<BoxError>,
+    K: KeyExtractor<Req>,
     Req: Send + 'static,
 {
     type Response = S::Response;
-    type Error = RateLimitError<S::Error>;
-    type Future = BoxFuture<'static, Result<S::Response, Self::Error>>;
+    type Error = BoxError;
+    type Future = BoxFuture<'static, Result<S::Response, BoxError>>;
 
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx).map_err(RateLimitError::Inner)
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+        self.inner.poll_ready(cx).map_err(Into::into)
     }
 
     fn call(&mut self, req: Req) -> Self::Future {
-        let key = ClientKey::new((self.key)(&req));
+        let key = self.key.key(&req);
         // The instance that was polled ready is the one to call; keep a fresh clone here.
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let limiter = self.limiter.clone();
         Box::pin(async move {
-            limiter.check(&key?).await?;
-            inner.call(req).await.map_err(RateLimitError::Inner)
+            if let Some(key) = key {
+                limiter.check(&key).await?;
+            }
+            inner.call(req).await.map_err(Into::into)
         })
     }
 }

@@ -1,7 +1,7 @@
 //! [`RateLimiter`]: one replica's handle on limits shared, through Redis, by the whole fleet.
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock, Weak};
 
 use tracing::{debug, info, warn};
 
@@ -36,6 +36,8 @@ struct Inner {
     clock: Clock,
     health: Health,
     local: Local,
+    /// Set once the task sweeping `local` runs.
+    sweeping: OnceLock<()>,
 }
 
 impl fmt::Debug for RateLimiter {
@@ -90,6 +92,7 @@ impl RateLimiterBuilder {
             config,
             store: self.store,
             clock: self.clock,
+            sweeping: OnceLock::new(),
         };
         Ok(RateLimiter {
             inner: Arc::new(inner),
@@ -138,16 +141,32 @@ impl RateLimiter {
         }
     }
 
+    /// Clients the per-replica limiter tracks right now: at most [`LOCAL_CAPACITY`](super::LOCAL_CAPACITY).
+    pub fn local_clients(&self) -> usize {
+        self.inner.local.len()
+    }
+
     /// Takes one call from `client`'s budget, or says when to come back.
     pub async fn check(&self, client: &ClientKey) -> Result<Allowance, RateLimited> {
         let decision = match self.shared(client).await {
             Some(decision) => decision,
-            None => self.inner.local.check(client),
+            None => {
+                self.start_sweeping();
+                self.inner.local.check(client)
+            }
         };
         metrics::decided(&self.inner.name, decision.allowed);
         debug!(limiter = %self.inner.name, client = %client, allowed = decision.allowed,
             degraded = decision.degraded, "rate limit checked");
         decision.into_result(&self.inner.name)
+    }
+
+    /// Started with the first local decision (a check always runs inside a runtime, a build
+    /// may not); the task ends when the last clone of the limiter is dropped.
+    fn start_sweeping(&self) {
+        self.inner.sweeping.get_or_init(|| {
+            tokio::spawn(sweep(Arc::downgrade(&self.inner)));
+        });
     }
 
     /// The shared decision, or `None` when Redis is absent, skipped or failing.
@@ -178,5 +197,19 @@ impl RateLimiter {
             }
             Attempt::Skipped => None,
         }
+    }
+}
+
+/// Forgets idle clients of the local limiter on a timer, so the request path never pays for it.
+async fn sweep(inner: Weak<Inner>) {
+    let Some(every) = inner.upgrade().map(|i| i.local.sweep_every()) else {
+        return;
+    };
+    let mut ticks = tokio::time::interval(every);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        let Some(inner) = inner.upgrade() else { return };
+        inner.local.forget_idle();
     }
 }

@@ -23,14 +23,17 @@
 //! - `config`, `settings`: [`Quota`], [`RateLimitConfig`] and its serde form [`RateLimitSettings`].
 //! - `key`: [`ClientKey`] and the Redis key `<prefix>:{<limiter>:<client>}`.
 //! - `limiter`: [`RateLimiter`]; `script` runs `lua/rate_limit.lua`; `local` is the per-replica
-//!   `governor` limiter used while Redis is unreachable; `store::health` decides when to ask Redis.
-//! - `allowance`, `error`: [`Allowance`], [`RateLimited`], [`RateLimitError`].
-//! - `layer`: [`RateLimitLayer`], a tower middleware.
+//!   limiter used while Redis is unreachable, at most [`LOCAL_CAPACITY`] clients, swept on a
+//!   timer; breaker-redis's `store::health` decides when to ask Redis.
+//! - `allowance`, `error`: [`Allowance`], [`RateLimited`].
+//! - `extract`: [`KeyExtractor`], [`ByIp`] and [`ip_key`] (IPv6 per /64).
+//! - `layer`: [`RateLimitLayer`], a tower middleware (its errors boxed).
 //! - `metrics`: `rate_limit_allowed_total`, `rate_limit_rejected_total`, `rate_limit_degraded`.
 
 mod allowance;
 mod config;
 mod error;
+mod extract;
 mod key;
 pub(crate) use key::check_prefix;
 mod layer;
@@ -42,8 +45,10 @@ mod settings;
 
 pub use allowance::Allowance;
 pub use config::{Quota, RateLimitConfig, RateLimitConfigBuilder};
-pub use error::{RateLimitError, RateLimited};
+pub use error::RateLimited;
+pub use extract::{ByIp, KeyExtractor, ip_key};
 pub use key::{ClientKey, InvalidKey, MAX_KEY_LEN};
 pub use layer::{RateLimitLayer, RateLimitService};
 pub use limiter::{RateLimiter, RateLimiterBuilder};
+pub use local::LOCAL_CAPACITY;
 pub use settings::RateLimitSettings;

@@ -31,7 +31,17 @@ pub struct RateLimitSettings {
 }
 
 impl RateLimitSettings {
-    /// Validates the settings into a [`RateLimitConfig`].
+    /// Validates the settings into a [`RateLimitConfig`], or `None` (no rate limit) unless
+    /// `rate` or a non-zero `per_second` is set: the other fields tune a limit without turning
+    /// it on.
+    pub fn build_if_set(&self) -> Result<Option<RateLimitConfig>, ConfigError> {
+        if self.rate.is_none() && self.per_second.unwrap_or(0) == 0 {
+            return Ok(None);
+        }
+        self.build().map(Some)
+    }
+
+    /// Validates the settings into a [`RateLimitConfig`]; a rate is required.
     pub fn build(&self) -> Result<RateLimitConfig, ConfigError> {
         let mut b = self.rate_builder()?;
         if let Some(burst) = self.burst {

@@ -11,6 +11,9 @@ use crate::ConfigError;
 /// (`RETRY__BASE_DELAY=100ms`). Durations read as `"100ms"`, `"2s"`. Unknown fields are
 /// rejected; [`RetrySettings::build`] validates the values.
 ///
+/// Retrying is off unless `max_attempts` is set: the other fields tune retries without
+/// turning them on, so `RETRY__BASE_DELAY=50ms` alone changes nothing.
+///
 /// ```
 /// use resilience::retry::RetrySettings;
 ///
@@ -23,8 +26,9 @@ use crate::ConfigError;
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RetrySettings {
-    /// Attempts in all, the first included (default 3; 1 means no retry).
-    pub max_attempts: u32,
+    /// Attempts in all, the first included (default: unset, one attempt; 1 also means no
+    /// retry).
+    pub max_attempts: Option<u32>,
     /// Ceiling of the first delay (default 100 ms).
     #[serde(with = "humantime_serde")]
     pub base_delay: Duration,
@@ -47,7 +51,7 @@ impl Default for RetrySettings {
         let policy = RetryPolicy::default();
         let budget = BudgetPolicy::default();
         RetrySettings {
-            max_attempts: policy.max_attempts(),
+            max_attempts: None,
             base_delay: policy.base_delay(),
             max_delay: policy.max_delay(),
             multiplier: policy.multiplier(),
@@ -62,7 +66,7 @@ impl RetrySettings {
     /// Validates the settings into a [`RetryPolicy`].
     pub fn build(&self) -> Result<RetryPolicy, ConfigError> {
         RetryPolicy::builder()
-            .max_attempts(self.max_attempts)
+            .max_attempts(self.max_attempts.unwrap_or(1))
             .base_delay(self.base_delay)
             .max_delay(self.max_delay)
             .multiplier(self.multiplier)

@@ -88,7 +88,7 @@ impl Config {
     pub fn retry_policy(&self) -> Result<RetryPolicy, ConfigError> {
         let r = &self.retry;
         let settings = RetrySettings {
-            max_attempts: r.max_attempts,
+            max_attempts: Some(r.max_attempts),
             base_delay: r.base_delay,
             max_delay: r.max_delay,
             multiplier: r.multiplier,
