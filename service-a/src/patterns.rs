@@ -1,19 +1,19 @@
 //! The patterns around the breaker, from the configuration: the rate limiter, the bulkhead,
 //! the retry policy and the last good answer. Validated first ([`Plan::new`]), started once
-//! the Redis store exists ([`Plan::start`]).
+//! the Redis store exists ([`Plan::start`]); `call::stack` puts them together.
 
 use std::time::Duration;
 
-use ::resilience::bulkhead::Bulkhead;
-use ::resilience::fallback::LastGood;
-use ::resilience::rate_limit::{RateLimitConfig, RateLimiter};
 use breaker_redis::RedisStore;
+use resilience::bulkhead::Bulkhead;
+use resilience::fallback::LastGood;
+use resilience::rate_limit::{RateLimitConfig, RateLimiter};
+use resilience::retry::RetryPolicy;
 use service_kit::ConfigError;
 use tracing::debug;
 
-use crate::app::BREAKER_NAME;
-use crate::call::{self, CallRetry};
 use crate::config::{Config, FallbackMode};
+use crate::state::BREAKER_NAME;
 
 /// The rate limiter's name: its Redis keys are `rate-limit:{call-service-b:<client IP>}`.
 pub const RATE_LIMITER_NAME: &str = "call-service-b";
@@ -21,7 +21,7 @@ pub const RATE_LIMITER_NAME: &str = "call-service-b";
 /// The patterns, validated but not started.
 #[derive(Debug)]
 pub(crate) struct Plan {
-    retry: CallRetry,
+    retry: RetryPolicy,
     rate_limit: Option<RateLimitConfig>,
     bulkhead: Option<Bulkhead>,
     /// The last good answer's TTL with `FALLBACK=last-good`.
@@ -33,7 +33,7 @@ pub(crate) struct Plan {
 pub(crate) struct Resilience {
     pub(crate) rate_limit: Option<RateLimiter>,
     pub(crate) bulkhead: Option<Bulkhead>,
-    pub(crate) retry: CallRetry,
+    pub(crate) retry: RetryPolicy,
     pub(crate) last_good: Option<LastGood>,
 }
 
@@ -42,7 +42,7 @@ impl Plan {
     pub(crate) fn new(config: &Config) -> Result<Self, ConfigError> {
         let ttl = config.fallback_ttl()?;
         Ok(Plan {
-            retry: call::retry(config.retry_policy()?),
+            retry: config.retry_policy()?,
             rate_limit: config.rate_limit_config()?,
             bulkhead: config.bulkhead(BREAKER_NAME)?,
             last_good: (config.fallback == FallbackMode::LastGood).then_some(ttl),
@@ -112,7 +112,7 @@ fn rate_limiter(
 }
 
 /// `ttl` is `FALLBACK_TTL`; the other settings are the breaker's.
-fn last_good_error(e: ::resilience::ConfigError) -> ConfigError {
+fn last_good_error(e: resilience::ConfigError) -> ConfigError {
     match e.setting {
         "ttl" => ConfigError::invalid("FALLBACK_TTL", e.reason),
         setting => ConfigError::invalid(format!("BREAKER__{}", setting.to_uppercase()), e.reason),

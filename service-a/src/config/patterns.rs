@@ -1,69 +1,17 @@
 //! The resilience settings (`RETRY__*`, `RATE_LIMIT__*`, `BULKHEAD__*`, `FALLBACK`,
-//! `FALLBACK_TTL`) and their validation into `breaker_redis`'s values. Every pattern is off by
-//! default, so the plain demo still shows B's failures.
+//! `FALLBACK_TTL`) and their validation into the `resilience` crate's values. The sections are
+//! that crate's settings types, which leave every pattern off until a value turns it on, so
+//! the plain demo still shows B's failures.
 
 use std::time::Duration;
 
-use ::resilience::bulkhead::Bulkhead;
-use ::resilience::rate_limit::RateLimitConfig;
-use ::resilience::retry::{RetryPolicy, RetrySettings};
+use resilience::bulkhead::Bulkhead;
+use resilience::rate_limit::RateLimitConfig;
+use resilience::retry::RetryPolicy;
 use serde::Deserialize;
 use service_kit::ConfigError;
 
 use super::Config;
-
-/// `RETRY__*`: retries around the breaker. The fields of [`RetrySettings`], with one attempt
-/// (no retry) by default instead of three.
-///
-/// A section of its own rather than `RetrySettings` itself: that one defaults missing fields
-/// to its own defaults, so `RETRY__BASE_DELAY=50ms` alone would turn three attempts on.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct RetryConfig {
-    /// `RETRY__MAX_ATTEMPTS`: attempts in all, the first included (default 1: no retry).
-    pub max_attempts: u32,
-    /// `RETRY__BASE_DELAY`: ceiling of the first delay (default `100ms`).
-    #[serde(with = "humantime_serde")]
-    pub base_delay: Duration,
-    /// `RETRY__MAX_DELAY`: ceiling of every delay (default `2s`).
-    #[serde(with = "humantime_serde")]
-    pub max_delay: Duration,
-    /// `RETRY__MULTIPLIER`: growth of the ceiling per retry (default 2).
-    pub multiplier: f64,
-    /// `RETRY__BUDGET_RATIO`: retries allowed per first attempt (default 0.2).
-    pub budget_ratio: f32,
-    /// `RETRY__BUDGET_MIN_PER_SEC`: retries per second allowed whatever the traffic (default 10).
-    pub budget_min_per_sec: u32,
-    /// `RETRY__BUDGET_WINDOW`: how long first attempts count towards the budget (default `10s`).
-    #[serde(with = "humantime_serde")]
-    pub budget_window: Duration,
-}
-
-impl Default for RetryConfig {
-    fn default() -> Self {
-        let library = RetrySettings::default();
-        RetryConfig {
-            max_attempts: 1,
-            base_delay: library.base_delay,
-            max_delay: library.max_delay,
-            multiplier: library.multiplier,
-            budget_ratio: library.budget_ratio,
-            budget_min_per_sec: library.budget_min_per_sec,
-            budget_window: library.budget_window,
-        }
-    }
-}
-
-/// `BULKHEAD__*`: calls to B in flight at once on this replica.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct BulkheadConfig {
-    /// `BULKHEAD__MAX_CONCURRENT`: requests of `/call-service-b` at once (default 0: no limit).
-    pub max_concurrent: usize,
-    /// `BULKHEAD__MAX_WAIT`: how long a request may wait for a slot (default `0s`: none).
-    #[serde(with = "humantime_serde")]
-    pub max_wait: Duration,
-}
 
 /// `FALLBACK`: what answers when the circuit rejects a call or B fails.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
@@ -86,17 +34,7 @@ impl Config {
     ///
     /// An invalid `RETRY__*` value, named as its variable.
     pub fn retry_policy(&self) -> Result<RetryPolicy, ConfigError> {
-        let r = &self.retry;
-        let settings = RetrySettings {
-            max_attempts: Some(r.max_attempts),
-            base_delay: r.base_delay,
-            max_delay: r.max_delay,
-            multiplier: r.multiplier,
-            budget_ratio: r.budget_ratio,
-            budget_min_per_sec: r.budget_min_per_sec,
-            budget_window: r.budget_window,
-        };
-        settings
+        self.retry
             .build()
             .map_err(|e| section_error("RETRY", e.setting, e.reason))
     }
@@ -108,14 +46,9 @@ impl Config {
     ///
     /// An invalid `RATE_LIMIT__*` value, named as its variable.
     pub fn rate_limit_config(&self) -> Result<Option<RateLimitConfig>, ConfigError> {
-        let settings = &self.rate_limit;
-        if settings.rate.is_none() && settings.per_second.unwrap_or(0) == 0 {
-            return Ok(None);
-        }
-        let config = settings
-            .build()
-            .map_err(|e| section_error("RATE_LIMIT", e.setting, e.reason))?;
-        Ok(Some(config))
+        self.rate_limit
+            .build_if_set()
+            .map_err(|e| section_error("RATE_LIMIT", e.setting, e.reason))
     }
 
     /// The bulkhead `name`, `None` (off) unless `BULKHEAD__MAX_CONCURRENT` is set and not 0.
@@ -124,16 +57,9 @@ impl Config {
     ///
     /// An invalid `BULKHEAD__*` value, named as its variable.
     pub fn bulkhead(&self, name: &str) -> Result<Option<Bulkhead>, ConfigError> {
-        let settings = &self.bulkhead;
-        if settings.max_concurrent == 0 {
-            return Ok(None);
-        }
-        let bulkhead = Bulkhead::builder(name)
-            .max_concurrent(settings.max_concurrent)
-            .max_wait(settings.max_wait)
-            .build()
-            .map_err(|e| section_error("BULKHEAD", e.setting, e.reason))?;
-        Ok(Some(bulkhead))
+        self.bulkhead
+            .build(name)
+            .map_err(|e| section_error("BULKHEAD", e.setting, e.reason))
     }
 
     /// `FALLBACK_TTL`, checked whatever `FALLBACK` says (so that turning the fallback on never
