@@ -7,12 +7,15 @@
 //!
 //! # Composition order
 //!
-//! From the caller inwards: **rate limit → bulkhead → retry → breaker → time limit → call**.
+//! From the caller inwards: **rate limit → bulkhead → fallback → retry → breaker → time limit
+//! → call**.
 //!
 //! - *Rate limit* first: excess is shed before it costs anything, and its rejections are not
 //!   retried.
 //! - *Bulkhead* outside retry: a logical call holds one slot through all its attempts, so
 //!   retries cannot multiply the concurrency a replica sends to the dependency.
+//! - *Fallback* outside retry: it answers what all the attempts came to (a rejection too),
+//!   once, instead of hiding a failure the next attempt could have fixed.
 //! - *Retry* outside the breaker: every attempt asks the breaker and is counted by it, and a
 //!   rejection ends the retries at once instead of hammering an open circuit.
 //! - *Breaker* outside the time limit: a call cut by its limit is reported as one failure
