@@ -63,7 +63,7 @@
 //! | `RATE_LIMIT__PER_SECOND` | unset (off; 0 is off too) | requests a second per client IP address, fleet-wide (GCRA in Redis) |
 //! | `RATE_LIMIT__BURST` | `PER_SECOND` | requests a client may make at once |
 //! | `RATE_LIMIT__RATE` | unset | instead of `PER_SECOND`: `<count>/<period>`, e.g. `100/1m` |
-//! | `RATE_LIMIT__KEY_PREFIX`, `RATE_LIMIT__STORE_TIMEOUT`, `RATE_LIMIT__RETRY_BACKOFF` | `rate-limit`, `100ms`, `1s` | keys `<prefix>:{call-service-b:<ip>}`; longest wait for Redis per check; time Redis is skipped after it failed |
+//! | `RATE_LIMIT__KEY_PREFIX`, `RATE_LIMIT__STORE_TIMEOUT`, `RATE_LIMIT__RETRY_BACKOFF` | `rate-limit`, `100ms`, `1s` | keys `<prefix>:{call-service-b:<ip>}` (`<ip>` an IPv4 address or an IPv6 `<network>/64`); longest wait for Redis per check; time Redis is skipped after it failed |
 //! | `BULKHEAD__MAX_CONCURRENT` | unset (off; 0 is off too) | `/call-service-b` requests in flight at once on this replica (all attempts of one request hold one slot) |
 //! | `BULKHEAD__MAX_WAIT` | `0s` | how long a request waits for a slot before its 503 |
 //! | `FALLBACK` | `none` | `last-good`: remember every good answer of B in Redis (`breaker:{service-b}:last-good`, shared by every replica) and serve it in place of a 502, 503 (circuit open) or 504 |
@@ -81,11 +81,13 @@
 //! Every pattern is off by default, so the plain demo shows B's failures. From the caller
 //! inwards, a request to `/call-service-b` goes through:
 //!
-//! 1. **rate limit** (`RATE_LIMIT__*`): one budget per client IP address (the connection's peer;
-//!    `X-Forwarded-For` is not trusted, so behind a proxy every client is the proxy), shared by
+//! 1. **rate limit** (`RATE_LIMIT__*`): one budget per client IPv4 address or IPv6 /64 (the
+//!    connection's peer; `X-Forwarded-For` is not trusted, so behind a proxy every client is
+//!    the proxy), shared by
 //!    every replica through Redis; excess is shed before it costs anything. While Redis is
 //!    unreachable each replica enforces the same quota on its own (the fleet then admits up to
-//!    replicas × quota), never an error.
+//!    replicas × quota), never an error; that local limiter tracks at most
+//!    [`resilience::rate_limit::LOCAL_CAPACITY`] clients.
 //! 2. **bulkhead** (`BULKHEAD__*`): at most N requests in flight per replica; a request holds
 //!    its slot through all its attempts, so retries cannot multiply the load.
 //! 3. **fallback** (`FALLBACK`): answers the outcome of the steps below (a 502, 504 or circuit

@@ -15,7 +15,7 @@ use tracing::debug;
 use crate::config::{Config, FallbackMode};
 use crate::state::BREAKER_NAME;
 
-/// The rate limiter's name: its Redis keys are `rate-limit:{call-service-b:<client IP>}`.
+/// The rate limiter's name: its Redis keys are `rate-limit:{call-service-b:<client IP or IPv6 /64>}`.
 pub const RATE_LIMITER_NAME: &str = "call-service-b";
 
 /// The patterns, validated but not started.
