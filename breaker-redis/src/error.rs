@@ -39,8 +39,9 @@ fn retry_hint(retry_after: Option<Duration>) -> String {
 /// The error of [`Breaker::call`](crate::Breaker::call): rejected, or the call's own error.
 #[derive(Debug, Error)]
 pub enum CallError<E> {
-    /// The breaker rejected the call; it was not made.
-    #[error(transparent)]
+    /// The breaker rejected the call; it was not made. It is also the error's `source()`, so a
+    /// rejection boxed by other middleware is found by walking the source chain.
+    #[error("{0}")]
     Open(#[from] CircuitOpen),
     /// The call was made and failed.
     #[error("{0}")]

@@ -72,32 +72,26 @@
 //! - [`layer`]: a tower middleware.
 //! - `metrics`: counters and gauges through the `metrics` facade.
 //! - `clock`: [`Clock`] and [`ManualClock`] for tests.
-//! - [`rate_limit`]: [`RateLimiter`], a GCRA rate limiter shared by every replica through Redis.
-//! - [`fallback`]: [`Fallback`], [`with_fallback`], [`LastGood`] (the last good response, in Redis).
-//! - [`retry`]: [`Retry`], [`RetryLayer`], [`Backoff`]; its docs give the composition order.
-//! - [`time_limit`](mod@time_limit): [`TimeLimit`], [`call_with_timeout`]: a slow call cancelled, counted as a failure.
-//! - [`bulkhead`]: [`Bulkhead`], [`BulkheadLayer`]: at most N concurrent calls per replica.
+//! - [`validate`]: the rules for names, shared with the `resilience` crate.
+//!
+//! Retry, rate limit, time limit, bulkhead and fallback live in the `resilience` crate, which
+//! shares Redis with the breaker through [`RedisStore::connection`] and [`store::health`].
 
 mod breaker;
 mod builder;
-pub mod bulkhead;
 mod cached;
 mod clock;
 mod config;
 mod error;
 mod events;
-pub mod fallback;
 pub mod layer;
 mod machine;
 mod metrics;
 mod permit;
 mod protocol;
-pub mod rate_limit;
-pub mod retry;
 mod settings;
 pub mod store;
-pub mod time_limit;
-mod validate;
+pub mod validate;
 mod wire;
 
 pub use breaker::Breaker;
@@ -113,12 +107,3 @@ pub use protocol::{ForceMode, Forced, Outcome, Reply, Snapshot, State, Transitio
 pub use settings::{AdmissionSetting, DegradedSetting, Settings, TripKind};
 pub use store::{MemoryStore, RedisStore, RedisStoreOptions, Store, StoreError};
 pub use validate::MAX_NAME_LEN;
-
-pub use bulkhead::{Bulkhead, BulkheadFull, BulkheadLayer};
-pub use fallback::{Fallback, FallbackLayer, LastGood, with_fallback};
-pub use rate_limit::{
-    Allowance, ClientKey, RateLimitConfig, RateLimitLayer, RateLimitSettings, RateLimited,
-    RateLimiter,
-};
-pub use retry::{Backoff, Retry, RetryLayer, RetryPolicy, RetrySettings};
-pub use time_limit::{TimeLimit, TimeLimitError, call_with_timeout, time_limit};

@@ -12,8 +12,8 @@ use serde::Serialize;
 use service_kit::{AppError, Json};
 use tracing::debug;
 
-use crate::app::AppState;
 use crate::auth::Admin;
+use crate::state::AppState;
 
 /// `GET /breaker`'s answer: the snapshot's fields plus who answered.
 #[derive(Debug, Serialize)]

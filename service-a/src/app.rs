@@ -9,17 +9,14 @@ use service_kit::{App, ConfigError, HealthFields, ServerConfig, Service};
 use tokio::sync::broadcast;
 use tracing::{debug, info};
 
-use crate::call::CallRetry;
 use crate::config::{Backend, Config, breaker_error};
-use crate::resilience::{Plan, Resilience};
+use crate::patterns::{Plan, Resilience};
+use crate::state::{AppState, BREAKER_NAME};
 use crate::upstream::Upstream;
 use crate::{admin, call};
 
 /// The service's name and default port.
 pub const SERVICE: Service = Service::new("service-a", 8080);
-
-/// The name of the breaker every replica shares (its Redis key is `breaker:{service-b}`).
-pub const BREAKER_NAME: &str = "service-b";
 
 /// Why the service cannot start.
 #[derive(Debug, thiserror::Error)]
@@ -30,24 +27,6 @@ pub enum StartError {
     /// The HTTP client could not be built.
     #[error("cannot build the HTTP client: {0}")]
     Client(#[from] reqwest::Error),
-}
-
-/// What the handlers share.
-#[derive(Debug)]
-pub(crate) struct AppState {
-    /// `None` with `BREAKER_BACKEND=none`: calls go to B unprotected.
-    pub(crate) breaker: Option<Breaker>,
-    pub(crate) upstream: Upstream,
-    pub(crate) instance: String,
-    pub(crate) admin_token: Option<String>,
-    /// `RATE_LIMIT__*`; `None` when off.
-    pub(crate) rate_limit: Option<breaker_redis::RateLimiter>,
-    /// `BULKHEAD__*`; `None` when off.
-    pub(crate) bulkhead: Option<breaker_redis::Bulkhead>,
-    /// `RETRY__*`: one attempt unless configured.
-    pub(crate) retry: CallRetry,
-    /// `FALLBACK=last-good`; `None` with `FALLBACK=none`.
-    pub(crate) last_good: Option<breaker_redis::LastGood>,
 }
 
 /// The complete service: its routes plus service-kit's standard ones and layers.
@@ -63,7 +42,8 @@ pub(crate) struct AppState {
 ///
 /// An invalid setting (naming its variable), or the HTTP client cannot be built.
 pub async fn router(config: &Config, server: &ServerConfig) -> Result<Router, StartError> {
-    let upstream = Upstream::new(config.hello_url()?, config.call_timeout()?)?;
+    let call_timeout = config.call_timeout()?;
+    let upstream = Upstream::new(config.hello_url()?, call_timeout)?;
     let breaker_config = config.breaker_config()?;
     let plan = Plan::new(config)?;
     let store = match config.breaker_backend {
@@ -85,15 +65,21 @@ pub async fn router(config: &Config, server: &ServerConfig) -> Result<Router, St
         tokio::spawn(log_remote_transitions(breaker.events()));
     }
     let backend = config.breaker_backend;
-    let state = Arc::new(AppState {
-        breaker: breaker.clone(),
-        upstream,
-        instance: server.instance_id.clone(),
-        admin_token: config.admin_token().map(str::to_owned),
+    let call = call::stack(call::Parts {
         rate_limit,
         bulkhead,
-        retry,
         last_good,
+        retry,
+        breaker: breaker.clone(),
+        upstream,
+        timeout: call_timeout,
+    });
+    let state = Arc::new(AppState {
+        breaker: breaker.clone(),
+        instance: server.instance_id.clone(),
+        admin_token: config.admin_token().map(str::to_owned),
+        call,
+        call_timeout,
     });
     let routes = Router::new()
         .route("/call-service-b", get(call::call_service_b))

@@ -8,7 +8,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode};
 use service_kit::AppError;
 
-use crate::app::AppState;
+use crate::state::AppState;
 
 /// Proof that the request carries `Authorization: Bearer <ADMIN_TOKEN>`.
 ///

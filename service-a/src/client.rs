@@ -1,11 +1,11 @@
-//! Who is calling: the client's IP address, the key of its rate-limit budget.
+//! Who is calling: the client's IP address, the key of its rate-limit budget (see
+//! [`resilience::rate_limit::ip_key`]: an IPv4 address, or an IPv6 /64).
 
 use std::convert::Infallible;
 use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
-use breaker_redis::rate_limit::{ClientKey, InvalidKey};
 
 /// The peer's IP address, from the connection (service-kit serves with `ConnectInfo`). `None`
 /// when the router is called without connection info (a test driving it directly); such
@@ -23,43 +23,34 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
     }
 }
 
-/// The budget `ip` draws on: its address as text, an IPv4 client reaching a dual-stack socket
-/// (`::ffff:10.0.0.1`) under its IPv4 form so that it has one budget whichever way it came;
-/// `unknown` without an address.
-pub(crate) fn client_key(ip: Option<IpAddr>) -> Result<ClientKey, InvalidKey> {
-    match ip {
-        Some(ip) => ClientKey::new(ip.to_canonical().to_string()),
-        None => ClientKey::new("unknown"),
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use resilience::rate_limit::{ByIp, KeyExtractor};
+
     use super::*;
 
-    fn key(ip: &str) -> String {
-        let ip: IpAddr = ip.parse().expect("an IP address");
-        client_key(Some(ip))
-            .expect("a valid key")
-            .as_str()
-            .to_owned()
+    fn key(ip: Option<&str>) -> String {
+        let ip: Option<IpAddr> = ip.map(|ip| ip.parse().expect("an IP address"));
+        let by_ip = ByIp(|ip: &Option<IpAddr>| *ip);
+        by_ip.key(&ip).expect("a key").as_str().to_owned()
     }
 
     #[test]
-    fn each_address_is_its_own_key() {
-        assert_eq!(key("10.0.0.1"), "10.0.0.1");
-        assert_ne!(key("10.0.0.1"), key("10.0.0.2"));
-        assert_eq!(key("2001:db8::1"), "2001:db8::1");
-        assert_ne!(key("2001:db8::1"), key("2001:db8::2"));
+    fn an_ipv4_address_is_its_own_key_and_an_ipv6_client_is_its_64() {
+        assert_eq!(key(Some("10.0.0.1")), "10.0.0.1");
+        assert_ne!(key(Some("10.0.0.1")), key(Some("10.0.0.2")));
+        // A host is given a /64: every address in it is one client.
+        assert_eq!(key(Some("2001:db8::1")), key(Some("2001:db8::2")));
+        assert_ne!(key(Some("2001:db8::1")), key(Some("2001:db8:0:1::1")));
     }
 
     #[test]
     fn an_ipv4_client_has_one_key_whatever_the_socket() {
-        assert_eq!(key("::ffff:10.0.0.1"), key("10.0.0.1"));
+        assert_eq!(key(Some("::ffff:10.0.0.1")), key(Some("10.0.0.1")));
     }
 
     #[test]
     fn without_an_address_every_request_shares_one_key() {
-        assert_eq!(client_key(None).expect("valid").as_str(), "unknown");
+        assert_eq!(key(None), "unknown");
     }
 }

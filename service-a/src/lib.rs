@@ -57,14 +57,14 @@
 //! | `BREAKER__ADMISSION` | `strict` | `cached`: closed-state calls are admitted from this replica's view of the shared state with no Redis round trip, outcomes sent in batches (`BREAKER__FLUSH_INTERVAL`, `BREAKER__MAX_BATCH`, `BREAKER__MAX_STALENESS`); see [`breaker_redis::Admission`] |
 //! | `BREAKER__*` | | every other field of [`breaker_redis::Settings`]: `TRIP`, `FAILURES`, `ROLLING_WINDOW`, `BUCKETS`, `SUCCESS_THRESHOLD`, `SLOW_CALL_THRESHOLD`, `KEY_PREFIX`, `KEY_TTL`, `STORE_TIMEOUT`, `RETRY_BACKOFF`, `DEGRADED_MODE`; an unknown one is an error |
 //! | `BREAKER_BACKEND` | `redis` | where the breaker lives: `redis` (shared by every replica), `memory` (a breaker of the same configuration in this process only; Redis is never used), `none` (no breaker: B is always called, `breaker` is `null` in answers, `/breaker*` answer 404). `memory` and `none` exist to measure what the shared circuit costs (`scripts/bench`); `/health` then reports `"breaker":"memory"` or `"none"` instead of `redis` |
-//! | `RETRY__MAX_ATTEMPTS` | 1 | attempts per request, the first included; 1 is no retry |
+//! | `RETRY__MAX_ATTEMPTS` | unset (1) | attempts per request, the first included; 1 is no retry |
 //! | `RETRY__BASE_DELAY`, `RETRY__MAX_DELAY`, `RETRY__MULTIPLIER` | `100ms`, `2s`, 2 | backoff with full jitter: the n-th delay (from 0) is random in `[0, min(MAX_DELAY, BASE_DELAY × MULTIPLIER^n)]` |
-//! | `RETRY__BUDGET_RATIO`, `RETRY__BUDGET_MIN_PER_SEC`, `RETRY__BUDGET_WINDOW` | 0.2, 10, `10s` | retry budget, per replica: retries add at most 20 % to the requests of the last 10 s, plus 10 a second (see [`breaker_redis::retry::BudgetPolicy`]) |
-//! | `RATE_LIMIT__PER_SECOND` | 0 (off) | requests a second per client IP address, fleet-wide (GCRA in Redis) |
+//! | `RETRY__BUDGET_RATIO`, `RETRY__BUDGET_MIN_PER_SEC`, `RETRY__BUDGET_WINDOW` | 0.2, 10, `10s` | retry budget, per replica: retries add at most 20 % to the requests of the last 10 s, plus 10 a second (see [`resilience::retry::BudgetPolicy`]) |
+//! | `RATE_LIMIT__PER_SECOND` | unset (off; 0 is off too) | requests a second per client IP address, fleet-wide (GCRA in Redis) |
 //! | `RATE_LIMIT__BURST` | `PER_SECOND` | requests a client may make at once |
 //! | `RATE_LIMIT__RATE` | unset | instead of `PER_SECOND`: `<count>/<period>`, e.g. `100/1m` |
-//! | `RATE_LIMIT__KEY_PREFIX`, `RATE_LIMIT__STORE_TIMEOUT`, `RATE_LIMIT__RETRY_BACKOFF` | `rate-limit`, `100ms`, `1s` | keys `<prefix>:{call-service-b:<ip>}`; longest wait for Redis per check; time Redis is skipped after it failed |
-//! | `BULKHEAD__MAX_CONCURRENT` | 0 (off) | `/call-service-b` requests in flight at once on this replica (all attempts of one request hold one slot) |
+//! | `RATE_LIMIT__KEY_PREFIX`, `RATE_LIMIT__STORE_TIMEOUT`, `RATE_LIMIT__RETRY_BACKOFF` | `rate-limit`, `100ms`, `1s` | keys `<prefix>:{call-service-b:<ip>}` (`<ip>` an IPv4 address or an IPv6 `<network>/64`); longest wait for Redis per check; time Redis is skipped after it failed |
+//! | `BULKHEAD__MAX_CONCURRENT` | unset (off; 0 is off too) | `/call-service-b` requests in flight at once on this replica (all attempts of one request hold one slot) |
 //! | `BULKHEAD__MAX_WAIT` | `0s` | how long a request waits for a slot before its 503 |
 //! | `FALLBACK` | `none` | `last-good`: remember every good answer of B in Redis (`breaker:{service-b}:last-good`, shared by every replica) and serve it in place of a 502, 503 (circuit open) or 504 |
 //! | `FALLBACK_TTL` | `5m` | how long a good answer may be served; one `_`, as `FALLBACK` itself is a value |
@@ -81,11 +81,13 @@
 //! Every pattern is off by default, so the plain demo shows B's failures. From the caller
 //! inwards, a request to `/call-service-b` goes through:
 //!
-//! 1. **rate limit** (`RATE_LIMIT__*`): one budget per client IP address (the connection's peer;
-//!    `X-Forwarded-For` is not trusted, so behind a proxy every client is the proxy), shared by
+//! 1. **rate limit** (`RATE_LIMIT__*`): one budget per client IPv4 address or IPv6 /64 (the
+//!    connection's peer; `X-Forwarded-For` is not trusted, so behind a proxy every client is
+//!    the proxy), shared by
 //!    every replica through Redis; excess is shed before it costs anything. While Redis is
 //!    unreachable each replica enforces the same quota on its own (the fleet then admits up to
-//!    replicas × quota), never an error.
+//!    replicas × quota), never an error; that local limiter tracks at most
+//!    [`resilience::rate_limit::LOCAL_CAPACITY`] clients.
 //! 2. **bulkhead** (`BULKHEAD__*`): at most N requests in flight per replica; a request holds
 //!    its slot through all its attempts, so retries cannot multiply the load.
 //! 3. **fallback** (`FALLBACK`): answers the outcome of the steps below (a 502, 504 or circuit
@@ -111,15 +113,18 @@
 //!
 //! # Layout
 //!
-//! - `app`: [`router`], [`SERVICE`], [`StartError`], the shared state, `/health`'s fields.
-//! - `config`: [`Config`] and its validation; `config::resilience`: [`RetryConfig`],
-//!   [`BulkheadConfig`], [`FallbackMode`].
-//! - `resilience`: the rate limiter, bulkhead, retry policy and last good answer, built from
+//! - `app`: [`router`], [`SERVICE`], [`StartError`], `/health`'s fields.
+//! - `state`: the state the handlers share, and [`BREAKER_NAME`].
+//! - `config`: [`Config`] and its validation; `config::patterns`: the `RETRY__*`,
+//!   `RATE_LIMIT__*`, `BULKHEAD__*` sections (the `resilience` crate's settings types) and
+//!   [`FallbackMode`].
+//! - `patterns`: the rate limiter, bulkhead, retry policy and last good answer, built from
 //!   the configuration.
-//! - `call`: `GET /call-service-b`, in the order above; `call::attempt`: retry → breaker → call;
-//!   `call::respond`: its answers.
+//! - `call`: `GET /call-service-b`; `call::stack`: the tower `ServiceBuilder` stack, in the
+//!   order above; `call::breaker`: the breaker step, which reports the circuit each attempt
+//!   saw; `call::respond`: its answers.
 //! - `client`: the client's IP address, the key of its rate limit.
-//! - `upstream`: the HTTP client for B and the classification of its answers.
+//! - `upstream`: the HTTP client for B and how its answers fail.
 //! - `admin`: `GET /breaker`, `POST /breaker/*`; `auth`: the bearer-token check.
 
 mod admin;
@@ -128,9 +133,11 @@ mod auth;
 mod call;
 mod client;
 mod config;
-mod resilience;
+mod patterns;
+mod state;
 mod upstream;
 
-pub use app::{BREAKER_NAME, SERVICE, StartError, router};
-pub use config::{Backend, BulkheadConfig, Config, FallbackMode, RetryConfig};
-pub use resilience::RATE_LIMITER_NAME;
+pub use app::{SERVICE, StartError, router};
+pub use config::{Backend, Config, FallbackMode};
+pub use patterns::RATE_LIMITER_NAME;
+pub use state::BREAKER_NAME;

@@ -2,7 +2,6 @@
 
 use std::time::Duration;
 
-use breaker_redis::Outcome;
 use reqwest::{Client, Response, StatusCode, Url};
 use serde_json::Value;
 use tracing::debug;
@@ -15,18 +14,20 @@ const MAX_BODY_BYTES: usize = 1024 * 1024;
 pub(crate) struct Upstream {
     client: Client,
     hello: Url,
-    timeout: Duration,
 }
 
-/// How a call to B went.
-#[derive(Debug)]
-pub(crate) enum Answer {
-    /// 2xx with a JSON body.
-    Ok(Value),
+/// How much longer than `SERVICE_B_TIMEOUT` the HTTP client waits on its own.
+const BACKSTOP: Duration = Duration::from_secs(1);
+
+/// How a call to B failed. What it tells the breaker is decided in `call::breaker`.
+#[derive(Debug, Clone, thiserror::Error)]
+pub(crate) enum UpstreamError {
     /// A 4xx other than 408 and 429: B is healthy but refused what A sent, which says nothing
     /// about B's health (it is A's bug or misconfiguration).
+    #[error("service-b answered {0}")]
     Refused(StatusCode),
     /// B failed: 5xx, 3xx, 408, 429, unreachable, or an unreadable 2xx body.
+    #[error("{detail}")]
     Failed {
         /// B's status, when it answered one.
         status: Option<StatusCode>,
@@ -34,52 +35,35 @@ pub(crate) enum Answer {
         detail: String,
     },
     /// No complete answer within `SERVICE_B_TIMEOUT`.
+    #[error("service-b timed out")]
     TimedOut,
 }
 
-impl Answer {
-    /// What the answer tells the breaker.
-    pub(crate) fn outcome(&self) -> Outcome {
-        match self {
-            Answer::Ok(_) => Outcome::Success,
-            Answer::Refused(_) => Outcome::Ignored,
-            Answer::Failed { .. } | Answer::TimedOut => Outcome::Failure,
-        }
-    }
-
+impl UpstreamError {
     /// A short label for logs and the `service_b_calls_total` metric.
     pub(crate) fn label(&self) -> &'static str {
         match self {
-            Answer::Ok(_) => "ok",
-            Answer::Refused(_) => "refused",
-            Answer::Failed { .. } => "failed",
-            Answer::TimedOut => "timeout",
+            UpstreamError::Refused(_) => "refused",
+            UpstreamError::Failed { .. } => "failed",
+            UpstreamError::TimedOut => "timeout",
         }
     }
 }
 
 impl Upstream {
-    /// A client for `hello` whose every call (connect, headers and body) ends after `timeout`.
-    /// Redirects are not followed: A calls exactly the configured address.
+    /// A client for `hello`. Redirects are not followed: A calls exactly the configured
+    /// address. The stack's time limit bounds each call; the client's own timeout, a little
+    /// longer, only backs it up.
     pub(crate) fn new(hello: Url, timeout: Duration) -> reqwest::Result<Self> {
         let client = Client::builder()
-            .timeout(timeout)
+            .timeout(timeout.saturating_add(BACKSTOP))
             .redirect(reqwest::redirect::Policy::none())
             .build()?;
-        Ok(Self {
-            client,
-            hello,
-            timeout,
-        })
-    }
-
-    /// The call timeout.
-    pub(crate) fn timeout(&self) -> Duration {
-        self.timeout
+        Ok(Self { client, hello })
     }
 
     /// Calls `GET /hello` once.
-    pub(crate) async fn hello(&self) -> Answer {
+    pub(crate) async fn hello(&self) -> Result<Value, UpstreamError> {
         let response = match self.client.get(self.hello.clone()).send().await {
             Ok(response) => response,
             Err(e) => return request_failed(&e),
@@ -95,37 +79,39 @@ impl Upstream {
                 StatusCode::REQUEST_TIMEOUT | StatusCode::TOO_MANY_REQUESTS
             )
         {
-            return Answer::Refused(status);
+            return Err(UpstreamError::Refused(status));
         }
-        Answer::Failed {
+        Err(UpstreamError::Failed {
             status: Some(status),
             detail: format!("service-b answered {status}"),
-        }
+        })
     }
 }
 
-fn request_failed(e: &reqwest::Error) -> Answer {
+fn request_failed(e: &reqwest::Error) -> Result<Value, UpstreamError> {
     debug!(error = %chain(e), "request to service-b failed");
     if e.is_timeout() {
-        return Answer::TimedOut;
+        return Err(UpstreamError::TimedOut);
     }
     let detail = if e.is_connect() {
         "service-b could not be reached"
     } else {
         "the request to service-b failed"
     };
-    Answer::Failed {
+    Err(UpstreamError::Failed {
         status: None,
         detail: detail.to_owned(),
-    }
+    })
 }
 
 /// Reads a 2xx body as JSON, at most [`MAX_BODY_BYTES`].
-async fn json_body(mut response: Response) -> Answer {
+async fn json_body(mut response: Response) -> Result<Value, UpstreamError> {
     let status = response.status();
-    let failed = |detail: &str| Answer::Failed {
-        status: Some(status),
-        detail: detail.to_owned(),
+    let failed = |detail: &str| {
+        Err(UpstreamError::Failed {
+            status: Some(status),
+            detail: detail.to_owned(),
+        })
     };
     let too_large = "service-b sent a body over 1 MiB";
     if response
@@ -142,7 +128,7 @@ async fn json_body(mut response: Response) -> Answer {
             }
             Ok(Some(chunk)) => body.extend_from_slice(&chunk),
             Ok(None) => break,
-            Err(e) if e.is_timeout() => return Answer::TimedOut,
+            Err(e) if e.is_timeout() => return Err(UpstreamError::TimedOut),
             Err(e) => {
                 debug!(error = %chain(&e), "reading service-b's body failed");
                 return failed("service-b's answer broke off");
@@ -150,7 +136,7 @@ async fn json_body(mut response: Response) -> Answer {
         }
     }
     match serde_json::from_slice(&body) {
-        Ok(value) => Answer::Ok(value),
+        Ok(value) => Ok(value),
         Err(e) => {
             debug!(error = %e, "service-b's body is not JSON");
             failed("service-b sent a body that is not JSON")

@@ -6,8 +6,9 @@ use std::time::{Duration, Instant};
 
 use axum::http::StatusCode;
 use common::{DEADLINE, Env, metric_lines};
+use resilience::BulkheadSettings;
 use serde_json::json;
-use service_a::{BulkheadConfig, Config};
+use service_a::Config;
 use test_support::wait_until;
 use tokio::task::JoinSet;
 
@@ -18,8 +19,8 @@ const EXTRA: usize = 3;
 async fn n_calls_reach_b_and_the_rest_get_503_at_once() {
     let env = Env::start().await;
     let config = Config {
-        bulkhead: BulkheadConfig {
-            max_concurrent: SLOTS as usize,
+        bulkhead: BulkheadSettings {
+            max_concurrent: Some(SLOTS as usize),
             max_wait: Duration::ZERO,
         },
         service_b_timeout: Duration::from_secs(5),

@@ -7,17 +7,18 @@ use std::time::Duration;
 
 use axum::http::StatusCode;
 use common::{Env, counting_upstream, metric_lines};
+use resilience::RetrySettings;
 use serde_json::json;
-use service_a::{Config, RetryConfig};
+use service_a::Config;
 
 /// Up to `attempts` attempts, 1 to 10 ms apart.
 fn retrying(env: &Env, attempts: u32) -> Config {
     Config {
-        retry: RetryConfig {
-            max_attempts: attempts,
+        retry: RetrySettings {
+            max_attempts: Some(attempts),
             base_delay: Duration::from_millis(1),
             max_delay: Duration::from_millis(10),
-            ..RetryConfig::default()
+            ..RetrySettings::default()
         },
         ..env.config()
     }

@@ -10,7 +10,7 @@ use crate::store::StoreError;
 
 /// The health of one feature's Redis connection.
 #[derive(Debug)]
-pub(crate) struct Health {
+pub struct Health {
     epoch: Instant,
     backoff: Duration,
     degraded: AtomicBool,
@@ -20,11 +20,21 @@ pub(crate) struct Health {
 
 /// What asking Redis came to.
 #[derive(Debug)]
-pub(crate) enum Attempt<T> {
-    /// Redis answered; `recovered` when this answer ended a degraded period.
-    Answered { value: T, recovered: bool },
-    /// Redis failed or timed out; `degraded` when this failure started a degraded period.
-    Failed { error: StoreError, degraded: bool },
+pub enum Attempt<T> {
+    /// Redis answered.
+    Answered {
+        /// The answer.
+        value: T,
+        /// True when this answer ended a degraded period.
+        recovered: bool,
+    },
+    /// Redis failed or timed out.
+    Failed {
+        /// Why.
+        error: StoreError,
+        /// True when this failure started a degraded period.
+        degraded: bool,
+    },
     /// Redis was not asked (backing off, or another caller is probing it).
     Skipped,
 }
@@ -42,7 +52,8 @@ impl Drop for Probe<'_> {
 }
 
 impl Health {
-    pub(crate) fn new(backoff: Duration) -> Self {
+    /// Healthy; after a failure, Redis is skipped for `backoff`.
+    pub fn new(backoff: Duration) -> Self {
         Health {
             epoch: Instant::now(),
             backoff,
@@ -53,12 +64,12 @@ impl Health {
     }
 
     /// True while Redis is failing.
-    pub(crate) fn is_degraded(&self) -> bool {
+    pub fn is_degraded(&self) -> bool {
         self.degraded.load(Ordering::Acquire)
     }
 
     /// Runs `op()` within `timeout`, unless Redis is being skipped.
-    pub(crate) async fn run<T, F, Fut>(&self, timeout: Duration, op: F) -> Attempt<T>
+    pub async fn run<T, F, Fut>(&self, timeout: Duration, op: F) -> Attempt<T>
     where
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<T, StoreError>>,
@@ -71,7 +82,7 @@ impl Health {
 
     /// Runs `fut` within `timeout` whatever the state (an operator's call must try), and lets
     /// its result update the health.
-    pub(crate) async fn observe<T>(
+    pub async fn observe<T>(
         &self,
         timeout: Duration,
         fut: impl Future<Output = Result<T, StoreError>>,

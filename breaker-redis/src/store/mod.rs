@@ -7,7 +7,7 @@
 //! caller's problem.
 
 pub(crate) mod fail_safe;
-pub(crate) mod health;
+pub mod health;
 mod keys;
 mod memory;
 mod redis;
@@ -23,7 +23,7 @@ use std::sync::Arc;
 use thiserror::Error;
 
 pub use self::memory::MemoryStore;
-pub use self::redis::{RedisStore, RedisStoreOptions};
+pub use self::redis::{Conn, RedisStore, RedisStoreOptions};
 pub use self::spec::Spec;
 use crate::events::StateChange;
 use crate::protocol::{ForceMode, Outcome, Reply, Snapshot};

@@ -34,10 +34,12 @@ impl Default for RedisStoreOptions {
 }
 
 /// A multiplexed connection: one socket carries every concurrent call, so the hot path never
-/// waits for a pool check-out (which costs a round trip of its own).
+/// waits for a pool check-out (which costs a round trip of its own). Cheap to clone.
 #[derive(Clone)]
-pub(crate) enum Conn {
+pub enum Conn {
+    /// A standalone Redis, reconnecting after failures.
     Single(ConnectionManager),
+    /// A Redis Cluster.
     Cluster(ClusterConnection),
 }
 
@@ -149,7 +151,7 @@ impl RedisStore {
     }
 
     /// The multiplexed connection, for other features that keep state in the same Redis.
-    pub(crate) fn connection(&self) -> Conn {
+    pub fn connection(&self) -> Conn {
         self.conn.clone()
     }
 
@@ -163,8 +165,8 @@ impl RedisStore {
         Ok(())
     }
 
-    /// Runs a script on this store's connection (other modules' scripts use it too).
-    pub(crate) async fn invoke<T: redis::FromRedisValue>(
+    /// Runs a script on this store's connection (other features' scripts use it too).
+    pub async fn invoke<T: redis::FromRedisValue>(
         &self,
         inv: ScriptInvocation<'_>,
     ) -> Result<T, StoreError> {

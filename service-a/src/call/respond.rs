@@ -5,39 +5,34 @@ use std::time::Duration;
 use axum::http::header::RETRY_AFTER;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use breaker_redis::rate_limit::RateLimited;
+use resilience::RateLimited;
 use serde_json::{Value, json};
 
-use super::attempt::{BreakerInfo, Failure};
-use crate::app::AppState;
-use crate::upstream::Answer;
+use super::breaker::{AttemptError, BreakerInfo, Success};
+use crate::state::AppState;
+use crate::upstream::UpstreamError;
 
-/// 200 with B's body.
-pub(super) fn success(app: &AppState, upstream: Value, info: Option<BreakerInfo<'_>>) -> Response {
-    let body = json!({"instance": app.instance, "upstream": upstream, "breaker": info});
-    (StatusCode::OK, axum::Json(body)).into_response()
-}
-
-/// 200 with B's last good body in place of a failure: a success's shape plus `"fallback":true`.
-pub(super) fn fallback(app: &AppState, upstream: Value, info: Option<BreakerInfo<'_>>) -> Response {
-    let body =
-        json!({"instance": app.instance, "upstream": upstream, "breaker": info, "fallback": true});
+/// 200 with B's body; B's last good body in place of a failure adds `"fallback":true`.
+pub(super) fn success(app: &AppState, success: Success) -> Response {
+    let mut body =
+        json!({"instance": app.instance, "upstream": success.body, "breaker": success.info});
+    if success.fallback {
+        body["fallback"] = true.into();
+    }
     (StatusCode::OK, axum::Json(body)).into_response()
 }
 
 /// The error a failed call answers: 502, 504, or 503 when the circuit rejected it.
-pub(super) fn failure(app: &AppState, failure: Failure<'_>) -> Response {
+pub(super) fn failure(app: &AppState, failure: AttemptError) -> Response {
     let (status, body) = match failure {
-        Failure::Rejected { open, info } => return rejected(open.retry_after, info),
-        Failure::Answered { answer, info } => match answer {
-            // `attempt` never makes a failure of a good answer; answered as one all the same.
-            Answer::Ok(upstream) => return success(app, upstream, info),
-            Answer::Refused(status) => {
+        AttemptError::Rejected { open, info } => return rejected(open.retry_after, info),
+        AttemptError::Answered { error, info } => match error {
+            UpstreamError::Refused(status) => {
                 bad_gateway(&format!("service-b answered {status}"), Some(status), info)
             }
-            Answer::Failed { status, detail } => bad_gateway(&detail, status, info),
-            Answer::TimedOut => {
-                let timeout_ms = millis(app.upstream.timeout());
+            UpstreamError::Failed { status, detail } => bad_gateway(&detail, status, info),
+            UpstreamError::TimedOut => {
+                let timeout_ms = millis(app.call_timeout);
                 let body = json!({"error": "service-b timed out", "timeout_ms": timeout_ms, "breaker": info});
                 (StatusCode::GATEWAY_TIMEOUT, body)
             }
@@ -46,10 +41,17 @@ pub(super) fn failure(app: &AppState, failure: Failure<'_>) -> Response {
     (status, axum::Json(body)).into_response()
 }
 
+/// 502 for an error no layer of the stack should produce.
+pub(super) fn unexpected(error: &tower::BoxError) -> Response {
+    let detail = format!("the call to service-b failed: {error}");
+    let (status, body) = bad_gateway(&detail, None, None);
+    (status, axum::Json(body)).into_response()
+}
+
 fn bad_gateway(
     detail: &str,
     status: Option<StatusCode>,
-    info: Option<BreakerInfo<'_>>,
+    info: Option<BreakerInfo>,
 ) -> (StatusCode, Value) {
     let mut body = json!({"error": "service-b call failed", "detail": detail, "breaker": info});
     if let Some(status) = status {
@@ -60,7 +62,7 @@ fn bad_gateway(
 
 /// 503 without calling B. A circuit forced open has no deadline, so neither `Retry-After` nor
 /// a number.
-fn rejected(retry_after: Option<Duration>, info: BreakerInfo<'_>) -> Response {
+fn rejected(retry_after: Option<Duration>, info: BreakerInfo) -> Response {
     let retry_after_ms = retry_after.map(millis);
     let body = json!({"error": "circuit open", "retry_after_ms": retry_after_ms, "breaker": info});
     with_retry_after(StatusCode::SERVICE_UNAVAILABLE, body, retry_after)

@@ -1,8 +1,8 @@
 //! [`Config`]: Service A's own settings, and their validation into the values the service runs
-//! with. Every error names the variable to fix. `resilience` has the settings of the patterns
+//! with. Every error names the variable to fix. `patterns` has the settings of the patterns
 //! around the breaker (retry, rate limit, bulkhead, fallback).
 
-mod resilience;
+mod patterns;
 
 use std::time::Duration;
 
@@ -10,7 +10,7 @@ use reqwest::Url;
 use serde::Deserialize;
 use service_kit::ConfigError;
 
-pub use self::resilience::{BulkheadConfig, FallbackMode, RetryConfig};
+pub use self::patterns::FallbackMode;
 
 /// Service A's settings (the server's own, `PORT` and `INSTANCE_ID`, are service-kit's).
 ///
@@ -32,12 +32,12 @@ pub struct Config {
     /// `BREAKER_BACKEND`, default `redis`: where the breaker's state lives, or no breaker.
     pub breaker_backend: Backend,
     /// `RETRY__*`: retries around the breaker (default: one attempt, no retry).
-    pub retry: RetryConfig,
+    pub retry: resilience::RetrySettings,
     /// `RATE_LIMIT__*`: a limit per client IP shared by every replica (default: off; on when
     /// `RATE_LIMIT__PER_SECOND` or `RATE_LIMIT__RATE` is set and not 0).
-    pub rate_limit: breaker_redis::RateLimitSettings,
+    pub rate_limit: resilience::RateLimitSettings,
     /// `BULKHEAD__*`: calls in flight at once per replica (default: no limit).
-    pub bulkhead: BulkheadConfig,
+    pub bulkhead: resilience::BulkheadSettings,
     /// `FALLBACK`, default `none`: `last-good` answers a rejected or failed call with B's last
     /// good answer.
     pub fallback: FallbackMode,
@@ -69,11 +69,11 @@ impl Default for Config {
             service_b_timeout: Duration::from_secs(2),
             breaker: breaker_redis::Settings::default(),
             breaker_backend: Backend::default(),
-            retry: RetryConfig::default(),
-            rate_limit: breaker_redis::RateLimitSettings::default(),
-            bulkhead: BulkheadConfig::default(),
+            retry: resilience::RetrySettings::default(),
+            rate_limit: resilience::RateLimitSettings::default(),
+            bulkhead: resilience::BulkheadSettings::default(),
             fallback: FallbackMode::default(),
-            fallback_ttl: resilience::DEFAULT_FALLBACK_TTL,
+            fallback_ttl: patterns::DEFAULT_FALLBACK_TTL,
         }
     }
 }

@@ -1,0 +1,119 @@
+//! What the breaker-redis tests share: a store of each kind behind one `Env`, and helpers.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+pub mod metrics;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use breaker_redis::{
+    Breaker, Clock, Config, ManualClock, MemoryStore, RedisStore, RedisStoreOptions, Store,
+};
+use test_support::{RedisCluster, RedisServer};
+
+/// A fixed start for manual clocks (2023-11-14), far from zero so windows behave as in life.
+pub const T0: u64 = 1_700_000_000_000;
+
+static NEXT: AtomicU64 = AtomicU64::new(0);
+
+/// One store and one manual clock; breakers made here share both, as replicas share Redis.
+#[derive(Clone)]
+pub struct Env {
+    pub store: Arc<dyn Store>,
+    pub clock: ManualClock,
+}
+
+impl Env {
+    pub fn memory() -> Env {
+        Env {
+            store: Arc::new(MemoryStore::new()),
+            clock: ManualClock::new(T0),
+        }
+    }
+
+    pub async fn redis(server: &RedisServer) -> Env {
+        Env {
+            store: Arc::new(redis_store(&server.url()).await),
+            clock: ManualClock::new(T0),
+        }
+    }
+
+    pub async fn cluster(cluster: &RedisCluster) -> Env {
+        let store = RedisStore::connect_cluster(&cluster.urls(), options())
+            .await
+            .expect("cluster store");
+        Env {
+            store: Arc::new(store),
+            clock: ManualClock::new(T0),
+        }
+    }
+
+    /// The same store with a new clock reading [`T0`].
+    pub fn with_fresh_clock(&self) -> Env {
+        Env {
+            store: self.store.clone(),
+            clock: ManualClock::new(T0),
+        }
+    }
+
+    /// A name no other test in this process uses (the cluster test runs every case on one cluster).
+    pub fn name(&self, base: &str) -> String {
+        format!("{base}-{}", NEXT.fetch_add(1, Ordering::Relaxed))
+    }
+
+    pub fn breaker(&self, name: &str, config: Config) -> Breaker {
+        Breaker::builder(name)
+            .config(config)
+            .shared_store(self.store.clone())
+            .clock(Clock::Manual(self.clock.clone()))
+            .build()
+            .expect("valid breaker")
+    }
+
+    pub fn advance(&self, by: Duration) {
+        self.clock.advance(by);
+    }
+}
+
+/// Generous timeouts: these tests check behaviour, not speed, on a loaded 2-core machine.
+pub fn options() -> RedisStoreOptions {
+    RedisStoreOptions {
+        response_timeout: Duration::from_secs(2),
+        connection_timeout: Duration::from_secs(2),
+    }
+}
+
+pub async fn redis_store(url: &str) -> RedisStore {
+    RedisStore::connect_with(url, options())
+        .await
+        .expect("redis store")
+}
+
+/// A config with a generous store timeout, for tests that do not exercise Redis failures.
+pub fn config() -> breaker_redis::ConfigBuilder {
+    Config::builder().store_timeout(Duration::from_secs(2))
+}
+
+pub fn secs(n: u64) -> Duration {
+    Duration::from_secs(n)
+}
+
+pub fn ms(n: u64) -> Duration {
+    Duration::from_millis(n)
+}
+
+/// Records `n` outcomes through full acquire/record cycles; panics if one is rejected.
+pub async fn run(b: &Breaker, outcomes: &str) {
+    for c in outcomes.chars() {
+        let permit = b
+            .acquire()
+            .await
+            .unwrap_or_else(|e| panic!("rejected before {c}: {e}"));
+        match c {
+            'S' => permit.success().await,
+            'F' => permit.failure().await,
+            other => panic!("unknown outcome {other}"),
+        }
+    }
+}
