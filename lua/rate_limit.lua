@@ -15,7 +15,7 @@
 -- Time is counted in units of 1/count ms, so that the emission interval T = period / count ms is
 -- exactly `period` units and every sum is an exact integer (no drift, no rounding). Only the
 -- TAT's distance ahead of now is ever computed in units; it never exceeds burst * period, which
--- breaker-redis keeps below 2^53.
+-- resilience keeps below 2^53.
 --
 -- A rejection writes nothing. An admission moves the TAT one interval on and sets the key to
 -- expire when the TAT passes: from then on an absent key and the stored one mean the same thing.
