@@ -5,40 +5,35 @@
 #
 # Works with the classic builder (docker-compose 1.29) and with BuildKit: no `RUN --mount`.
 
-# --- planner: the workspace reduced to what decides the dependency build -------------------
-# Manifests and Cargo.lock as they are, every Rust file replaced by a stub (`fn main() {}` for
-# binaries, tests, benches, examples and build scripts; empty otherwise). Keeping every file
-# keeps every target cargo infers, so the manifests load exactly as in the real build. This
-# stage reruns on every source change, but its output, and so the builder's dependency layer,
-# changes only when a manifest, the lock file or the set of files does.
+# Every stage starts from a published image (none from another stage), so anything that reads
+# the FROM lines to know which images to fetch sees only real ones; the stages that need
+# cargo-chef copy its binary from the first.
+
+# --- chef: cargo-chef, built once -------------------------------------------------------
+# Depends on nothing in the build context, so this layer stays cached.
+FROM rust:1-bookworm AS chef
+RUN cargo install cargo-chef --locked
+
+# --- planner: the recipe, i.e. what decides the dependency build -------------------------
+# cargo-chef finds every workspace member from the manifests, so a new crate needs no edit
+# here. The recipe changes only when a manifest or Cargo.lock does, which keeps the builder's
+# dependency layer cached across source edits.
 FROM rust:1-bookworm AS planner
+COPY --from=chef /usr/local/cargo/bin/cargo-chef /usr/local/cargo/bin/
 WORKDIR /src
 COPY . .
-RUN set -eu; \
-    mkdir /skeleton; \
-    find . -path ./target -prune -o \
-        \( -name Cargo.toml -o -name Cargo.lock -o -path './.cargo/*' \) -type f -print \
-        | xargs -r cp --parents -t /skeleton; \
-    find . -path ./target -prune -o -name '*.rs' -type f -print | while read -r file; do \
-        mkdir -p "/skeleton/$(dirname "$file")"; \
-        case "$file" in \
-            */main.rs|*/build.rs|*/src/bin/*|*/tests/*|*/benches/*|*/examples/*) \
-                echo 'fn main() {}' > "/skeleton/$file" ;; \
-            *) : > "/skeleton/$file" ;; \
-        esac; \
-    done
+RUN cargo chef prepare --recipe-path recipe.json
 
 # --- builder ----------------------------------------------------------------------------
 FROM rust:1-bookworm AS builder
+COPY --from=chef /usr/local/cargo/bin/cargo-chef /usr/local/cargo/bin/
 WORKDIR /src
-COPY --from=planner /skeleton ./
-# Compiles only the dependencies (and the stubs): cached until a manifest or Cargo.lock changes.
-RUN cargo build --release --locked -p service-a -p service-b
+COPY --from=planner /src/recipe.json recipe.json
+# Compiles only the dependencies of the two services: cached until the recipe changes. The same
+# packages as the build below, so both resolve the same features and nothing compiles twice.
+RUN cargo chef cook --release --locked --recipe-path recipe.json -p service-a -p service-b
 COPY . .
-# COPY keeps the build context's modification times, which are older than the stub build, so
-# cargo would take the stubs' outputs as fresh: touch the real sources.
-RUN find . -path ./target -prune -o -name '*.rs' -type f -exec touch {} + \
-    && cargo build --release --locked -p service-a -p service-b \
+RUN cargo build --release --locked -p service-a -p service-b \
     && install -m 0755 target/release/service-a target/release/service-b /usr/local/bin/
 
 # --- runtime ----------------------------------------------------------------------------

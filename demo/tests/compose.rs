@@ -164,12 +164,16 @@ fn the_image_builds_both_binaries_and_runs_unprivileged() {
     assert_eq!(
         stages,
         [
+            "FROM rust:1-bookworm AS chef",
             "FROM rust:1-bookworm AS planner",
             "FROM rust:1-bookworm AS builder",
             "FROM debian:bookworm-slim"
         ]
     );
     for expected in [
+        "cargo install cargo-chef --locked",
+        "cargo chef prepare --recipe-path recipe.json",
+        "cargo chef cook --release --locked --recipe-path recipe.json -p service-a -p service-b",
         "cargo build --release --locked -p service-a -p service-b",
         "--no-install-recommends ca-certificates curl",
         "COPY --from=builder /usr/local/bin/service-a /usr/local/bin/service-b /usr/local/bin/",
@@ -178,6 +182,13 @@ fn the_image_builds_both_binaries_and_runs_unprivileged() {
         assert!(
             dockerfile.contains(expected),
             "Dockerfile lacks {expected:?}"
+        );
+    }
+    // The workspace goes in whole and cargo-chef finds its members: a new crate needs no edit.
+    for line in dockerfile.lines().filter(|line| line.starts_with("COPY ")) {
+        assert!(
+            line == "COPY . ." || line.starts_with("COPY --from="),
+            "a hand-picked COPY: {line}"
         );
     }
     let ignore = std::fs::read_to_string(root.join(".dockerignore")).expect(".dockerignore");

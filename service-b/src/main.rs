@@ -7,7 +7,10 @@ use service_kit::Settings;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    service_kit::run(service_b::SERVICE, async |settings: Settings<Config>| {
+    let service = service_b::SERVICE
+        .with_version(env!("CARGO_PKG_VERSION"))
+        .with_about(env!("CARGO_PKG_DESCRIPTION"));
+    service_kit::run(service, async |settings: Settings<Config>| {
         service_b::router(&settings.app, &settings.server)
     })
     .await

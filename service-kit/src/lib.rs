@@ -22,7 +22,9 @@
 //!
 //! #[tokio::main]
 //! async fn main() -> ExitCode {
-//!     let service = Service::new("my-service", 8090);
+//!     let service = Service::new("my-service", 8090)
+//!         .with_version(env!("CARGO_PKG_VERSION"))
+//!         .with_about(env!("CARGO_PKG_DESCRIPTION"));
 //!     service_kit::run(service, async |settings: Settings<my_service::Config>| {
 //!         my_service::router(settings.app, &settings.server)
 //!     })
@@ -31,7 +33,8 @@
 //! ```
 //!
 //! The service's `router` wraps its routes with [`App`], so tests that [`spawn`] that router
-//! exercise exactly what production serves.
+//! exercise exactly what production serves. The binary takes no options: `--help` lists where the
+//! settings come from, `--version` prints the version, both without starting a server.
 //!
 //! # Environment
 //!
@@ -54,8 +57,10 @@
 //! - [`http`]: [`App`], adding `/health`, `/metrics`, JSON 404/405/413, request ids, tracing.
 //! - `serve`: [`serve`] a router until a future resolves (handlers can extract the peer's
 //!   `ConnectInfo<SocketAddr>`); [`spawn`] one on a free port for tests.
-//! - `run`: [`run`], a service's `main`: config, logging, bind, serve, exit code.
+//! - `run`: [`run`], a service's `main`: command line, config, logging, bind, serve, exit code.
+//! - `cli`: the command line, `--help` (naming the configuration sources) and `--version`.
 
+mod cli;
 pub mod config;
 mod error;
 pub mod http;

@@ -5,14 +5,15 @@
 //! - `http_requests_total{method, route, status}`: a counter;
 //! - `http_request_duration_seconds{method, route}`: a histogram with buckets.
 //!
-//! `route` is the matched route pattern (`/users/{id}`, not the path) or `unmatched`, so the
-//! number of series stays bounded. Services add their own metrics with the `metrics` macros.
+//! `route` is the matched route pattern (`/users/{id}`, not the path) or `unmatched`, and `method`
+//! is one of the nine standard methods or `other`, so clients cannot create series at will. Services add their own metrics with the `metrics` macros.
 
 use std::sync::OnceLock;
 use std::thread;
 use std::time::{Duration, Instant};
 
 use axum::extract::{MatchedPath, Request};
+use axum::http::Method;
 use axum::http::header::CONTENT_TYPE;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -77,16 +78,33 @@ pub async fn render() -> Response {
 /// Middleware recording the standard HTTP metrics.
 pub async fn track(req: Request, next: Next) -> Response {
     let started = Instant::now();
-    let method = req.method().as_str().to_owned();
+    let method = method_label(req.method());
     let route = req
         .extensions()
         .get::<MatchedPath>()
         .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
     let response = next.run(req).await;
     let status = response.status().as_u16().to_string();
-    metrics::counter!("http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => status)
+    metrics::counter!("http_requests_total", "method" => method, "route" => route.clone(), "status" => status)
         .increment(1);
     metrics::histogram!(DURATION, "method" => method, "route" => route)
         .record(started.elapsed().as_secs_f64());
     response
+}
+
+/// A standard method's name, or `other` for an extension method (`FOOBAR`, `get`): HTTP allows
+/// any token as a method, so the raw name would give every client a new series.
+fn method_label(method: &Method) -> &'static str {
+    match method.as_str() {
+        "GET" => "GET",
+        "HEAD" => "HEAD",
+        "POST" => "POST",
+        "PUT" => "PUT",
+        "DELETE" => "DELETE",
+        "PATCH" => "PATCH",
+        "OPTIONS" => "OPTIONS",
+        "CONNECT" => "CONNECT",
+        "TRACE" => "TRACE",
+        _ => "other",
+    }
 }

@@ -9,22 +9,45 @@ use axum::Router;
 use serde::de::DeserializeOwned;
 use tokio::net::TcpListener;
 
+use crate::cli::Invocation;
 use crate::config::{ConfigError, Loader, ServerConfig};
 use crate::error::BoxError;
 
-/// A service's name and default port.
+/// A service's name and default port, and what `--help` and `--version` print.
 #[derive(Debug, Clone, Copy)]
 pub struct Service {
     /// e.g. `service-b`; used in `/health`, the default instance id and messages.
     pub name: &'static str,
     /// The port used when `PORT` is unset.
     pub default_port: u16,
+    /// What `--version` prints; the workspace's version unless [`Service::with_version`] says.
+    pub version: &'static str,
+    /// The first line of `--help`; none unless [`Service::with_about`] says.
+    pub about: &'static str,
 }
 
 impl Service {
     /// A service called `name`, listening on `default_port` unless `PORT` says otherwise.
     pub const fn new(name: &'static str, default_port: u16) -> Self {
-        Self { name, default_port }
+        Self {
+            name,
+            default_port,
+            version: env!("CARGO_PKG_VERSION"),
+            about: "",
+        }
+    }
+
+    /// The version `--version` prints: the binary's `env!("CARGO_PKG_VERSION")`.
+    #[must_use]
+    pub const fn with_version(self, version: &'static str) -> Self {
+        Self { version, ..self }
+    }
+
+    /// The one-line description `--help` starts with: the binary's
+    /// `env!("CARGO_PKG_DESCRIPTION")`.
+    #[must_use]
+    pub const fn with_about(self, about: &'static str) -> Self {
+        Self { about, ..self }
     }
 }
 
@@ -63,7 +86,10 @@ impl<E: Into<BoxError>> IntoApp for Result<Router, E> {
 /// `build`, binds `BIND_ADDR:PORT`, logs `listening on <addr>` (the bound address, so `PORT=0`
 /// works) and serves with graceful shutdown.
 ///
-/// Any failure (bad configuration, port in use, `build` failing) prints one line to stderr,
+/// First it reads the command line: `--help` and `--version` print and return success without
+/// reading any configuration; any other argument prints a usage error and returns exit code 2.
+///
+/// Any other failure (bad configuration, port in use, `build` failing) prints one line to stderr,
 /// `<service>: <what went wrong>`, and returns a failing exit code; it never panics.
 pub async fn run<C, F, R>(service: Service, build: F) -> ExitCode
 where
@@ -71,6 +97,9 @@ where
     F: AsyncFnOnce(Settings<C>) -> R,
     R: IntoApp,
 {
+    if let Invocation::Exit(code) = crate::cli::parse(&service, std::env::args_os()) {
+        return code;
+    }
     match try_run(service, build).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

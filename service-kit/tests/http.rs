@@ -285,3 +285,36 @@ async fn handlers_see_the_peer_address() {
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(response.text().await.expect("text"), "127.0.0.1");
 }
+
+#[tokio::test]
+async fn extension_methods_share_one_metrics_label() {
+    let app = start(&server()).await;
+    let client = reqwest::Client::new();
+    let invented = ["FOOBAR", "BREW", "PURGE", "get"];
+    for name in invented {
+        let method = reqwest::Method::from_bytes(name.as_bytes()).expect("a valid token");
+        let response = client
+            .request(method, app.url("/busy"))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED, "{name}");
+    }
+    let text = client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .expect("request")
+        .text()
+        .await
+        .expect("text");
+    for name in invented {
+        let label = format!(r#"method="{name}""#);
+        assert!(!text.contains(&label), "{label} in\n{text}");
+    }
+    assert!(
+        text.lines().any(|line| line
+            .starts_with(r#"http_requests_total{method="other",route="/busy",status="405"}"#)),
+        "{text}"
+    );
+}
