@@ -84,8 +84,13 @@ impl Breaker {
             .is_some_and(|s| s.is_active())
     }
 
-    /// Sends a batch of cached-admission outcomes; `None` when the shared state is unreachable.
-    pub(crate) async fn send_batch(&self, generation: u64, outcomes: &[Outcome]) -> Option<Reply> {
+    /// Sends a batch of cached-admission outcomes; when the shared state does not take them,
+    /// the local breaker counts them (and answers).
+    pub(crate) async fn send_batch(
+        &self,
+        generation: u64,
+        outcomes: &[Outcome],
+    ) -> Option<(Reply, Source)> {
         let (fail_safe, spec) = (&self.inner.fail_safe, &self.inner.spec);
         fail_safe
             .record_batch(spec, self.now(), generation, outcomes)

@@ -14,7 +14,6 @@ use tokio::sync::Notify;
 
 use crate::breaker::{Breaker, Inner};
 use crate::protocol::{Forced, Outcome, Reply, State};
-use crate::store::fail_safe::Source;
 
 /// Outcomes kept at most while Redis is slow to take them; later ones are dropped (the
 /// breaker is then degraded and stops admitting from the cache anyway).
@@ -177,8 +176,8 @@ pub(crate) async fn flush_loop(breaker: Weak<Inner>, cached: std::sync::Arc<Cach
             for part in chunk.chunks(cached.max_batch) {
                 let generation = part[0].0;
                 let outcomes: Vec<Outcome> = part.iter().map(|(_, o)| *o).collect();
-                if let Some(reply) = breaker.send_batch(generation, &outcomes).await {
-                    breaker.observe(&reply, Source::Shared);
+                if let Some((reply, source)) = breaker.send_batch(generation, &outcomes).await {
+                    breaker.observe(&reply, source);
                 }
             }
         }

@@ -151,12 +151,24 @@ impl RedisStore {
     }
 
     /// Runs a script on this store's connection (other modules' scripts use it too).
+    ///
+    /// A connection that broke under the request (Redis restarted, a proxy reset it) is tried
+    /// once more: the connection manager has reconnected by then, and a stale socket should
+    /// not send a call into degraded mode while Redis answers. A timeout or an error Redis
+    /// answered is not retried: the first would double the wait, the second would fail again.
     pub(crate) async fn invoke<T: redis::FromRedisValue>(
         &self,
         inv: ScriptInvocation<'_>,
     ) -> Result<T, StoreError> {
         let mut conn = self.conn.clone();
-        Ok(inv.invoke_async(&mut conn).await?)
+        match inv.invoke_async(&mut conn).await {
+            Ok(value) => Ok(value),
+            Err(e) if super::is_broken_connection(&e) => {
+                debug!(redis = %self.label, error = %e, "connection broke under a request; trying once more");
+                Ok(inv.invoke_async(&mut conn).await?)
+            }
+            Err(e) => Err(e.into()),
+        }
     }
 
     fn invocation<'s>(
