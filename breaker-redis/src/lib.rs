@@ -109,8 +109,8 @@ pub use machine::Machine;
 pub use permit::Permit;
 pub use protocol::{ForceMode, Forced, Outcome, Reply, Snapshot, State, Transition, Verdict};
 pub use settings::{AdmissionSetting, DegradedSetting, Settings, TripKind};
-pub use store::{MemoryStore, RedisStore, RedisStoreOptions, Store, StoreError};
-pub use validate::MAX_NAME_LEN;
+pub use store::{ErrorClass, MemoryStore, RedisStore, RedisStoreOptions, Store, StoreError};
+pub use validate::{MAX_DURATION, MAX_NAME_LEN};
 
 pub use bulkhead::{Bulkhead, BulkheadFull, BulkheadLayer};
 pub use fallback::{Fallback, FallbackLayer, LastGood, with_fallback};
