@@ -73,11 +73,12 @@ impl Permit {
     }
 
     /// Reports how the call went and waits until the store has it. A success slower than the
-    /// configured slow-call threshold counts as a failure. Never fails: if the store cannot
-    /// take it, the outcome is dropped.
+    /// configured slow-call threshold counts as a failure. Never fails: if the shared store
+    /// cannot take it, the degraded mode's local breaker counts it. Cancelling the wait (a
+    /// dropped request, say) does not cancel the report.
     pub async fn record(mut self, outcome: Outcome) {
         if let Some(outcome) = self.settle(outcome) {
-            self.send(outcome).await;
+            self.send_detached(outcome).await;
         }
     }
 
@@ -95,7 +96,7 @@ impl Permit {
     /// ignored outcome is recorded in the background, sparing the happy path a round trip.
     pub async fn finish(mut self, outcome: Outcome) {
         match self.settle(outcome) {
-            Some(Outcome::Failure) => self.send(Outcome::Failure).await,
+            Some(Outcome::Failure) => self.send_detached(Outcome::Failure).await,
             Some(outcome) => self.spawn_send(outcome),
             None => {}
         }
@@ -131,6 +132,17 @@ impl Permit {
         self.breaker
             .record(&self.id, self.generation, self.source, outcome)
             .await;
+    }
+
+    /// Sends in a task of its own and waits for it: once the permit is marked recorded, a
+    /// cancelled caller must not take the report (and a half-open lease) down with it.
+    async fn send_detached(self, outcome: Outcome) {
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                let _ = runtime.spawn(self.send(outcome)).await;
+            }
+            Err(_) => self.send(outcome).await,
+        }
     }
 
     fn spawn_send(self, outcome: Outcome) {
