@@ -112,8 +112,13 @@ impl Cached {
 
     /// A reply from Redis to this replica: the shared state as it is, trusted for
     /// `max_staleness` when `listening` (other replicas' transitions will reach us).
+    /// A reply older than the view (a batch answered before a transition that pub/sub has
+    /// already delivered) says nothing new and must not move the view back.
     pub(crate) fn learn_reply(&self, reply: &Reply, listening: bool, now: Instant) {
         let mut v = lock(&self.view);
+        if reply.generation < v.generation {
+            return;
+        }
         v.state = reply.state;
         v.forced = reply.forced;
         v.generation = reply.generation;
@@ -181,5 +186,37 @@ pub(crate) async fn flush_loop(breaker: Weak<Inner>, cached: std::sync::Arc<Cach
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::Verdict;
+
+    fn reply(state: State, generation: u64) -> Reply {
+        Reply {
+            verdict: Verdict::Counted,
+            state,
+            forced: Forced::None,
+            generation,
+            retry_after: None,
+            transition: None,
+            repaired: false,
+        }
+    }
+
+    #[test]
+    fn an_old_batch_reply_does_not_reopen_admission_after_a_newer_transition() {
+        let cached = Cached::new(Duration::from_millis(2), 16, Duration::from_secs(60));
+        let now = Instant::now();
+        cached.learn_reply(&reply(State::Closed, 4), true, now);
+        cached.learn_transition(State::Open, Forced::None, 5);
+        // The reply to a batch sent under generation 4, answered before the trip.
+        cached.learn_reply(&reply(State::Closed, 4), true, now);
+        assert!(
+            !matches!(cached.decide(now), Decision::Admit { .. }),
+            "an open circuit must not admit from the cache"
+        );
     }
 }
