@@ -19,17 +19,23 @@ fn library() -> Option<PathBuf> {
         .find(|path| path.exists())
 }
 
+/// The path of libfaketime, for tests that run a process of their own with a fake wall clock;
+/// fails with an install hint when it is missing.
+pub fn faketime_library() -> anyhow::Result<PathBuf> {
+    match library() {
+        Some(lib) => Ok(lib),
+        None => bail!(
+            "libfaketime is missing (looked in {}); install it with \
+             `apt-get install -y --no-install-recommends faketime`, or run scripts/test, which does",
+            DIRS.join(", ")
+        ),
+    }
+}
+
 /// The environment that runs a process with its wall clock `seconds` off. Only the real-time
 /// clock moves: Redis measures timeouts on the monotonic one.
 pub(crate) fn env(seconds: i64) -> anyhow::Result<Vec<(String, String)>> {
-    let Some(lib) = library() else {
-        bail!(
-            "libfaketime is missing (looked in {}); a test needs a redis-server with a skewed \
-             clock: install it with `apt-get install -y --no-install-recommends faketime`, \
-             or run scripts/test, which does",
-            DIRS.join(", ")
-        );
-    };
+    let lib = faketime_library()?;
     // Debian's redis-server allocates with jemalloc, which calls clock_gettime while
     // libfaketime is still starting and deadlocks it; glibc's malloc, preloaded after
     // libfaketime, takes its place.

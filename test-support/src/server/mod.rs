@@ -2,6 +2,7 @@
 
 mod builder;
 mod faketime;
+pub use faketime::faketime_library;
 pub(crate) mod log;
 mod spawn;
 
