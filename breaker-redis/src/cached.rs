@@ -7,12 +7,11 @@
 //! up, and never longer than `max_staleness` without a reply. Half-open admission is never
 //! cached: it always asks Redis, so trial calls stay exact fleet-wide.
 
-use std::sync::{Mutex, MutexGuard, Weak};
+use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use tokio::sync::Notify;
 
-use crate::breaker::{Breaker, Inner};
 use crate::protocol::{Forced, Outcome, Reply, State};
 
 /// Outcomes kept at most while Redis is slow to take them; later ones are dropped (the
@@ -155,37 +154,25 @@ impl Cached {
         }
     }
 
-    fn take(&self) -> Vec<(u64, Outcome)> {
+    /// Resolves when outcomes should be sent: a full batch at once, else `flush_interval`
+    /// after the first one was queued.
+    pub(crate) async fn batch_due(&self) {
+        self.wake.notified().await;
+        if self.pending() < self.max_batch {
+            tokio::time::sleep(self.flush_interval).await;
+        }
+    }
+
+    pub(crate) fn take(&self) -> Vec<(u64, Outcome)> {
         std::mem::take(&mut *lock(&self.pending))
+    }
+
+    pub(crate) fn max_batch(&self) -> usize {
+        self.max_batch
     }
 
     fn pending(&self) -> usize {
         lock(&self.pending).len()
-    }
-}
-
-/// Sends queued outcomes in batches, one script call per run of the same generation, for as
-/// long as the breaker lives.
-pub(crate) async fn flush_loop(breaker: Weak<Inner>, cached: std::sync::Arc<Cached>) {
-    loop {
-        cached.wake.notified().await;
-        if cached.pending() < cached.max_batch {
-            tokio::time::sleep(cached.flush_interval).await;
-        }
-        let Some(inner) = breaker.upgrade() else {
-            return;
-        };
-        let breaker = Breaker { inner };
-        let batch = cached.take();
-        for chunk in batch.chunk_by(|a, b| a.0 == b.0) {
-            for part in chunk.chunks(cached.max_batch) {
-                let generation = part[0].0;
-                let outcomes: Vec<Outcome> = part.iter().map(|(_, o)| *o).collect();
-                if let Some((reply, source)) = breaker.send_batch(generation, &outcomes).await {
-                    breaker.observe(&reply, source);
-                }
-            }
-        }
     }
 }
 

@@ -65,7 +65,9 @@
 //! - `store`: the [`Store`] trait, [`MemoryStore`], [`RedisStore`] and the fail-safe layer.
 //! - `breaker`, `builder`, `permit`, `error`: [`Breaker`], [`Permit`], [`CircuitOpen`],
 //!   [`CallError`].
-//! - `cached`: cached admission (no round trip per closed-state call, batched outcomes).
+//! - `inner`: what a breaker's clones, permits and batch sender share (recording, observing
+//!   replies, the batch sender's loop); it depends on none of the modules above.
+//! - `cached`: cached admission's view and outcome queue (no round trip per closed-state call).
 //! - `events`: [`StateChange`] events, including other replicas' transitions via pub/sub.
 //! - [`layer`]: a tower middleware.
 //! - `metrics`: counters and gauges through the `metrics` facade.
@@ -85,6 +87,7 @@ mod config;
 mod error;
 mod events;
 pub mod fallback;
+mod inner;
 pub mod layer;
 mod machine;
 mod metrics;

@@ -1,10 +1,11 @@
 //! [`Permit`]: the right to make one call, and the duty to report how it went.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use tracing::debug;
 
-use crate::breaker::Breaker;
+use crate::inner::Inner;
 use crate::metrics;
 use crate::protocol::{Forced, Outcome, Reply, State};
 use crate::store::fail_safe::Source;
@@ -15,7 +16,7 @@ use crate::store::fail_safe::Source;
 #[must_use = "a permit should be recorded; dropping it counts nothing"]
 #[derive(Debug)]
 pub struct Permit {
-    breaker: Breaker,
+    inner: Arc<Inner>,
     id: String,
     generation: u64,
     state: State,
@@ -26,9 +27,9 @@ pub struct Permit {
 }
 
 impl Permit {
-    pub(crate) fn new(breaker: Breaker, id: String, reply: &Reply, source: Source) -> Self {
+    pub(crate) fn new(inner: Arc<Inner>, id: String, reply: &Reply, source: Source) -> Self {
         Self::from_parts(
-            breaker,
+            inner,
             id,
             reply.generation,
             reply.state,
@@ -38,7 +39,7 @@ impl Permit {
     }
 
     pub(crate) fn from_parts(
-        breaker: Breaker,
+        inner: Arc<Inner>,
         id: String,
         generation: u64,
         state: State,
@@ -46,7 +47,7 @@ impl Permit {
         source: Source,
     ) -> Self {
         Permit {
-            breaker,
+            inner,
             id,
             generation,
             state,
@@ -108,19 +109,19 @@ impl Permit {
     /// and no task.
     fn settle(&mut self, outcome: Outcome) -> Option<Outcome> {
         self.pending = false;
-        let outcome = match self.breaker.config().slow_call_threshold {
+        let outcome = match self.inner.spec.config().slow_call_threshold {
             Some(limit) if outcome == Outcome::Success && self.started.elapsed() > limit => {
-                debug!(breaker = self.breaker.name(), elapsed = ?self.started.elapsed(), "slow call counted as a failure");
+                debug!(breaker = self.inner.name(), elapsed = ?self.started.elapsed(), "slow call counted as a failure");
                 Outcome::Failure
             }
             _ => outcome,
         };
-        metrics::call(self.breaker.name(), outcome);
+        metrics::call(self.inner.name(), outcome);
         if self.forced != Forced::None {
             return None;
         }
         if self.source == Source::Cached {
-            if let Some(cached) = &self.breaker.inner.cached {
+            if let Some(cached) = &self.inner.cached {
                 cached.push(self.generation, outcome);
             }
             return None;
@@ -129,7 +130,7 @@ impl Permit {
     }
 
     async fn send(self, outcome: Outcome) {
-        self.breaker
+        self.inner
             .record(&self.id, self.generation, self.source, outcome)
             .await;
     }
@@ -171,14 +172,14 @@ impl Drop for Permit {
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             return;
         };
-        let (breaker, id, generation, source) = (
-            self.breaker.clone(),
+        let (inner, id, generation, source) = (
+            self.inner.clone(),
             std::mem::take(&mut self.id),
             self.generation,
             self.source,
         );
         runtime.spawn(async move {
-            breaker
+            inner
                 .record(&id, generation, source, Outcome::Ignored)
                 .await
         });

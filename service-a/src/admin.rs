@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use axum::extract::State;
-use breaker_redis::{Forced, Reply, Snapshot, State as CircuitState, StoreError};
+use breaker_redis::{Forced, Snapshot, State as CircuitState, StoreError};
 use serde::Serialize;
 use service_kit::{AppError, Json};
 use tracing::debug;
@@ -95,7 +95,7 @@ pub(crate) async fn reset(
     Ok(applied(&app, "reset", &reply))
 }
 
-fn applied(app: &AppState, action: &'static str, reply: &Reply) -> Json<Applied> {
+fn applied(app: &AppState, action: &'static str, reply: &Snapshot) -> Json<Applied> {
     debug!(action, state = %reply.state, forced = reply.forced.as_str(), generation = reply.generation, "operator override");
     Json(Applied {
         name: crate::BREAKER_NAME.to_owned(),
