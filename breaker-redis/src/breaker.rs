@@ -42,7 +42,10 @@ impl Breaker {
         self.inner.spec.origin()
     }
 
-    /// True while the shared state is unreachable and the degraded mode protects calls.
+    /// True while the shared state is unreachable, or refuses writes (out of memory, a
+    /// read-only replica, an ACL without write), and the degraded mode protects calls. While
+    /// degraded, the breaker asks Redis again after each back-off period even without traffic,
+    /// so this turns false on an idle replica too once Redis is back.
     pub fn is_degraded(&self) -> bool {
         self.inner.fail_safe.is_degraded()
     }

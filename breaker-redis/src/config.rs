@@ -82,7 +82,10 @@ impl Window {
     }
 }
 
-/// What a replica does while Redis cannot be reached.
+/// What a replica does while Redis cannot be reached. A Redis that answers but refuses writes
+/// counts as unreachable for recording: with [`Local`](Self::Local), outcomes Redis did not take
+/// are counted by the local breaker, which then also has a say in every admission until Redis
+/// takes writes again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum DegradedMode {
     /// Keep protecting with a per-replica in-memory breaker of the same configuration.

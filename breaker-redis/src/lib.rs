@@ -62,7 +62,8 @@
 //! - [`config`](Config), `settings`, `validate`: the validated configuration and its serde form.
 //! - `machine`: the pure state machine, the specification the Lua scripts are tested against.
 //! - `protocol`, `wire`: states, verdicts, replies, and how script replies are read.
-//! - `store`: the [`Store`] trait, [`MemoryStore`], [`RedisStore`] and the fail-safe layer.
+//! - `store`: the [`Store`] trait, [`MemoryStore`], [`RedisStore`], the fail-safe layer (with
+//!   its background probe), and [`StoreError`]'s [`ErrorClass`].
 //! - `breaker`, `builder`, `permit`, `error`: [`Breaker`], [`Permit`], [`CircuitOpen`],
 //!   [`CallError`].
 //! - `inner`: what a breaker's clones, permits and batch sender share (recording, observing
