@@ -92,9 +92,10 @@ impl Permit {
         }
     }
 
-    /// What [`Breaker::call`] and the tower layer do: a failure is recorded before this
-    /// returns, so the caller's next call (a retry, say) already sees it; a success or an
-    /// ignored outcome is recorded in the background, sparing the happy path a round trip.
+    /// What [`Breaker::call`](crate::Breaker::call) and the tower layer do: a failure is
+    /// recorded before this returns, so the caller's next call (a retry, say) already sees it;
+    /// a success or an ignored outcome is recorded in the background, sparing the happy path a
+    /// round trip.
     pub async fn finish(mut self, outcome: Outcome) {
         match self.settle(outcome) {
             Some(Outcome::Failure) => self.send_detached(Outcome::Failure).await,
