@@ -82,6 +82,31 @@ async fn redis_out_of_memory_refusing_writes_still_protects_calls() {
     .unwrap();
 }
 
+/// A refused write is a server error, counted under its class (and logged), never mistaken for
+/// an unreachable Redis nor dropped silently.
+#[test]
+fn a_refused_write_is_counted_as_a_server_error() {
+    let probe = common::metrics::recorded(async |_| {
+        let server = RedisServer::start().unwrap();
+        let b = breaker(&server.url(), cfg().build().unwrap(), Clock::Store).await;
+        run(&b, "S").await;
+        admin(
+            &server,
+            &["CONFIG", "SET", "maxmemory-policy", "noeviction"],
+        )
+        .await;
+        admin(&server, &["CONFIG", "SET", "maxmemory", "1"]).await;
+        b.acquire().await.unwrap().failure().await;
+    });
+    let m = probe.read();
+    let refused = m.iter().find(|m| {
+        m.name == "breaker_store_errors_total"
+            && m.labels.iter().any(|(k, v)| k == "class" && v == "server")
+            && m.labels.iter().any(|(k, v)| k == "op" && v == "record")
+    });
+    assert_eq!(refused.map(|m| m.value), Some(1.0));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_acl_user_without_write_rights_still_protects_calls() {
     let server = RedisServer::start().unwrap();
