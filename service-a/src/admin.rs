@@ -20,8 +20,9 @@ use crate::auth::Admin;
 pub(crate) struct BreakerView {
     name: String,
     instance: String,
-    /// Whether this replica's protected calls currently use the local breaker. Calls move it:
-    /// the first call that finds Redis unreachable sets it, the first that reaches it clears it.
+    /// Whether this replica's protected calls currently use the local breaker: set by the first
+    /// call that finds Redis unreachable (or refusing writes), cleared once Redis answers again,
+    /// which the breaker checks after each back-off period even without calls.
     degraded: bool,
     #[serde(flatten)]
     snapshot: Snapshot,
