@@ -203,7 +203,9 @@ impl Config {
     pub fn store_timeout(&self) -> Duration {
         self.store_timeout
     }
-    /// How long Redis is left alone after it failed, before one call tries it again.
+    /// How long Redis is left alone after it failed, before one call tries it again. Breakers
+    /// on one [`RedisStore`](crate::RedisStore) share its health, with the back-off of the first
+    /// breaker built on it.
     pub fn retry_backoff(&self) -> Duration {
         self.retry_backoff
     }
@@ -294,7 +296,8 @@ impl ConfigBuilder {
         key_ttl: Duration => key_ttl);
     setter!(/// Longest wait for Redis on a protected call (default 100 ms).
         store_timeout: Duration => store_timeout);
-    setter!(/// Time Redis is skipped after it failed (default 1 s).
+    setter!(/// Time Redis is skipped after it failed (default 1 s); on a store shared by several
+        /// breakers, the first breaker's value holds for all.
         retry_backoff: Duration => retry_backoff);
     setter!(/// Strict (default) or cached admission.
         admission: Admission => admission);

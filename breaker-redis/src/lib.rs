@@ -63,7 +63,8 @@
 //! - `machine`: the pure state machine, the specification the Lua scripts are tested against.
 //! - `protocol`, `wire`: states, verdicts, replies, and how script replies are read.
 //! - `store`: the [`Store`] trait, [`MemoryStore`], [`RedisStore`], the fail-safe layer (with
-//!   its background probe), and [`StoreError`]'s [`ErrorClass`].
+//!   its background probe), the [`StoreHealth`] every breaker on one store shares, and
+//!   [`StoreError`]'s [`ErrorClass`].
 //! - `breaker`, `builder`, `permit`, `error`: [`Breaker`], [`Permit`], [`CircuitOpen`],
 //!   [`CallError`].
 //! - `inner`: what a breaker's clones, permits and batch sender share (recording, observing
@@ -113,7 +114,9 @@ pub use machine::Machine;
 pub use permit::Permit;
 pub use protocol::{ForceMode, Forced, Outcome, Reply, Snapshot, State, Transition, Verdict};
 pub use settings::{AdmissionSetting, DegradedSetting, Settings, TripKind};
-pub use store::{ErrorClass, MemoryStore, RedisStore, RedisStoreOptions, Store, StoreError};
+pub use store::{
+    ErrorClass, MemoryStore, RedisStore, RedisStoreOptions, Store, StoreError, StoreHealth,
+};
 pub use validate::{MAX_DURATION, MAX_NAME_LEN};
 
 pub use bulkhead::{Bulkhead, BulkheadFull, BulkheadLayer};

@@ -240,3 +240,36 @@ async fn deadlines_follow_the_server_clock_when_it_is_hours_off() {
         "retry_after follows the server's clock: {retry_after:?}"
     );
 }
+
+/// Breakers on one store share its health: one failure degrades them all, and one probe finds
+/// the store back for all of them, busy or idle.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn breakers_on_one_store_share_its_health() {
+    let mut server = RedisServer::start().unwrap();
+    let store = breaker_redis::RedisStore::connect_with(&server.url(), options())
+        .await
+        .unwrap();
+    let on_store = |name: &str| {
+        Breaker::builder(name)
+            .config(cfg().store_timeout(ms(500)).build().unwrap())
+            .store(store.clone())
+            .build()
+            .unwrap()
+    };
+    let (busy, idle) = (on_store("busy"), on_store("idle"));
+    run(&busy, "S").await;
+    run(&idle, "S").await;
+    server.kill();
+    run(&busy, "S").await;
+    assert!(
+        idle.is_degraded(),
+        "the idle breaker knows the store failed without paying a timeout of its own"
+    );
+    server.restart().unwrap();
+    wait_until(secs(15), "both breakers to leave degraded mode", || async {
+        !busy.is_degraded() && !idle.is_degraded()
+    })
+    .await
+    .unwrap();
+    run(&idle, "S").await;
+}

@@ -8,14 +8,19 @@
 //! admission writes nothing and would keep admitting while no failure is ever counted. So an
 //! outcome the shared store did not take is counted by the local breaker, and until the shared
 //! store takes a write again the local breaker has a say in every admission.
+//!
+//! Every breaker on one store shares the store's health tracker (when the store has one): one
+//! failure degrades them all, and one probe finds the store back. Each breaker still keeps its
+//! own local breaker, and acts on the shared state on its next call (logs, gauge, forgetting
+//! its local counts).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use tracing::{debug, warn};
+use tracing::{debug, info, warn};
 
-use super::health::{Attempt, Health};
+use super::health::{Attempt, StoreHealth, Tracker};
 use super::probe;
 use super::{ErrorClass, MemoryStore, Spec, Store, StoreError};
 use crate::clock::monotonic_ms;
@@ -38,18 +43,21 @@ pub(crate) enum Source {
 pub(crate) struct FailSafe {
     shared: Arc<dyn Store>,
     local: MemoryStore,
-    health: Arc<Health>,
-    /// Set when the shared store refused a write; cleared by the next write it takes.
-    writes_refused: Arc<AtomicBool>,
+    tracker: Arc<Tracker>,
+    /// What this breaker last acted on: whether the tracker said degraded.
+    seen_degraded: AtomicBool,
 }
 
 impl FailSafe {
     pub(crate) fn new(shared: Arc<dyn Store>, retry_backoff: Duration) -> Self {
+        let health = shared
+            .health(retry_backoff)
+            .unwrap_or_else(|| StoreHealth::new(retry_backoff));
         FailSafe {
             shared,
             local: MemoryStore::new(),
-            health: Arc::new(Health::new(retry_backoff)),
-            writes_refused: Arc::new(AtomicBool::new(false)),
+            tracker: health.tracker,
+            seen_degraded: AtomicBool::new(false),
         }
     }
 
@@ -58,7 +66,28 @@ impl FailSafe {
     }
 
     pub(crate) fn is_degraded(&self) -> bool {
-        self.health.is_degraded() || self.writes_refused.load(Ordering::Acquire)
+        self.tracker.is_degraded()
+    }
+
+    fn writes_refused(&self) -> bool {
+        self.tracker.writes_refused.load(Ordering::Acquire)
+    }
+
+    /// Acts on a change of the shared health since this breaker last looked: another breaker
+    /// on the store, or the probe, may have made it.
+    fn sync(&self, spec: &Spec) {
+        let degraded = self.is_degraded();
+        if self.seen_degraded.swap(degraded, Ordering::AcqRel) == degraded {
+            return;
+        }
+        metrics::degraded(spec.name(), degraded);
+        if !degraded {
+            info!(
+                breaker = spec.name(),
+                "shared state usable again; leaving degraded mode"
+            );
+            self.local.forget(spec);
+        }
     }
 
     /// The local breaker's time: the test's manual clock if there is one, else a monotonic
@@ -76,7 +105,9 @@ impl FailSafe {
         op: &'static str,
         fut: impl Future<Output = Result<T, StoreError>> + 'a,
     ) -> Result<T, StoreError> {
-        let attempt = self.health.run(spec.config().store_timeout, || fut).await;
+        self.sync(spec);
+        let health = &self.tracker.health;
+        let attempt = health.run(spec.config().store_timeout, || fut).await;
         self.report(spec, op, attempt)
     }
 
@@ -89,7 +120,7 @@ impl FailSafe {
         timeout: Duration,
         fut: impl Future<Output = Result<T, StoreError>>,
     ) -> Result<T, StoreError> {
-        let attempt = self.health.observe(timeout, fut).await;
+        let attempt = self.tracker.health.observe(timeout, fut).await;
         self.report(spec, op, attempt)
     }
 
@@ -100,13 +131,8 @@ impl FailSafe {
         op: &'static str,
         attempt: Attempt<T>,
     ) -> Result<T, StoreError> {
-        match attempt {
-            Attempt::Answered { value, recovered } => {
-                if recovered {
-                    probe::recovered(spec, &self.local, &self.writes_refused);
-                }
-                Ok(value)
-            }
+        let result = match attempt {
+            Attempt::Answered { value, .. } => Ok(value),
             Attempt::Failed { error, degraded } => {
                 let class = error.class();
                 metrics::store_error(spec.name(), op, class);
@@ -120,27 +146,27 @@ impl FailSafe {
                     debug!(breaker = spec.name(), error = %error, "shared state still unreachable");
                 }
                 if degraded {
-                    metrics::degraded(spec.name(), true);
                     self.spawn_probe(spec);
                 }
                 Err(error)
             }
             Attempt::Skipped => Err(StoreError::Unavailable),
-        }
+        };
+        self.sync(spec);
+        result
     }
 
     /// Keeps trying the shared store after each back-off period while nothing else does, so
-    /// that an idle replica stops reporting itself degraded once Redis is back.
+    /// that idle replicas stop reporting themselves degraded once Redis is back. One per store:
+    /// only the failure that degrades the shared tracker starts it.
     fn spawn_probe(&self, spec: &Spec) {
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             return;
         };
         runtime.spawn(probe::run(probe::Probe {
-            health: Arc::downgrade(&self.health),
+            tracker: Arc::downgrade(&self.tracker),
             shared: self.shared.clone(),
             spec: spec.clone(),
-            local: self.local.clone(),
-            writes_refused: self.writes_refused.clone(),
         }));
     }
 
@@ -155,7 +181,7 @@ impl FailSafe {
             return self.degraded(spec, now, permit).await;
         };
         let unforced_admission = reply.verdict == Verdict::Admitted && reply.forced == Forced::None;
-        if !unforced_admission || !self.writes_refused.load(Ordering::Acquire) {
+        if !unforced_admission || !self.writes_refused() {
             return (reply, Source::Shared);
         }
         // The shared store admits but cannot count: the local breaker, which counts instead,
@@ -205,7 +231,7 @@ impl FailSafe {
                 Some((reply, Source::Shared))
             }
             Err(error) => {
-                self.refused_write(&error);
+                self.refused_write(spec, &error);
                 let mut last = None;
                 for outcome in outcomes {
                     last = self.count_locally(spec, now, *outcome).await.or(last);
@@ -233,7 +259,7 @@ impl FailSafe {
                         Some((reply, Source::Shared))
                     }
                     Err(error) => {
-                        self.refused_write(&error);
+                        self.refused_write(spec, &error);
                         self.count_locally(spec, now, outcome).await
                     }
                 }
@@ -249,12 +275,14 @@ impl FailSafe {
     }
 
     fn took_write(&self, spec: &Spec, reply: &Reply) {
-        probe::took_write(spec, reply, &self.local, &self.writes_refused, &self.health);
+        probe::took_write(spec, reply, &self.tracker);
+        self.sync(spec);
     }
 
-    fn refused_write(&self, error: &StoreError) {
+    fn refused_write(&self, spec: &Spec, error: &StoreError) {
         if error.class() == ErrorClass::Server {
-            self.writes_refused.store(true, Ordering::Release);
+            self.tracker.writes_refused.store(true, Ordering::Release);
+            self.sync(spec);
         }
     }
 

@@ -22,6 +22,7 @@ use std::sync::Arc;
 
 use thiserror::Error;
 
+pub use self::health::StoreHealth;
 pub use self::memory::MemoryStore;
 pub use self::redis::{RedisStore, RedisStoreOptions};
 pub use self::spec::Spec;
@@ -158,6 +159,14 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
 
     /// `"memory"` or `"redis"`, for logs and metrics.
     fn kind(&self) -> &'static str;
+
+    /// The health tracker every breaker on this store shares (created with the first
+    /// breaker's `retry_backoff`), or `None` for a tracker per breaker. A store that can fail
+    /// shares one, so that one failure degrades every breaker on it and one probe finds it back.
+    fn health(&self, retry_backoff: std::time::Duration) -> Option<StoreHealth> {
+        let _ = retry_backoff;
+        None
+    }
 }
 
 /// Keeps a subscription alive; dropping it stops the deliveries.

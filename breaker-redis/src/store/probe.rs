@@ -1,62 +1,65 @@
-//! The background probe of a degraded breaker: after each back-off period it asks the shared
-//! store for a snapshot (a read, cheap), so that a replica with no traffic learns that Redis is
-//! back, and `is_degraded` (a service's health check) stops saying otherwise. While Redis
-//! refuses writes it also tries an empty batch (a write that counts nothing), so that the
-//! replica learns when writes are taken again even if its local breaker rejects every call.
+//! The background probe of a degraded store: after each back-off period it asks for a snapshot
+//! (a read, cheap), so that replicas with no traffic learn that Redis is back, and
+//! `is_degraded` (a service's health check) stops saying otherwise. While Redis refuses writes
+//! it also tries an empty batch (a write that counts nothing), so that the replica learns when
+//! writes are taken again even if its local breaker rejects every call.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Weak};
 
 use tracing::info;
 
-use super::health::{Attempt, Health};
-use super::{MemoryStore, Spec, Store};
-use crate::metrics;
+use super::health::{Attempt, Tracker};
+use super::{Spec, Store};
 use crate::protocol::{Forced, Reply, State, Verdict};
 
-/// What one probe task needs; it ends when the breaker is dropped or the store is healthy.
+/// What one probe task needs; it ends when every breaker on the store is dropped or the store
+/// is healthy again.
 pub(crate) struct Probe {
-    pub(crate) health: Weak<Health>,
+    pub(crate) tracker: Weak<Tracker>,
     pub(crate) shared: Arc<dyn Store>,
+    /// The breaker whose call found the store failing; any breaker's state will do.
     pub(crate) spec: Spec,
-    pub(crate) local: MemoryStore,
-    pub(crate) writes_refused: Arc<AtomicBool>,
 }
 
 pub(crate) async fn run(probe: Probe) {
     let backoff = probe.spec.config().retry_backoff;
     loop {
         tokio::time::sleep(backoff).await;
-        let Some(health) = probe.health.upgrade() else {
+        let Some(tracker) = probe.tracker.upgrade() else {
             return;
         };
-        if health.is_degraded() {
-            probe.reads(&health).await;
+        if tracker.health.is_degraded() {
+            probe.reads(&tracker).await;
         }
-        if !health.is_degraded() && probe.writes_refused.load(Ordering::Acquire) {
-            probe.writes(&health).await;
+        if !tracker.health.is_degraded() && tracker.writes_refused.load(Ordering::Acquire) {
+            probe.writes(&tracker).await;
         }
-        if !health.is_degraded() && !probe.writes_refused.load(Ordering::Acquire) {
+        if !tracker.is_degraded() {
             return;
         }
     }
 }
 
 impl Probe {
-    async fn reads(&self, health: &Health) {
+    async fn reads(&self, tracker: &Tracker) {
         let timeout = self.spec.config().store_timeout;
-        let attempt = health
+        let attempt = tracker
+            .health
             .run(timeout, || self.shared.snapshot(&self.spec, None))
             .await;
         if let Attempt::Answered {
             recovered: true, ..
         } = attempt
         {
-            recovered(&self.spec, &self.local, &self.writes_refused);
+            info!(
+                breaker = self.spec.name(),
+                "the shared store answers again (background probe)"
+            );
         }
     }
 
-    async fn writes(&self, health: &Health) {
+    async fn writes(&self, tracker: &Tracker) {
         let Ok(snapshot) = self.shared.snapshot(&self.spec, None).await else {
             return;
         };
@@ -69,47 +72,18 @@ impl Probe {
             .shared
             .record_batch(&self.spec, None, snapshot.generation, &[]);
         if let Ok(reply) = batch.await {
-            took_write(
-                &self.spec,
-                &reply,
-                &self.local,
-                &self.writes_refused,
-                health,
-            );
+            took_write(&self.spec, &reply, tracker);
         }
-    }
-}
-
-/// The shared store answers again. The local breaker's counts are dropped, unless the shared
-/// store still refuses writes: then the local breaker goes on counting for it.
-pub(crate) fn recovered(spec: &Spec, local: &MemoryStore, writes_refused: &AtomicBool) {
-    info!(
-        breaker = spec.name(),
-        "shared state reachable again; leaving degraded mode"
-    );
-    if !writes_refused.load(Ordering::Acquire) {
-        local.forget(spec);
-        metrics::degraded(spec.name(), false);
     }
 }
 
 /// A write the shared store took ends a period of refused writes.
-pub(crate) fn took_write(
-    spec: &Spec,
-    reply: &Reply,
-    local: &MemoryStore,
-    writes_refused: &AtomicBool,
-    health: &Health,
-) {
+pub(crate) fn took_write(spec: &Spec, reply: &Reply, tracker: &Tracker) {
     let wrote = matches!(reply.verdict, Verdict::Counted | Verdict::Released);
-    if wrote && writes_refused.swap(false, Ordering::AcqRel) {
+    if wrote && tracker.writes_refused.swap(false, Ordering::AcqRel) {
         info!(
             breaker = spec.name(),
             "the shared store takes writes again; outcomes are counted there"
         );
-        if !health.is_degraded() {
-            local.forget(spec);
-            metrics::degraded(spec.name(), false);
-        }
     }
 }

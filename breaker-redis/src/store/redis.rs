@@ -9,7 +9,7 @@ use redis::{Cmd, Pipeline, RedisFuture, ScriptInvocation, Value};
 use tracing::{debug, warn};
 
 use super::scripts::SCRIPTS;
-use super::{EventSink, Spec, Store, StoreError, StoreFuture, Subscription};
+use super::{EventSink, Spec, Store, StoreError, StoreFuture, StoreHealth, Subscription};
 use crate::protocol::{ForceMode, Outcome, Reply, Snapshot};
 use crate::wire;
 
@@ -75,6 +75,8 @@ pub struct RedisStore {
     /// Pub/sub needs a connection of its own; in a Cluster any node hears every PUBLISH.
     pubsub: redis::Client,
     label: Arc<str>,
+    /// Shared by every clone, so every breaker on this connection shares one health tracker.
+    health: Arc<std::sync::OnceLock<StoreHealth>>,
 }
 
 impl std::fmt::Debug for RedisStore {
@@ -106,6 +108,7 @@ impl RedisStore {
             conn: Conn::Single(manager),
             pubsub: client,
             label: redact(url).into(),
+            health: Arc::default(),
         };
         if let Err(e) = store.load_scripts().await {
             warn!(redis = %store.label, error = %e, "could not preload the breaker scripts; will load them on first use");
@@ -130,6 +133,7 @@ impl RedisStore {
             conn: Conn::Cluster(conn),
             pubsub: redis::Client::open(first.as_str())?,
             label: redact(first).into(),
+            health: Arc::default(),
         };
         store.load_scripts().await?;
         Ok(store)
@@ -290,6 +294,14 @@ impl Store for RedisStore {
 
     fn kind(&self) -> &'static str {
         "redis"
+    }
+
+    fn health(&self, retry_backoff: Duration) -> Option<StoreHealth> {
+        Some(
+            self.health
+                .get_or_init(|| StoreHealth::new(retry_backoff))
+                .clone(),
+        )
     }
 }
 
