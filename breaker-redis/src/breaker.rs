@@ -1,23 +1,22 @@
 //! [`Breaker`]: one replica's handle on a shared circuit.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use tokio::sync::broadcast;
 use tracing::{info, warn};
 
-use crate::builder::{AbortOnDrop, BreakerBuilder};
-use crate::cached::{Cached, Decision};
-use crate::clock::Clock;
+use crate::cached::Decision;
 use crate::config::Config;
 use crate::error::{CallError, CircuitOpen};
-use crate::events::{Scope, StateChange};
+use crate::events::StateChange;
+use crate::inner::Inner;
 use crate::metrics;
 use crate::permit::Permit;
-use crate::protocol::{ForceMode, Outcome, Reply, Snapshot, Verdict};
-use crate::store::fail_safe::{FailSafe, Source};
-use crate::store::{Spec, StoreError, Subscription};
+use crate::protocol::{ForceMode, Outcome, Snapshot, Verdict};
+use crate::store::StoreError;
+use crate::store::fail_safe::Source;
 
 /// One replica's handle on a circuit whose state lives in a [`Store`](crate::Store). Cheap to clone: clones
 /// share everything. Breakers with the same name and store, in any number of processes, share
@@ -27,30 +26,7 @@ pub struct Breaker {
     pub(crate) inner: Arc<Inner>,
 }
 
-#[derive(Debug)]
-pub(crate) struct Inner {
-    pub(crate) spec: Spec,
-    pub(crate) fail_safe: FailSafe,
-    pub(crate) events: broadcast::Sender<StateChange>,
-    pub(crate) clock: Clock,
-    pub(crate) next_permit: AtomicU64,
-    pub(crate) cached: Option<Arc<Cached>>,
-    pub(crate) flusher: OnceLock<AbortOnDrop>,
-    pub(crate) subscription: Option<Subscription>,
-}
-
 impl Breaker {
-    /// Starts building the breaker `name` (1 to 128 characters from `A-Z a-z 0-9 . _ - :`).
-    pub fn builder(name: impl Into<String>) -> BreakerBuilder {
-        BreakerBuilder {
-            name: name.into(),
-            config: Config::default(),
-            store: None,
-            clock: Clock::Store,
-            replica_id: None,
-        }
-    }
-
     /// The breaker's name.
     pub fn name(&self) -> &str {
         self.inner.spec.name()
@@ -66,7 +42,10 @@ impl Breaker {
         self.inner.spec.origin()
     }
 
-    /// True while the shared state is unreachable and the degraded mode protects calls.
+    /// True while the shared state is unreachable, or refuses writes (out of memory, a
+    /// read-only replica, an ACL without write), and the degraded mode protects calls. While
+    /// degraded, the breaker asks Redis again after each back-off period even without traffic,
+    /// so this turns false on an idle replica too once Redis is back.
     pub fn is_degraded(&self) -> bool {
         self.inner.fail_safe.is_degraded()
     }
@@ -75,21 +54,6 @@ impl Breaker {
     /// them. A receiver that falls more than 256 events behind skips the oldest.
     pub fn events(&self) -> broadcast::Receiver<StateChange> {
         self.inner.events.subscribe()
-    }
-
-    pub(crate) fn is_listening(&self) -> bool {
-        self.inner
-            .subscription
-            .as_ref()
-            .is_some_and(|s| s.is_active())
-    }
-
-    /// Sends a batch of cached-admission outcomes; `None` when the shared state is unreachable.
-    pub(crate) async fn send_batch(&self, generation: u64, outcomes: &[Outcome]) -> Option<Reply> {
-        let (fail_safe, spec) = (&self.inner.fail_safe, &self.inner.spec);
-        fail_safe
-            .record_batch(spec, self.now(), generation, outcomes)
-            .await
     }
 
     /// Resolves once other replicas' transitions are being received (pub/sub subscribed).
@@ -108,8 +72,8 @@ impl Breaker {
             .filter_map(|e| std::future::ready(e.ok()))
     }
 
-    pub(crate) fn now(&self) -> Option<u64> {
-        self.inner.clock.now_ms()
+    fn now(&self) -> Option<u64> {
+        self.inner.now()
     }
 
     /// Asks to make one call. Never fails because of the store: when Redis is unreachable the
@@ -118,7 +82,7 @@ impl Breaker {
         // The view is trusted only while other replicas' transitions can reach it.
         if let Some(cached) = &self.inner.cached
             && !self.is_degraded()
-            && self.is_listening()
+            && self.inner.is_listening()
         {
             match cached.decide(Instant::now()) {
                 Decision::Admit {
@@ -127,7 +91,7 @@ impl Breaker {
                     generation,
                 } => {
                     let permit = Permit::from_parts(
-                        self.clone(),
+                        self.inner.clone(),
                         String::new(),
                         generation,
                         state,
@@ -167,7 +131,7 @@ impl Breaker {
             .await;
         self.observe(&reply, source);
         if reply.verdict == Verdict::Admitted {
-            return Ok(Permit::new(self.clone(), id, &reply, source));
+            return Ok(Permit::new(self.inner.clone(), id, &reply, source));
         }
         metrics::rejected(self.name());
         Err(CircuitOpen {
@@ -179,51 +143,8 @@ impl Breaker {
         })
     }
 
-    /// Reports a permit's outcome; `admitted_at` is the admission's store time (`now_ms`).
-    pub(crate) async fn record(
-        &self,
-        permit: &str,
-        generation: u64,
-        admitted_at: u64,
-        source: Source,
-        outcome: Outcome,
-    ) {
-        let (spec, now) = (&self.inner.spec, self.now());
-        let recorded = self
-            .inner
-            .fail_safe
-            .record(spec, now, source, generation, permit, admitted_at, outcome)
-            .await;
-        if let Some((reply, source)) = recorded {
-            self.observe(&reply, source);
-        }
-    }
-
-    /// Emits the event and metrics of a reply that made a transition.
-    pub(crate) fn observe(&self, reply: &Reply, source: Source) {
-        if let (Some(cached), Source::Shared) = (&self.inner.cached, source) {
-            cached.learn_reply(reply, self.is_listening(), Instant::now());
-        }
-        if reply.repaired {
-            warn!(
-                breaker = self.name(),
-                "the shared state was corrupted or of a foreign type; it has been reset"
-            );
-        }
-        if source != Source::Bypass {
-            metrics::state(self.name(), reply.state);
-        }
-        let scope = if source == Source::Local {
-            Scope::Local
-        } else {
-            Scope::Shared
-        };
-        let Some(event) = StateChange::from_reply(&self.inner.spec, reply, scope) else {
-            return;
-        };
-        info!(breaker = self.name(), from = %event.from, to = %event.to, generation = event.generation, scope = ?scope, "circuit transition");
-        metrics::transition(&event);
-        let _ = self.inner.events.send(event);
+    fn observe(&self, reply: &crate::protocol::Reply, source: Source) {
+        self.inner.observe(reply, source);
     }
 
     /// Runs `f` if the breaker admits it, counting `Ok` as success and `Err` as failure. A
@@ -286,7 +207,10 @@ impl Breaker {
         Ok(snapshot)
     }
 
-    async fn force(&self, mode: ForceMode) -> Result<Reply, StoreError> {
+    /// Applies an override, then reads the state it left (another round trip: an operator's
+    /// call, rare, gets the whole picture). An error after the override was applied is still
+    /// reported; the override stays.
+    async fn force(&self, mode: ForceMode) -> Result<Snapshot, StoreError> {
         let (fail_safe, spec) = (&self.inner.fail_safe, &self.inner.spec);
         let fut = fail_safe.shared().force(spec, self.now(), mode);
         let reply = fail_safe
@@ -298,26 +222,30 @@ impl Breaker {
             "circuit override applied for every replica"
         );
         self.observe(&reply, Source::Shared);
-        Ok(reply)
+        self.snapshot().await
     }
 
-    /// Rejects every call on every replica until [`reset`](Self::reset).
-    pub async fn force_open(&self) -> Result<Reply, StoreError> {
+    /// Rejects every call on every replica until [`reset`](Self::reset). Returns the state
+    /// after the override.
+    pub async fn force_open(&self) -> Result<Snapshot, StoreError> {
         self.force(ForceMode::Open).await
     }
 
     /// Admits every call on every replica and never trips, until [`reset`](Self::reset).
-    pub async fn force_closed(&self) -> Result<Reply, StoreError> {
+    /// Returns the state after the override.
+    pub async fn force_closed(&self) -> Result<Snapshot, StoreError> {
         self.force(ForceMode::Closed).await
     }
 
     /// Admits every call on every replica and counts nothing, until [`reset`](Self::reset).
-    pub async fn disable(&self) -> Result<Reply, StoreError> {
+    /// Returns the state after the override.
+    pub async fn disable(&self) -> Result<Snapshot, StoreError> {
         self.force(ForceMode::Disabled).await
     }
 
-    /// Clears any override and every count: a fresh closed circuit for every replica.
-    pub async fn reset(&self) -> Result<Reply, StoreError> {
+    /// Clears any override and every count: a fresh closed circuit for every replica. Returns
+    /// the state after the reset.
+    pub async fn reset(&self) -> Result<Snapshot, StoreError> {
         self.force(ForceMode::Reset).await
     }
 }

@@ -6,14 +6,28 @@ use std::sync::{Arc, OnceLock};
 
 use tokio::sync::broadcast;
 
-use crate::breaker::{Breaker, Inner};
+use crate::breaker::Breaker;
 use crate::cached::Cached;
 use crate::clock::Clock;
 use crate::config::{Admission, Config, ConfigError};
 use crate::events::StateChange;
+use crate::inner::{AbortOnDrop, Inner, flush_loop};
 use crate::metrics;
 use crate::store::fail_safe::FailSafe;
 use crate::store::{MemoryStore, Spec, Store};
+
+impl Breaker {
+    /// Starts building the breaker `name` (1 to 128 characters from `A-Z a-z 0-9 . _ - :`).
+    pub fn builder(name: impl Into<String>) -> BreakerBuilder {
+        BreakerBuilder {
+            name: name.into(),
+            config: Config::default(),
+            store: None,
+            clock: Clock::Store,
+            replica_id: None,
+        }
+    }
+}
 
 /// Builds a [`Breaker`]; see [`Breaker::builder`].
 #[derive(Debug)]
@@ -89,7 +103,7 @@ impl BreakerBuilder {
             cached: cached.clone(),
         });
         if let (Some(cached), Ok(runtime)) = (cached, tokio::runtime::Handle::try_current()) {
-            let task = runtime.spawn(crate::cached::flush_loop(Arc::downgrade(&inner), cached));
+            let task = runtime.spawn(flush_loop(Arc::downgrade(&inner), cached));
             let _ = inner.flusher.set(AbortOnDrop(task));
         }
         Ok(Breaker { inner })
@@ -114,15 +128,6 @@ fn sink(
             let _ = events.send(event);
         }
     })
-}
-
-#[derive(Debug)]
-pub(crate) struct AbortOnDrop(tokio::task::JoinHandle<()>);
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
 }
 
 fn random_id() -> String {

@@ -7,14 +7,12 @@
 //! up, and never longer than `max_staleness` without a reply. Half-open admission is never
 //! cached: it always asks Redis, so trial calls stay exact fleet-wide.
 
-use std::sync::{Mutex, MutexGuard, Weak};
+use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use tokio::sync::Notify;
 
-use crate::breaker::{Breaker, Inner};
 use crate::protocol::{Forced, Outcome, Reply, State};
-use crate::store::fail_safe::Source;
 
 /// Outcomes kept at most while Redis is slow to take them; later ones are dropped (the
 /// breaker is then degraded and stops admitting from the cache anyway).
@@ -113,8 +111,13 @@ impl Cached {
 
     /// A reply from Redis to this replica: the shared state as it is, trusted for
     /// `max_staleness` when `listening` (other replicas' transitions will reach us).
+    /// A reply older than the view (a batch answered before a transition that pub/sub has
+    /// already delivered) says nothing new and must not move the view back.
     pub(crate) fn learn_reply(&self, reply: &Reply, listening: bool, now: Instant) {
         let mut v = lock(&self.view);
+        if reply.generation < v.generation {
+            return;
+        }
         v.state = reply.state;
         v.forced = reply.forced;
         v.generation = reply.generation;
@@ -151,8 +154,21 @@ impl Cached {
         }
     }
 
-    fn take(&self) -> Vec<(u64, Outcome)> {
+    /// Resolves when outcomes should be sent: a full batch at once, else `flush_interval`
+    /// after the first one was queued.
+    pub(crate) async fn batch_due(&self) {
+        self.wake.notified().await;
+        if self.pending() < self.max_batch {
+            tokio::time::sleep(self.flush_interval).await;
+        }
+    }
+
+    pub(crate) fn take(&self) -> Vec<(u64, Outcome)> {
         std::mem::take(&mut *lock(&self.pending))
+    }
+
+    pub(crate) fn max_batch(&self) -> usize {
+        self.max_batch
     }
 
     fn pending(&self) -> usize {
@@ -160,27 +176,35 @@ impl Cached {
     }
 }
 
-/// Sends queued outcomes in batches, one script call per run of the same generation, for as
-/// long as the breaker lives.
-pub(crate) async fn flush_loop(breaker: Weak<Inner>, cached: std::sync::Arc<Cached>) {
-    loop {
-        cached.wake.notified().await;
-        if cached.pending() < cached.max_batch {
-            tokio::time::sleep(cached.flush_interval).await;
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::Verdict;
+
+    fn reply(state: State, generation: u64) -> Reply {
+        Reply {
+            verdict: Verdict::Counted,
+            state,
+            forced: Forced::None,
+            generation,
+            retry_after: None,
+            transition: None,
+            repaired: false,
+            now_ms: 0,
         }
-        let Some(inner) = breaker.upgrade() else {
-            return;
-        };
-        let breaker = Breaker { inner };
-        let batch = cached.take();
-        for chunk in batch.chunk_by(|a, b| a.0 == b.0) {
-            for part in chunk.chunks(cached.max_batch) {
-                let generation = part[0].0;
-                let outcomes: Vec<Outcome> = part.iter().map(|(_, o)| *o).collect();
-                if let Some(reply) = breaker.send_batch(generation, &outcomes).await {
-                    breaker.observe(&reply, Source::Shared);
-                }
-            }
-        }
+    }
+
+    #[test]
+    fn an_old_batch_reply_does_not_reopen_admission_after_a_newer_transition() {
+        let cached = Cached::new(Duration::from_millis(2), 16, Duration::from_secs(60));
+        let now = Instant::now();
+        cached.learn_reply(&reply(State::Closed, 4), true, now);
+        cached.learn_transition(State::Open, Forced::None, 5);
+        // The reply to a batch sent under generation 4, answered before the trip.
+        cached.learn_reply(&reply(State::Closed, 4), true, now);
+        assert!(
+            !matches!(cached.decide(now), Decision::Admit { .. }),
+            "an open circuit must not admit from the cache"
+        );
     }
 }

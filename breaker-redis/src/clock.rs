@@ -56,3 +56,13 @@ impl ManualClock {
         self.ms.store(ms, Ordering::SeqCst);
     }
 }
+
+/// Milliseconds on a monotonic clock that starts with the process (at 1, not 0, so that no
+/// reading looks like an unset deadline). The degraded mode's local breaker runs on it: only
+/// this process compares its readings, and a wall clock stepped backwards would keep a local
+/// circuit open for as long as the step.
+pub(crate) fn monotonic_ms() -> u64 {
+    static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    let start = START.get_or_init(std::time::Instant::now);
+    1 + u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX - 1)
+}

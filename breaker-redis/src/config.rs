@@ -82,7 +82,10 @@ impl Window {
     }
 }
 
-/// What a replica does while Redis cannot be reached.
+/// What a replica does while Redis cannot be reached. A Redis that answers but refuses writes
+/// counts as unreachable for recording: with [`Local`](Self::Local), outcomes Redis did not take
+/// are counted by the local breaker, which then also has a say in every admission until Redis
+/// takes writes again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum DegradedMode {
     /// Keep protecting with a per-replica in-memory breaker of the same configuration.
@@ -201,7 +204,9 @@ impl Config {
     pub fn store_timeout(&self) -> Duration {
         self.store_timeout
     }
-    /// How long Redis is left alone after it failed, before one call tries it again.
+    /// How long Redis is left alone after it failed, before one call tries it again. Breakers
+    /// on one [`RedisStore`](crate::RedisStore) share its health, with the back-off of the first
+    /// breaker built on it.
     pub fn retry_backoff(&self) -> Duration {
         self.retry_backoff
     }
@@ -292,7 +297,8 @@ impl ConfigBuilder {
         key_ttl: Duration => key_ttl);
     setter!(/// Longest wait for Redis on a protected call (default 100 ms).
         store_timeout: Duration => store_timeout);
-    setter!(/// Time Redis is skipped after it failed (default 1 s).
+    setter!(/// Time Redis is skipped after it failed (default 1 s); on a store shared by several
+        /// breakers, the first breaker's value holds for all.
         retry_backoff: Duration => retry_backoff);
     setter!(/// Strict (default) or cached admission.
         admission: Admission => admission);

@@ -63,10 +63,13 @@
 //! - `machine`: the pure state machine, the specification the Lua scripts are tested against.
 //! - `protocol`, `wire`: states, verdicts, replies, and how script replies are read.
 //! - `store`: the [`Store`] trait, [`MemoryStore`], [`RedisStore`] (with one pub/sub subscriber
-//!   per store) and the fail-safe layer.
+//!   per store), the fail-safe layer (with its background probe), the [`StoreHealth`] every
+//!   breaker on one store shares, and [`StoreError`]'s [`ErrorClass`].
 //! - `breaker`, `builder`, `permit`, `error`: [`Breaker`], [`Permit`], [`CircuitOpen`],
 //!   [`CallError`].
-//! - `cached`: cached admission (no round trip per closed-state call, batched outcomes).
+//! - `inner`: what a breaker's clones, permits and batch sender share (recording, observing
+//!   replies, the batch sender's loop); it depends on none of the modules above.
+//! - `cached`: cached admission's view and outcome queue (no round trip per closed-state call).
 //! - `events`: [`StateChange`] events, including other replicas' transitions via pub/sub and
 //!   the history stream.
 //! - [`layer`]: a tower middleware.
@@ -84,6 +87,7 @@ mod clock;
 mod config;
 mod error;
 mod events;
+mod inner;
 pub mod layer;
 mod machine;
 mod metrics;
@@ -105,5 +109,7 @@ pub use machine::Machine;
 pub use permit::Permit;
 pub use protocol::{ForceMode, Forced, Outcome, Reply, Snapshot, State, Transition, Verdict};
 pub use settings::{AdmissionSetting, DegradedSetting, Settings, TripKind};
-pub use store::{MemoryStore, RedisStore, RedisStoreOptions, Store, StoreError};
-pub use validate::MAX_NAME_LEN;
+pub use store::{
+    ErrorClass, MemoryStore, RedisStore, RedisStoreOptions, Store, StoreError, StoreHealth,
+};
+pub use validate::{MAX_DURATION, MAX_NAME_LEN};

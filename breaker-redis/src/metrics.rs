@@ -6,11 +6,12 @@
 //! | `breaker_rejections_total` | counter | `breaker` |
 //! | `breaker_transitions_total` | counter | `breaker`, `from`, `to`, `scope` |
 //! | `breaker_state` | gauge | `breaker`: 0 closed, 1 open, 2 half-open |
-//! | `breaker_store_errors_total` | counter | `breaker`, `op` |
+//! | `breaker_store_errors_total` | counter | `breaker`, `op`, `class` (connection, timeout, server, protocol) |
 //! | `breaker_degraded` | gauge | `breaker`: 1 while the shared state is unreachable |
 
 use crate::events::{Scope, StateChange};
 use crate::protocol::{Outcome, State};
+use crate::store::ErrorClass;
 
 pub(crate) fn call(breaker: &str, outcome: Outcome) {
     metrics::counter!("breaker_calls_total", "breaker" => breaker.to_owned(), "outcome" => outcome.label()).increment(1);
@@ -36,9 +37,10 @@ pub(crate) fn state(breaker: &str, state: State) {
     metrics::gauge!("breaker_state", "breaker" => breaker.to_owned()).set(state.as_gauge());
 }
 
-pub(crate) fn store_error(breaker: &str, op: &'static str) {
-    metrics::counter!("breaker_store_errors_total", "breaker" => breaker.to_owned(), "op" => op)
-        .increment(1);
+pub(crate) fn store_error(breaker: &str, op: &'static str, class: ErrorClass) {
+    metrics::counter!("breaker_store_errors_total", "breaker" => breaker.to_owned(), "op" => op,
+        "class" => class.as_str())
+    .increment(1);
 }
 
 pub(crate) fn degraded(breaker: &str, on: bool) {

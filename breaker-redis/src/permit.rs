@@ -1,10 +1,11 @@
 //! [`Permit`]: the right to make one call, and the duty to report how it went.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use tracing::debug;
 
-use crate::breaker::Breaker;
+use crate::inner::Inner;
 use crate::metrics;
 use crate::protocol::{Forced, Outcome, Reply, State};
 use crate::store::fail_safe::Source;
@@ -15,7 +16,7 @@ use crate::store::fail_safe::Source;
 #[must_use = "a permit should be recorded; dropping it counts nothing"]
 #[derive(Debug)]
 pub struct Permit {
-    breaker: Breaker,
+    inner: Arc<Inner>,
     id: String,
     generation: u64,
     /// The store's time at admission, sent back with the outcome (0 for cached admissions,
@@ -29,9 +30,9 @@ pub struct Permit {
 }
 
 impl Permit {
-    pub(crate) fn new(breaker: Breaker, id: String, reply: &Reply, source: Source) -> Self {
+    pub(crate) fn new(inner: Arc<Inner>, id: String, reply: &Reply, source: Source) -> Self {
         let mut permit = Self::from_parts(
-            breaker,
+            inner,
             id,
             reply.generation,
             reply.state,
@@ -43,7 +44,7 @@ impl Permit {
     }
 
     pub(crate) fn from_parts(
-        breaker: Breaker,
+        inner: Arc<Inner>,
         id: String,
         generation: u64,
         state: State,
@@ -51,7 +52,7 @@ impl Permit {
         source: Source,
     ) -> Self {
         Permit {
-            breaker,
+            inner,
             id,
             generation,
             admitted_at: 0,
@@ -79,11 +80,12 @@ impl Permit {
     }
 
     /// Reports how the call went and waits until the store has it. A success slower than the
-    /// configured slow-call threshold counts as a failure. Never fails: if the store cannot
-    /// take it, the outcome is dropped.
+    /// configured slow-call threshold counts as a failure. Never fails: if the shared store
+    /// cannot take it, the degraded mode's local breaker counts it. Cancelling the wait (a
+    /// dropped request, say) does not cancel the report.
     pub async fn record(mut self, outcome: Outcome) {
         if let Some(outcome) = self.settle(outcome) {
-            self.send(outcome).await;
+            self.send_detached(outcome).await;
         }
     }
 
@@ -96,12 +98,13 @@ impl Permit {
         }
     }
 
-    /// What [`Breaker::call`] and the tower layer do: a failure is recorded before this
-    /// returns, so the caller's next call (a retry, say) already sees it; a success or an
-    /// ignored outcome is recorded in the background, sparing the happy path a round trip.
+    /// What [`Breaker::call`](crate::Breaker::call) and the tower layer do: a failure is
+    /// recorded before this returns, so the caller's next call (a retry, say) already sees it;
+    /// a success or an ignored outcome is recorded in the background, sparing the happy path a
+    /// round trip.
     pub async fn finish(mut self, outcome: Outcome) {
         match self.settle(outcome) {
-            Some(Outcome::Failure) => self.send(Outcome::Failure).await,
+            Some(Outcome::Failure) => self.send_detached(Outcome::Failure).await,
             Some(outcome) => self.spawn_send(outcome),
             None => {}
         }
@@ -113,19 +116,19 @@ impl Permit {
     /// and no task.
     fn settle(&mut self, outcome: Outcome) -> Option<Outcome> {
         self.pending = false;
-        let outcome = match self.breaker.config().slow_call_threshold {
+        let outcome = match self.inner.spec.config().slow_call_threshold {
             Some(limit) if outcome == Outcome::Success && self.started.elapsed() > limit => {
-                debug!(breaker = self.breaker.name(), elapsed = ?self.started.elapsed(), "slow call counted as a failure");
+                debug!(breaker = self.inner.name(), elapsed = ?self.started.elapsed(), "slow call counted as a failure");
                 Outcome::Failure
             }
             _ => outcome,
         };
-        metrics::call(self.breaker.name(), outcome);
+        metrics::call(self.inner.name(), outcome);
         if self.forced != Forced::None {
             return None;
         }
         if self.source == Source::Cached {
-            if let Some(cached) = &self.breaker.inner.cached {
+            if let Some(cached) = &self.inner.cached {
                 cached.push(self.generation, outcome);
             }
             return None;
@@ -134,7 +137,7 @@ impl Permit {
     }
 
     async fn send(self, outcome: Outcome) {
-        self.breaker
+        self.inner
             .record(
                 &self.id,
                 self.generation,
@@ -143,6 +146,17 @@ impl Permit {
                 outcome,
             )
             .await;
+    }
+
+    /// Sends in a task of its own and waits for it: once the permit is marked recorded, a
+    /// cancelled caller must not take the report (and a half-open lease) down with it.
+    async fn send_detached(self, outcome: Outcome) {
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                let _ = runtime.spawn(self.send(outcome)).await;
+            }
+            Err(_) => self.send(outcome).await,
+        }
     }
 
     fn spawn_send(self, outcome: Outcome) {
@@ -171,15 +185,15 @@ impl Drop for Permit {
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             return;
         };
-        let (breaker, id, generation, admitted_at, source) = (
-            self.breaker.clone(),
+        let (inner, id, generation, admitted_at, source) = (
+            self.inner.clone(),
             std::mem::take(&mut self.id),
             self.generation,
             self.admitted_at,
             self.source,
         );
         runtime.spawn(async move {
-            breaker
+            inner
                 .record(&id, generation, admitted_at, source, Outcome::Ignored)
                 .await
         });

@@ -7,6 +7,9 @@ use crate::config::{Admission, Config, ConfigError, TripPolicy, Window};
 /// Longest breaker name; keys and channel names embed it.
 pub const MAX_NAME_LEN: usize = 128;
 const MAX_BUCKETS: u32 = 1000;
+/// Longest duration of any setting. Far beyond any sensible value, and it keeps every deadline
+/// (now + a duration, in ms) exact in the scripts' doubles and far from overflowing `u64`.
+pub const MAX_DURATION: Duration = Duration::from_secs(365 * 24 * 3600);
 
 /// A breaker name: 1 to 128 characters from `A-Z a-z 0-9 . _ - :`. Braces would break the
 /// Redis Cluster hash tag, and spaces make `redis-cli` use painful.
@@ -29,9 +32,20 @@ pub fn name(name: &str) -> Result<(), ConfigError> {
     Ok(())
 }
 
+/// A duration from 1 ms to [`MAX_DURATION`].
 fn positive(setting: &'static str, d: Duration) -> Result<(), ConfigError> {
     if d.as_millis() == 0 {
         return Err(ConfigError::new(setting, "must be at least 1ms"));
+    }
+    at_most_a_year(setting, d)
+}
+
+fn at_most_a_year(setting: &'static str, d: Duration) -> Result<(), ConfigError> {
+    if d > MAX_DURATION {
+        return Err(ConfigError::new(
+            setting,
+            format!("{d:?} is longer than the limit of one year (365 days)"),
+        ));
     }
     Ok(())
 }
@@ -103,6 +117,7 @@ pub(crate) fn config(cfg: &Config) -> Result<(), ConfigError> {
             return Err(ConfigError::new("max_batch", "must be 1 to 10000"));
         }
     }
+    at_most_a_year("key_ttl", cfg.key_ttl)?;
     let longest = cfg.open_timeout.max(cfg.window.length()).max(cfg.lease);
     if cfg.key_ttl <= longest {
         return Err(ConfigError::new(

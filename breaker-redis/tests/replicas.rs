@@ -199,33 +199,3 @@ async fn cancelled_trial_call_does_not_wedge_half_open() {
     .await
     .unwrap();
 }
-
-/// Deadlines come from Redis `TIME`, never from a replica's clock: the retry-after a replica is
-/// told is the one the server's clock gives, whatever the replica's own clock says.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn deadlines_come_from_the_server_clock() {
-    let server = RedisServer::start().unwrap();
-    let cfg = config()
-        .trip(TripPolicy::consecutive_failures(1))
-        .open_timeout(secs(60))
-        .build()
-        .unwrap();
-    let fleet = replicas(&server, "svc", &cfg, &Clock::Store, 2).await;
-    common::run(&fleet[0], "F").await;
-    let snap = fleet[1].snapshot().await.unwrap();
-    let mut con = server
-        .client()
-        .get_multiplexed_async_connection()
-        .await
-        .unwrap();
-    let (secs_now, micros): (u64, u64) = redis::cmd("TIME").query_async(&mut con).await.unwrap();
-    let server_ms = secs_now * 1000 + micros / 1000;
-    assert!(
-        server_ms.abs_diff(snap.now_ms) < 5_000,
-        "snapshot time is the server's"
-    );
-    let rejected = fleet[1].acquire().await.unwrap_err().retry_after.unwrap();
-    let expected = snap.open_until_ms.saturating_sub(server_ms);
-    assert!(rejected.as_millis().abs_diff(u128::from(expected)) < 5_000);
-    assert!(rejected <= secs(60));
-}

@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use axum::extract::State;
-use breaker_redis::{Forced, Reply, Snapshot, State as CircuitState, StoreError};
+use breaker_redis::{Forced, Snapshot, State as CircuitState, StoreError};
 use serde::Serialize;
 use service_kit::{AppError, Json};
 use tracing::debug;
@@ -20,8 +20,9 @@ use crate::state::AppState;
 pub(crate) struct BreakerView {
     name: String,
     instance: String,
-    /// Whether this replica's protected calls currently use the local breaker. Calls move it:
-    /// the first call that finds Redis unreachable sets it, the first that reaches it clears it.
+    /// Whether this replica's protected calls currently use the local breaker: set by the first
+    /// call that finds Redis unreachable (or refusing writes), cleared once Redis answers again,
+    /// which the breaker checks after each back-off period even without calls.
     degraded: bool,
     #[serde(flatten)]
     snapshot: Snapshot,
@@ -95,7 +96,7 @@ pub(crate) async fn reset(
     Ok(applied(&app, "reset", &reply))
 }
 
-fn applied(app: &AppState, action: &'static str, reply: &Reply) -> Json<Applied> {
+fn applied(app: &AppState, action: &'static str, reply: &Snapshot) -> Json<Applied> {
     debug!(action, state = %reply.state, forced = reply.forced.as_str(), generation = reply.generation, "operator override");
     Json(Applied {
         name: crate::BREAKER_NAME.to_owned(),

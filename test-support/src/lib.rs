@@ -27,7 +27,8 @@
 //! # Layout
 //!
 //! - `server`: [`RedisServer`] and [`RedisServerBuilder`]; `spawn` starts one process and waits
-//!   until it answers PING with our pid, `log` reads its log tail.
+//!   until it answers PING with our pid, `log` reads its log tail, `faketime` skews its clock
+//!   ([`faketime_library`]).
 //! - `cluster`: [`RedisCluster`], three cluster-mode servers joined by `redis-cli`.
 //! - `proxy`: [`ChaosProxy`]; `control` is its switchboard, `connection` one proxied connection.
 //! - `wait`: [`wait_until`] and [`wait_until_blocking`].
@@ -51,5 +52,5 @@ pub use cluster::RedisCluster;
 pub use ports::{free_port, try_free_port};
 pub use process::process_exists;
 pub use proxy::ChaosProxy;
-pub use server::{RedisServer, RedisServerBuilder};
+pub use server::{RedisServer, RedisServerBuilder, faketime_library};
 pub use wait::{POLL_INTERVAL, wait_until, wait_until_blocking};

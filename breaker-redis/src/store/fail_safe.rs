@@ -1,14 +1,29 @@
 //! The fail-safe layer: every shared-store call gets a deadline, and while the shared store is
 //! failing the replica protects itself with the configured degraded mode, trying the shared
-//! store again once per back-off period (one caller probes; the others do not wait on it).
+//! store again once per back-off period (one caller probes; the others do not wait on it, and
+//! an idle replica probes in the background).
+//!
+//! A Redis that answers reads but refuses writes (out of memory with `noeviction`, a read-only
+//! replica, an ACL user without write rights) is degraded too, for recording: closed-state
+//! admission writes nothing and would keep admitting while no failure is ever counted. So an
+//! outcome the shared store did not take is counted by the local breaker, and until the shared
+//! store takes a write again the local breaker has a say in every admission.
+//!
+//! Every breaker on one store shares the store's health tracker (when the store has one): one
+//! failure degrades them all, and one probe finds the store back. Each breaker still keeps its
+//! own local breaker, and acts on the shared state on its next call (logs, gauge, forgetting
+//! its local counts).
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 
-use super::health::{Attempt, Health};
-use super::{MemoryStore, Spec, Store, StoreError};
+use super::health::{Attempt, StoreHealth, Tracker};
+use super::probe;
+use super::{ErrorClass, MemoryStore, Spec, Store, StoreError};
+use crate::clock::monotonic_ms;
 use crate::config::DegradedMode;
 use crate::metrics;
 use crate::protocol::{Forced, Outcome, Reply, State, Verdict};
@@ -28,15 +43,21 @@ pub(crate) enum Source {
 pub(crate) struct FailSafe {
     shared: Arc<dyn Store>,
     local: MemoryStore,
-    health: Health,
+    tracker: Arc<Tracker>,
+    /// What this breaker last acted on: whether the tracker said degraded.
+    seen_degraded: AtomicBool,
 }
 
 impl FailSafe {
     pub(crate) fn new(shared: Arc<dyn Store>, retry_backoff: Duration) -> Self {
+        let health = shared
+            .health(retry_backoff)
+            .unwrap_or_else(|| StoreHealth::new(retry_backoff));
         FailSafe {
             shared,
             local: MemoryStore::new(),
-            health: Health::new(retry_backoff),
+            tracker: health.tracker,
+            seen_degraded: AtomicBool::new(false),
         }
     }
 
@@ -45,19 +66,49 @@ impl FailSafe {
     }
 
     pub(crate) fn is_degraded(&self) -> bool {
-        self.health.is_degraded()
+        self.tracker.is_degraded()
+    }
+
+    fn writes_refused(&self) -> bool {
+        self.tracker.writes_refused.load(Ordering::Acquire)
+    }
+
+    /// Acts on a change of the shared health since this breaker last looked: another breaker
+    /// on the store, or the probe, may have made it.
+    fn sync(&self, spec: &Spec) {
+        let degraded = self.is_degraded();
+        if self.seen_degraded.swap(degraded, Ordering::AcqRel) == degraded {
+            return;
+        }
+        metrics::degraded(spec.name(), degraded);
+        if !degraded {
+            info!(
+                breaker = spec.name(),
+                "shared state usable again; leaving degraded mode"
+            );
+            self.local.forget(spec);
+        }
+    }
+
+    /// The local breaker's time: the test's manual clock if there is one, else a monotonic
+    /// clock (never the wall clock, which can step backwards).
+    fn local_now(now: Option<u64>) -> Option<u64> {
+        Some(now.unwrap_or_else(monotonic_ms))
     }
 
     /// Runs `fut` on the shared store under the store timeout, unless the shared store is being
-    /// skipped. `None` means it was skipped or failed, and the caller must use the degraded mode.
+    /// skipped. An error means it was skipped or failed, and the caller must use the degraded
+    /// mode.
     async fn shared_op<'a, T>(
         &'a self,
         spec: &'a Spec,
         op: &'static str,
         fut: impl Future<Output = Result<T, StoreError>> + 'a,
-    ) -> Option<T> {
-        let attempt = self.health.run(spec.config().store_timeout, || fut).await;
-        self.report(spec, op, attempt).ok()
+    ) -> Result<T, StoreError> {
+        self.sync(spec);
+        let health = &self.tracker.health;
+        let attempt = health.run(spec.config().store_timeout, || fut).await;
+        self.report(spec, op, attempt)
     }
 
     /// Runs `fut` on the shared store within `timeout`, whatever the health (administrative
@@ -69,7 +120,7 @@ impl FailSafe {
         timeout: Duration,
         fut: impl Future<Output = Result<T, StoreError>>,
     ) -> Result<T, StoreError> {
-        let attempt = self.health.observe(timeout, fut).await;
+        let attempt = self.tracker.health.observe(timeout, fut).await;
         self.report(spec, op, attempt)
     }
 
@@ -80,31 +131,43 @@ impl FailSafe {
         op: &'static str,
         attempt: Attempt<T>,
     ) -> Result<T, StoreError> {
-        match attempt {
-            Attempt::Answered { value, recovered } => {
-                if recovered {
-                    info!(
-                        breaker = spec.name(),
-                        "shared state reachable again; leaving degraded mode"
-                    );
-                    self.local.forget(spec);
-                    metrics::degraded(spec.name(), false);
-                }
-                Ok(value)
-            }
+        let result = match attempt {
+            Attempt::Answered { value, .. } => Ok(value),
             Attempt::Failed { error, degraded } => {
-                metrics::store_error(spec.name(), op);
-                if degraded {
+                let class = error.class();
+                metrics::store_error(spec.name(), op, class);
+                if class == ErrorClass::Server {
+                    // Redis is up and says no: every occurrence is worth an operator's look.
+                    warn!(breaker = spec.name(), op, error = %error, "the shared store refused an operation; protecting calls locally");
+                } else if degraded {
                     warn!(breaker = spec.name(), error = %error, mode = ?spec.config().degraded, retry_in = ?spec.config().retry_backoff,
                         "shared state unreachable; protecting calls in degraded mode");
-                    metrics::degraded(spec.name(), true);
                 } else {
-                    tracing::debug!(breaker = spec.name(), error = %error, "shared state still unreachable");
+                    debug!(breaker = spec.name(), error = %error, "shared state still unreachable");
+                }
+                if degraded {
+                    self.spawn_probe(spec);
                 }
                 Err(error)
             }
             Attempt::Skipped => Err(StoreError::Unavailable),
-        }
+        };
+        self.sync(spec);
+        result
+    }
+
+    /// Keeps trying the shared store after each back-off period while nothing else does, so
+    /// that idle replicas stop reporting themselves degraded once Redis is back. One per store:
+    /// only the failure that degrades the shared tracker starts it.
+    fn spawn_probe(&self, spec: &Spec) {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        runtime.spawn(probe::run(probe::Probe {
+            tracker: Arc::downgrade(&self.tracker),
+            shared: self.shared.clone(),
+            spec: spec.clone(),
+        }));
     }
 
     pub(crate) async fn acquire(
@@ -113,17 +176,33 @@ impl FailSafe {
         now: Option<u64>,
         permit: &str,
     ) -> (Reply, Source) {
-        if let Some(reply) = self
-            .shared_op(spec, "acquire", self.shared.acquire(spec, now, permit))
-            .await
-        {
+        let fut = self.shared.acquire(spec, now, permit);
+        let Ok(reply) = self.shared_op(spec, "acquire", fut).await else {
+            return self.degraded(spec, now, permit).await;
+        };
+        let unforced_admission = reply.verdict == Verdict::Admitted && reply.forced == Forced::None;
+        if !unforced_admission || !self.writes_refused() {
             return (reply, Source::Shared);
         }
+        // The shared store admits but cannot count: the local breaker, which counts instead,
+        // decides too. Its own trial calls stay its own.
+        let (local, source) = self.degraded(spec, now, permit).await;
+        if local.verdict == Verdict::Admitted && local.state == State::Closed {
+            (reply, Source::Shared)
+        } else {
+            (local, source)
+        }
+    }
+
+    /// The degraded mode's answer to an acquire.
+    async fn degraded(&self, spec: &Spec, now: Option<u64>, permit: &str) -> (Reply, Source) {
         match spec.config().degraded {
-            DegradedMode::Local => match self.local.acquire(spec, now, permit).await {
-                Ok(reply) => (reply, Source::Local),
-                Err(_) => unreachable_local(),
-            },
+            DegradedMode::Local => {
+                match self.local.acquire(spec, Self::local_now(now), permit).await {
+                    Ok(reply) => (reply, Source::Local),
+                    Err(_) => unreachable_local(),
+                }
+            }
             DegradedMode::FailOpen => (
                 synthetic(Verdict::Admitted, State::Closed, None),
                 Source::Bypass,
@@ -144,9 +223,22 @@ impl FailSafe {
         now: Option<u64>,
         generation: u64,
         outcomes: &[Outcome],
-    ) -> Option<Reply> {
+    ) -> Option<(Reply, Source)> {
         let fut = self.shared.record_batch(spec, now, generation, outcomes);
-        self.shared_op(spec, "record_batch", fut).await
+        match self.shared_op(spec, "record_batch", fut).await {
+            Ok(reply) => {
+                self.took_write(spec, &reply);
+                Some((reply, Source::Shared))
+            }
+            Err(error) => {
+                self.refused_write(spec, &error);
+                let mut last = None;
+                for outcome in outcomes {
+                    last = self.count_locally(spec, now, *outcome).await.or(last);
+                }
+                last
+            }
+        }
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -165,18 +257,72 @@ impl FailSafe {
                 let fut = self
                     .shared
                     .record(spec, now, generation, permit, admitted_at, outcome);
-                self.shared_op(spec, "record", fut)
-                    .await
-                    .map(|r| (r, Source::Shared))
+                match self.shared_op(spec, "record", fut).await {
+                    Ok(reply) => {
+                        self.took_write(spec, &reply);
+                        Some((reply, Source::Shared))
+                    }
+                    Err(error) => {
+                        self.refused_write(spec, &error);
+                        self.count_locally(spec, now, outcome).await
+                    }
+                }
             }
             Source::Local => self
                 .local
-                .record(spec, now, generation, permit, admitted_at, outcome)
+                .record(spec, Self::local_now(now), generation, permit, admitted_at, outcome)
                 .await
                 .ok()
                 .map(|r| (r, Source::Local)),
             Source::Bypass | Source::Cached => None,
         }
+    }
+
+    fn took_write(&self, spec: &Spec, reply: &Reply) {
+        probe::took_write(spec, reply, &self.tracker);
+        self.sync(spec);
+    }
+
+    fn refused_write(&self, spec: &Spec, error: &StoreError) {
+        if error.class() == ErrorClass::Server {
+            self.tracker.writes_refused.store(true, Ordering::Release);
+            self.sync(spec);
+        }
+    }
+
+    /// Counts an outcome the shared store did not take in the local breaker, so that a Redis
+    /// that cannot count never leaves calls unprotected. It goes through the local breaker's
+    /// own admission: an open local circuit needs no more failures, and a half-open one counts
+    /// an outcome only with a trial permit of its own.
+    async fn count_locally(
+        &self,
+        spec: &Spec,
+        now: Option<u64>,
+        outcome: Outcome,
+    ) -> Option<(Reply, Source)> {
+        if spec.config().degraded != DegradedMode::Local || outcome == Outcome::Ignored {
+            return None;
+        }
+        let now = Self::local_now(now);
+        let id = "unrecorded";
+        let admitted = self.local.acquire(spec, now, id).await.ok()?;
+        if admitted.verdict != Verdict::Admitted || admitted.forced != Forced::None {
+            return None;
+        }
+        let reply = self
+            .local
+            .record(spec, now, admitted.generation, id, admitted.now_ms, outcome)
+            .await
+            .ok()?;
+        // The admission may itself have been the transition (open to half-open).
+        let reply = match (reply.transition, admitted.transition) {
+            (None, Some(t)) => Reply {
+                transition: Some(t),
+                ..reply
+            },
+            _ => reply,
+        };
+        Some((reply, Source::Local))
     }
 }
 

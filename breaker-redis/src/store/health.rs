@@ -3,6 +3,7 @@
 //! locally. The breaker's fail-safe layer, the rate limiter and `LastGood` all use it.
 
 use std::future::Future;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
@@ -123,5 +124,45 @@ impl Health {
             .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
             .ok()
             .map(|_| Probe(Some(self)))
+    }
+}
+
+/// The health of one store's connection, shared by every breaker on that store: one degraded
+/// flag, one back-off and one background probe, however many breakers use the connection.
+/// Opaque; a [`Store`](crate::Store) hands it out through
+/// [`Store::health`](crate::Store::health).
+#[derive(Debug, Clone)]
+pub struct StoreHealth {
+    pub(crate) tracker: Arc<Tracker>,
+}
+
+/// What a [`StoreHealth`] tracks.
+#[derive(Debug)]
+pub(crate) struct Tracker {
+    pub(crate) health: Health,
+    /// Set when the store refused a write; cleared by the next write it takes.
+    pub(crate) writes_refused: AtomicBool,
+}
+
+impl StoreHealth {
+    /// A tracker that skips the store for `retry_backoff` after a failure.
+    pub(crate) fn new(retry_backoff: Duration) -> Self {
+        StoreHealth {
+            tracker: Arc::new(Tracker {
+                health: Health::new(retry_backoff),
+                writes_refused: AtomicBool::new(false),
+            }),
+        }
+    }
+
+    /// True while the store is failing or refusing writes.
+    pub fn is_degraded(&self) -> bool {
+        self.tracker.is_degraded()
+    }
+}
+
+impl Tracker {
+    pub(crate) fn is_degraded(&self) -> bool {
+        self.health.is_degraded() || self.writes_refused.load(Ordering::Acquire)
     }
 }

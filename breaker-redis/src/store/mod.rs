@@ -10,6 +10,7 @@ pub(crate) mod fail_safe;
 pub mod health;
 mod keys;
 mod memory;
+mod probe;
 mod redis;
 mod scripts;
 mod spec;
@@ -22,6 +23,7 @@ use std::sync::Arc;
 
 use thiserror::Error;
 
+pub use self::health::StoreHealth;
 pub use self::memory::MemoryStore;
 pub use self::redis::{Conn, RedisStore, RedisStoreOptions};
 pub use self::spec::Spec;
@@ -50,6 +52,62 @@ pub enum StoreError {
     /// The store is skipped for a back-off period after a failure.
     #[error("the store is unavailable (backing off after a failure)")]
     Unavailable,
+}
+
+/// What kind of failure a [`StoreError`] is, which decides what the breaker does about it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorClass {
+    /// The connection failed or broke: Redis may be down or restarting.
+    Connection,
+    /// Redis did not answer in time.
+    Timeout,
+    /// Redis answered with an error: out of memory, read-only replica, missing permission, a
+    /// script error. Redis is up but refuses the operation, often every write.
+    Server,
+    /// The reply broke the protocol (a script of another version, say).
+    Protocol,
+    /// The store was not asked (backing off).
+    Skipped,
+}
+
+impl ErrorClass {
+    /// The label of `breaker_store_errors_total`'s `class`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorClass::Connection => "connection",
+            ErrorClass::Timeout => "timeout",
+            ErrorClass::Server => "server",
+            ErrorClass::Protocol => "protocol",
+            ErrorClass::Skipped => "skipped",
+        }
+    }
+}
+
+impl StoreError {
+    /// What kind of failure this is.
+    pub fn class(&self) -> ErrorClass {
+        match self {
+            StoreError::Redis(e) if e.is_timeout() => ErrorClass::Timeout,
+            StoreError::Redis(e) if is_broken_connection(e) || e.is_connection_refusal() => {
+                ErrorClass::Connection
+            }
+            StoreError::Redis(e) if e.is_io_error() => ErrorClass::Connection,
+            StoreError::Redis(_) => ErrorClass::Server,
+            StoreError::Timeout(_) => ErrorClass::Timeout,
+            StoreError::Protocol(_) => ErrorClass::Protocol,
+            StoreError::Unavailable => ErrorClass::Skipped,
+        }
+    }
+
+    /// True for a connection that broke under a request (reset, broken pipe, dropped): the
+    /// next request goes out on a new connection, so trying once more is worth it.
+    pub fn is_broken_connection(&self) -> bool {
+        matches!(self, StoreError::Redis(e) if is_broken_connection(e))
+    }
+}
+
+pub(crate) fn is_broken_connection(e: &::redis::RedisError) -> bool {
+    !e.is_timeout() && !e.is_connection_refusal() && (e.is_connection_dropped() || e.is_io_error())
 }
 
 /// Where breakers keep their state. Every method is one atomic operation on one breaker.
@@ -108,6 +166,14 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
 
     /// `"memory"` or `"redis"`, for logs and metrics.
     fn kind(&self) -> &'static str;
+
+    /// The health tracker every breaker on this store shares (created with the first
+    /// breaker's `retry_backoff`), or `None` for a tracker per breaker. A store that can fail
+    /// shares one, so that one failure degrades every breaker on it and one probe finds it back.
+    fn health(&self, retry_backoff: std::time::Duration) -> Option<StoreHealth> {
+        let _ = retry_backoff;
+        None
+    }
 }
 
 /// Keeps a subscription alive; dropping it stops the deliveries.

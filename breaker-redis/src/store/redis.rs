@@ -6,11 +6,11 @@ use std::time::Duration;
 use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
 use redis::cluster_async::ClusterConnection;
 use redis::{Cmd, Pipeline, RedisFuture, ScriptInvocation, Value};
-use tracing::warn;
+use tracing::{debug, warn};
 
 use super::scripts::SCRIPTS;
 use super::subscriber::Subscriber;
-use super::{EventSink, Spec, Store, StoreError, StoreFuture, Subscription};
+use super::{EventSink, Spec, Store, StoreError, StoreFuture, StoreHealth, Subscription};
 use crate::protocol::{ForceMode, Outcome, Reply, Snapshot};
 use crate::wire;
 
@@ -79,6 +79,8 @@ pub struct RedisStore {
     /// Pub/sub needs a connection of its own; in a Cluster any node hears every PUBLISH.
     subscriber: Arc<Subscriber>,
     label: Arc<str>,
+    /// Shared by every clone, so every breaker on this connection shares one health tracker.
+    health: Arc<std::sync::OnceLock<StoreHealth>>,
 }
 
 impl std::fmt::Debug for RedisStore {
@@ -117,6 +119,7 @@ impl RedisStore {
             )),
             conn,
             label: redact(url).into(),
+            health: Arc::default(),
         };
         if let Err(e) = store.load_scripts().await {
             warn!(redis = %store.label, error = %e, "could not preload the breaker scripts; will load them on first use");
@@ -145,6 +148,7 @@ impl RedisStore {
             )),
             conn,
             label: redact(first).into(),
+            health: Arc::default(),
         };
         store.load_scripts().await?;
         Ok(store)
@@ -166,12 +170,24 @@ impl RedisStore {
     }
 
     /// Runs a script on this store's connection (other features' scripts use it too).
+    ///
+    /// A connection that broke under the request (Redis restarted, a proxy reset it) is tried
+    /// once more: the connection manager has reconnected by then, and a stale socket should
+    /// not send a call into degraded mode while Redis answers. A timeout or an error Redis
+    /// answered is not retried: the first would double the wait, the second would fail again.
     pub async fn invoke<T: redis::FromRedisValue>(
         &self,
         inv: ScriptInvocation<'_>,
     ) -> Result<T, StoreError> {
         let mut conn = self.conn.clone();
-        Ok(inv.invoke_async(&mut conn).await?)
+        match inv.invoke_async(&mut conn).await {
+            Ok(value) => Ok(value),
+            Err(e) if super::is_broken_connection(&e) => {
+                debug!(redis = %self.label, error = %e, "connection broke under a request; trying once more");
+                Ok(inv.invoke_async(&mut conn).await?)
+            }
+            Err(e) => Err(e.into()),
+        }
     }
 
     fn invocation<'s>(
@@ -278,5 +294,13 @@ impl Store for RedisStore {
 
     fn kind(&self) -> &'static str {
         "redis"
+    }
+
+    fn health(&self, retry_backoff: Duration) -> Option<StoreHealth> {
+        Some(
+            self.health
+                .get_or_init(|| StoreHealth::new(retry_backoff))
+                .clone(),
+        )
     }
 }

@@ -17,6 +17,7 @@ pub struct RedisServerBuilder {
     pub(crate) extra_args: Vec<String>,
     pub(crate) cluster: bool,
     pub(crate) attempts: Option<u32>,
+    pub(crate) clock_offset: Option<i64>,
 }
 
 impl RedisServerBuilder {
@@ -41,6 +42,14 @@ impl RedisServerBuilder {
     /// above 65535).
     pub fn cluster_enabled(mut self) -> Self {
         self.cluster = true;
+        self
+    }
+
+    /// Runs the server with its wall clock `seconds` ahead of this machine's (behind when
+    /// negative), through libfaketime, so that Redis `TIME` disagrees with every client. Starting
+    /// fails with an install hint when libfaketime is missing (Debian package `faketime`).
+    pub fn clock_offset(mut self, seconds: i64) -> Self {
+        self.clock_offset = Some(seconds);
         self
     }
 

@@ -1,6 +1,8 @@
 //! [`RedisServer`]: one real `redis-server` process on a free port, killed on drop.
 
 mod builder;
+mod faketime;
+pub use faketime::faketime_library;
 pub(crate) mod log;
 mod spawn;
 
@@ -68,6 +70,10 @@ impl RedisServer {
             port: 0,
             cluster_port: None,
             extra_args: options.extra_args,
+            env: match options.clock_offset {
+                Some(seconds) => faketime::env(seconds)?,
+                None => Vec::new(),
+            },
         };
         let attempts = options.attempts.unwrap_or(DEFAULT_ATTEMPTS);
         let mut last_error = None;

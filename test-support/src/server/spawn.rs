@@ -24,6 +24,8 @@ pub(crate) struct Launch {
     /// `Some` in cluster mode: the cluster bus port.
     pub(crate) cluster_port: Option<u16>,
     pub(crate) extra_args: Vec<String>,
+    /// Extra environment of the process (libfaketime's, for a skewed clock).
+    pub(crate) env: Vec<(String, String)>,
 }
 
 /// Why one attempt failed.
@@ -55,6 +57,7 @@ impl Launch {
                 .args(["--cluster-port", &bus.to_string()]);
         }
         cmd.args(&self.extra_args);
+        cmd.envs(self.env.iter().map(|(k, v)| (k, v)));
         // No `--logfile`: the server logs to stdout, which goes to the file together with
         // anything it prints to stderr before logging is set up (such as config errors).
         let log = OpenOptions::new()

@@ -1,0 +1,89 @@
+//! The background probe of a degraded store: after each back-off period it asks for a snapshot
+//! (a read, cheap), so that replicas with no traffic learn that Redis is back, and
+//! `is_degraded` (a service's health check) stops saying otherwise. While Redis refuses writes
+//! it also tries an empty batch (a write that counts nothing), so that the replica learns when
+//! writes are taken again even if its local breaker rejects every call.
+
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Weak};
+
+use tracing::info;
+
+use super::health::{Attempt, Tracker};
+use super::{Spec, Store};
+use crate::protocol::{Forced, Reply, State, Verdict};
+
+/// What one probe task needs; it ends when every breaker on the store is dropped or the store
+/// is healthy again.
+pub(crate) struct Probe {
+    pub(crate) tracker: Weak<Tracker>,
+    pub(crate) shared: Arc<dyn Store>,
+    /// The breaker whose call found the store failing; any breaker's state will do.
+    pub(crate) spec: Spec,
+}
+
+pub(crate) async fn run(probe: Probe) {
+    let backoff = probe.spec.config().retry_backoff;
+    loop {
+        tokio::time::sleep(backoff).await;
+        let Some(tracker) = probe.tracker.upgrade() else {
+            return;
+        };
+        if tracker.health.is_degraded() {
+            probe.reads(&tracker).await;
+        }
+        if !tracker.health.is_degraded() && tracker.writes_refused.load(Ordering::Acquire) {
+            probe.writes(&tracker).await;
+        }
+        if !tracker.is_degraded() {
+            return;
+        }
+    }
+}
+
+impl Probe {
+    async fn reads(&self, tracker: &Tracker) {
+        let timeout = self.spec.config().store_timeout;
+        let attempt = tracker
+            .health
+            .run(timeout, || self.shared.snapshot(&self.spec, None))
+            .await;
+        if let Attempt::Answered {
+            recovered: true, ..
+        } = attempt
+        {
+            info!(
+                breaker = self.spec.name(),
+                "the shared store answers again (background probe)"
+            );
+        }
+    }
+
+    async fn writes(&self, tracker: &Tracker) {
+        let Ok(snapshot) = self.shared.snapshot(&self.spec, None).await else {
+            return;
+        };
+        // Only a closed circuit takes an empty batch as a write; in the other states the
+        // callers' own writes (leases) tell.
+        if snapshot.state != State::Closed || snapshot.forced != Forced::None {
+            return;
+        }
+        let batch = self
+            .shared
+            .record_batch(&self.spec, None, snapshot.generation, &[]);
+        if let Ok(reply) = batch.await {
+            took_write(&self.spec, &reply, tracker);
+        }
+    }
+}
+
+/// A write the shared store took ends a period of refused writes.
+pub(crate) fn took_write(spec: &Spec, reply: &Reply, tracker: &Tracker) {
+    let wrote = matches!(reply.verdict, Verdict::Counted | Verdict::Released);
+    if wrote && tracker.writes_refused.swap(false, Ordering::AcqRel) {
+        info!(
+            breaker = spec.name(),
+            "the shared store takes writes again; outcomes are counted there"
+        );
+    }
+}
