@@ -10,7 +10,7 @@ use crate::breaker::Breaker;
 use crate::cached::Cached;
 use crate::clock::Clock;
 use crate::config::{Admission, Config, ConfigError};
-use crate::events::StateChange;
+use crate::events::{OwnReports, Scope, StateChange};
 use crate::inner::{AbortOnDrop, Inner, flush_loop};
 use crate::metrics;
 use crate::store::fail_safe::FailSafe;
@@ -91,8 +91,11 @@ impl BreakerBuilder {
                 max_staleness,
             ))),
         };
-        let subscription = store.subscribe(&spec, sink(spec.instance(), &events, cached.clone()));
+        let own = Arc::new(OwnReports::default());
+        let sink = sink(spec.instance(), &events, cached.clone(), own.clone());
+        let subscription = store.subscribe(&spec, sink);
         let inner = Arc::new(Inner {
+            own,
             fail_safe: FailSafe::new(store, spec.config().retry_backoff),
             spec,
             events,
@@ -117,16 +120,23 @@ fn sink(
     instance: &str,
     events: &broadcast::Sender<StateChange>,
     cached: Option<Arc<Cached>>,
+    own_reports: Arc<OwnReports>,
 ) -> crate::store::EventSink {
     let (own, events) = (instance.to_owned(), events.clone());
-    Arc::new(move |event: StateChange| {
-        if event.instance != own {
-            if let Some(cached) = &cached {
-                cached.learn_transition(event.to, event.forced, event.generation);
+    Arc::new(move |mut event: StateChange| {
+        if event.instance == own {
+            // Normally already reported from the script's reply; this copy matters when that
+            // reply was lost (a timeout after Redis had made the transition).
+            if !own_reports.first(event.generation) {
+                return;
             }
-            metrics::transition(&event);
-            let _ = events.send(event);
+            event.scope = Scope::Shared;
         }
+        if let Some(cached) = &cached {
+            cached.learn_transition(event.to, event.forced, event.generation);
+        }
+        metrics::transition(&event);
+        let _ = events.send(event);
     })
 }
 

@@ -102,3 +102,30 @@ pub(crate) fn from_entry(fields: &[String]) -> Option<StateChange> {
         scope: Scope::Remote,
     })
 }
+
+/// How many of its own transitions a breaker remembers having reported. Transitions of one
+/// breaker follow each other one generation at a time, so a reply and its published copy are
+/// never further apart than a handful of generations.
+const REMEMBERED: usize = 64;
+
+/// The generations of this breaker's own transitions already reported. A transition this
+/// breaker made reaches it twice: in the script's reply and through pub/sub (or the history
+/// stream). Whichever comes first reports it, so a reply lost to a timeout after Redis made
+/// the transition still leaves it reported once.
+#[derive(Debug, Default)]
+pub(crate) struct OwnReports(std::sync::Mutex<std::collections::VecDeque<u64>>);
+
+impl OwnReports {
+    /// True the first time `generation` is seen.
+    pub(crate) fn first(&self, generation: u64) -> bool {
+        let mut seen = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if seen.contains(&generation) {
+            return false;
+        }
+        if seen.len() == REMEMBERED {
+            seen.pop_front();
+        }
+        seen.push_back(generation);
+        true
+    }
+}

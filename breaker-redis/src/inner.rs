@@ -12,7 +12,7 @@ use tracing::{info, warn};
 
 use crate::cached::Cached;
 use crate::clock::Clock;
-use crate::events::{Scope, StateChange};
+use crate::events::{OwnReports, Scope, StateChange};
 use crate::metrics;
 use crate::protocol::{Outcome, Reply};
 use crate::store::fail_safe::{FailSafe, Source};
@@ -21,6 +21,8 @@ use crate::store::{Spec, Subscription};
 #[derive(Debug)]
 pub(crate) struct Inner {
     pub(crate) spec: Spec,
+    /// Own transitions already reported, from replies or from pub/sub.
+    pub(crate) own: Arc<OwnReports>,
     pub(crate) fail_safe: FailSafe,
     pub(crate) events: broadcast::Sender<StateChange>,
     pub(crate) clock: Clock,
@@ -93,6 +95,9 @@ impl Inner {
         let Some(event) = StateChange::from_reply(&self.spec, reply, scope) else {
             return;
         };
+        if scope == Scope::Shared && !self.own.first(event.generation) {
+            return;
+        }
         info!(breaker = self.name(), from = %event.from, to = %event.to, generation = event.generation, scope = ?scope, "circuit transition");
         metrics::transition(&event);
         let _ = self.events.send(event);

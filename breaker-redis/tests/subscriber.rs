@@ -15,7 +15,7 @@ use breaker_redis::{
 use test_support::{ChaosProxy, RedisServer, wait_until};
 use tokio::sync::broadcast;
 
-use common::{T0, config, redis_store, run, secs};
+use common::{T0, config, ms, redis_store, run, secs};
 
 async fn replica(url: &str, cfg: &Config, clock: &Clock, id: &str) -> Breaker {
     let store = redis_store(url).await; // a connection of its own, as another process has
@@ -340,4 +340,63 @@ async fn the_history_stream_is_capped() {
         last_made.to_string(),
         "the newest are kept"
     );
+}
+
+/// A transition whose script reply never reached the replica that made it (the store timeout
+/// fired while Redis was still answering) is still reported by that replica, once: from its
+/// published copy.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_transition_whose_reply_was_lost_is_still_reported_once() {
+    let server = RedisServer::start().unwrap();
+    let proxy = ChaosProxy::for_server(&server).await.unwrap();
+    let cfg = Config::builder()
+        .trip(TripPolicy::consecutive_failures(1))
+        .store_timeout(ms(150))
+        .build()
+        .unwrap();
+    let breaker = replica(&proxy.url(), &cfg, &Clock::Store, "maker").await;
+    breaker.listening().await;
+    let mut events = breaker.events();
+    let permit = breaker.acquire().await.unwrap();
+
+    // Each way takes 400 ms: the record reaches Redis after the caller gave up on it.
+    proxy.set_delay(ms(400));
+    permit.failure().await;
+    wait_until(
+        secs(10),
+        "the failure to open the circuit in Redis",
+        || async {
+            let state: Option<String> = command(&server, &["HGET", "breaker:{svc}", "state"]).await;
+            state.as_deref() == Some("open")
+        },
+    )
+    .await
+    .expect("the failure reached Redis and opened the circuit");
+    let generation: u64 = command(&server, &["HGET", "breaker:{svc}", "generation"]).await;
+
+    let shared = loop {
+        let event = next_events(&mut events, 1, "maker").await.remove(0);
+        if event.scope == Scope::Shared {
+            break event;
+        }
+        // The local breaker counts the failure Redis did not confirm, and may trip too.
+        assert_eq!(event.scope, Scope::Local, "{event:?}");
+    };
+    assert_eq!((shared.to, shared.generation), (State::Open, generation));
+
+    // Reported once: a later transition is the next shared event this replica sees.
+    proxy.restore();
+    wait_until(secs(10), "Redis to answer again", || async {
+        breaker.snapshot().await.is_ok()
+    })
+    .await
+    .expect("Redis reachable again");
+    breaker.reset().await.unwrap();
+    let next = loop {
+        let event = next_events(&mut events, 1, "maker").await.remove(0);
+        if event.scope != Scope::Local {
+            break event;
+        }
+    };
+    assert_eq!(next.generation, generation + 1, "{next:?}");
 }

@@ -270,7 +270,14 @@ impl FailSafe {
             }
             Source::Local => self
                 .local
-                .record(spec, Self::local_now(now), generation, permit, admitted_at, outcome)
+                .record(
+                    spec,
+                    Self::local_now(now),
+                    generation,
+                    permit,
+                    admitted_at,
+                    outcome,
+                )
                 .await
                 .ok()
                 .map(|r| (r, Source::Local)),
