@@ -34,11 +34,13 @@
 //! - `wait`: [`wait_until`] and [`wait_until_blocking`].
 //! - `child`: [`ChildProcess`]; `output` captures its lines.
 //! - `cargo_bin`: [`cargo_bin`], the path of a workspace binary.
+//! - `cli`: [`ServiceCli`], the command line every service binary must have.
 //! - `ports`: [`free_port`].
 //! - `process`: signals via the `kill` command, [`process_exists`].
 
 mod cargo_bin;
 mod child;
+mod cli;
 mod cluster;
 mod ports;
 mod process;
@@ -48,6 +50,7 @@ mod wait;
 
 pub use cargo_bin::{cargo_bin, try_cargo_bin};
 pub use child::ChildProcess;
+pub use cli::ServiceCli;
 pub use cluster::RedisCluster;
 pub use ports::{free_port, try_free_port};
 pub use process::process_exists;
