@@ -37,7 +37,7 @@ impl Breaker {
         self.inner.spec.config()
     }
 
-    /// This replica's configured id, for display (see [`BreakerBuilder::replica_id`]).
+    /// This replica's configured id, for display (see [`BreakerBuilder::replica_id`](crate::BreakerBuilder::replica_id)).
     pub fn replica_id(&self) -> &str {
         self.inner.spec.origin()
     }

@@ -66,7 +66,7 @@ impl BreakerBuilder {
 
     /// This replica's id in published transitions and logs (default: random). It is for
     /// display: several processes may share one; permit ids and the filtering of this
-    /// breaker's own events use a random id of its own ([`Spec::instance`](crate::store::Spec::instance)).
+    /// breaker's own events use a random id of its own, made when the breaker is built.
     pub fn replica_id(mut self, id: impl Into<String>) -> Self {
         self.replica_id = Some(id.into());
         self

@@ -62,9 +62,11 @@
 //! - [`config`](Config), `settings`, `validate`: the validated configuration and its serde form.
 //! - `machine`: the pure state machine, the specification the Lua scripts are tested against.
 //! - `protocol`, `wire`: states, verdicts, replies, and how script replies are read.
-//! - `store`: the [`Store`] trait, [`MemoryStore`], [`RedisStore`] (with one pub/sub subscriber
-//!   per store), the fail-safe layer (with its background probe), the [`StoreHealth`] every
-//!   breaker on one store shares, and [`StoreError`]'s [`ErrorClass`].
+//! - `store`: the sealed [`Store`] trait, [`MemoryStore`], [`RedisStore`] (with one pub/sub
+//!   subscriber per store), the fail-safe layer (with its background probe), the
+//!   [`StoreHealth`] every breaker on one store shares, and [`StoreError`]'s [`ErrorClass`].
+//!   `store::ops` holds the operations (`StoreOps`: acquire, record, force, snapshot,
+//!   subscribe) and `store::spec` the `Spec` they take: one breaker as the stores see it.
 //! - `breaker`, `builder`, `permit`, `error`: [`Breaker`], [`Permit`], [`CircuitOpen`],
 //!   [`CallError`].
 //! - `inner`: what a breaker's clones, permits and batch sender share (recording, observing
@@ -79,6 +81,27 @@
 //!
 //! Retry, rate limit, time limit, bulkhead and fallback live in the `resilience` crate, which
 //! shares Redis with the breaker through [`RedisStore::connection`] and [`store::health`].
+//!
+//! ## What is public
+//!
+//! The breaker ([`Breaker`], [`Permit`], [`Config`], events, the layer) and the stores to build
+//! it on. The protocol between a breaker and its store (`Spec`, `Reply`, `Verdict`,
+//! `Transition`, `ForceMode`) and the pure `Machine` stay inside, so that they can change with
+//! the scripts without breaking users. [`Store`] stays nameable (`Arc<dyn Store>` shares one
+//! store between breakers) but is sealed by a single supertrait, `StoreOps` in `store::ops`,
+//! which declares the operations: it is declared `pub` inside a private module, so no type
+//! outside the crate can implement it (nor `Store`) and no code outside can import it, with no
+//! marker trait and no `private_bounds` lint. A `dyn Store` still carries its methods, but they
+//! take a `Spec`, which code outside the crate can neither name nor build.
+//!
+//! # Features
+//!
+//! - `testing` (off by default): re-exports `Spec`, `Reply`, `Verdict`, `Transition`,
+//!   `ForceMode` and `Machine` at the crate root, so that tests can drive a store directly
+//!   (`store.acquire(&spec, ..)` on a `dyn Store`) and hold the Lua scripts to the machine.
+//!   This crate's own integration tests turn it on through a dev-dependency on the crate
+//!   itself. It is not part of the API and may change with any release; `StoreOps` stays
+//!   private even with it on, so `Store` stays sealed.
 
 mod breaker;
 mod builder;
@@ -105,11 +128,18 @@ pub use config::{Admission, Config, ConfigBuilder, ConfigError, DegradedMode, Tr
 pub use error::{CallError, CircuitOpen};
 pub use events::{Scope, StateChange};
 pub use layer::BreakerLayer;
-pub use machine::Machine;
 pub use permit::Permit;
-pub use protocol::{ForceMode, Forced, Outcome, Reply, Snapshot, State, Transition, Verdict};
+pub use protocol::{Forced, Outcome, Snapshot, State};
 pub use settings::{AdmissionSetting, DegradedSetting, Settings, TripKind};
 pub use store::{
     ErrorClass, MemoryStore, RedisStore, RedisStoreOptions, Store, StoreError, StoreHealth,
 };
 pub use validate::{MAX_DURATION, MAX_NAME_LEN};
+
+// The protocol between breakers and stores, for this crate's own tests (see "Features").
+#[cfg(feature = "testing")]
+pub use machine::Machine;
+#[cfg(feature = "testing")]
+pub use protocol::{ForceMode, Reply, Transition, Verdict};
+#[cfg(feature = "testing")]
+pub use store::spec::Spec;

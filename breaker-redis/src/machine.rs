@@ -78,6 +78,7 @@ fn reply(
 
 impl Machine {
     /// The current generation (0 before the first operation).
+    #[cfg(any(test, feature = "testing"))]
     pub fn generation(&self) -> u64 {
         self.generation
     }

@@ -6,8 +6,7 @@ mod common;
 
 use std::time::Duration;
 
-use breaker_redis::store::Spec;
-use breaker_redis::{Config, ForceMode, Machine, Outcome, Store, TripPolicy};
+use breaker_redis::{Config, ForceMode, Machine, Outcome, Spec, Store, TripPolicy};
 use proptest::prelude::*;
 use proptest::test_runner::{Config as RunnerConfig, TestCaseError, TestRunner};
 use test_support::RedisServer;

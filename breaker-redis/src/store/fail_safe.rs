@@ -22,7 +22,7 @@ use tracing::{debug, info, warn};
 
 use super::health::{Attempt, StoreHealth, Tracker};
 use super::probe;
-use super::{ErrorClass, MemoryStore, Spec, Store, StoreError};
+use super::{ErrorClass, MemoryStore, Spec, Store, StoreError, StoreOps};
 use crate::clock::monotonic_ms;
 use crate::config::DegradedMode;
 use crate::metrics;

@@ -129,8 +129,7 @@ impl Health {
 
 /// The health of one store's connection, shared by every breaker on that store: one degraded
 /// flag, one back-off and one background probe, however many breakers use the connection.
-/// Opaque; a [`Store`](crate::Store) hands it out through
-/// [`Store::health`](crate::Store::health).
+/// Opaque; a [`RedisStore`](super::RedisStore) makes one for all of its breakers.
 #[derive(Debug, Clone)]
 pub struct StoreHealth {
     pub(crate) tracker: Arc<Tracker>,

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use super::{EventSink, Spec, Store, StoreFuture, Subscription};
+use super::{EventSink, Spec, StoreFuture, StoreOps, Subscription};
 use crate::events::{Scope, StateChange};
 use crate::machine::Machine;
 use crate::protocol::{ForceMode, Outcome, Reply, Snapshot};
@@ -94,7 +94,7 @@ impl Drop for Unsubscribe {
     }
 }
 
-impl Store for MemoryStore {
+impl StoreOps for MemoryStore {
     fn acquire<'a>(
         &'a self,
         spec: &'a Spec,

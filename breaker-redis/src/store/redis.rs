@@ -10,7 +10,7 @@ use tracing::{debug, warn};
 
 use super::scripts::SCRIPTS;
 use super::subscriber::Subscriber;
-use super::{EventSink, Spec, Store, StoreError, StoreFuture, StoreHealth, Subscription};
+use super::{EventSink, Spec, StoreError, StoreFuture, StoreHealth, StoreOps, Subscription};
 use crate::protocol::{ForceMode, Outcome, Reply, Snapshot};
 use crate::wire;
 
@@ -223,7 +223,7 @@ fn redact(url: &str) -> String {
     }
 }
 
-impl Store for RedisStore {
+impl StoreOps for RedisStore {
     fn acquire<'a>(
         &'a self,
         spec: &'a Spec,

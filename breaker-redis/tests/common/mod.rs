@@ -90,6 +90,13 @@ pub async fn redis_store(url: &str) -> RedisStore {
         .expect("redis store")
 }
 
+/// A Redis store to drive with raw operations (`store.acquire(&spec, ..)`, needing the `testing`
+/// feature for `Spec`): the trait declaring them is private to the crate, so they are called
+/// through `dyn Store`, which carries them.
+pub async fn raw_redis_store(url: &str) -> Arc<dyn Store> {
+    Arc::new(redis_store(url).await)
+}
+
 /// A config with a generous store timeout, for tests that do not exercise Redis failures.
 pub fn config() -> breaker_redis::ConfigBuilder {
     Config::builder().store_timeout(Duration::from_secs(2))

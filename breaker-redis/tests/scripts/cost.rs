@@ -3,13 +3,12 @@
 
 use std::time::Duration;
 
-use breaker_redis::store::Spec;
-use breaker_redis::{Outcome, Store, TripPolicy, Verdict};
+use breaker_redis::{Outcome, Spec, TripPolicy, Verdict};
 use redis::aio::MultiplexedConnection;
 use test_support::RedisServer;
 
 use crate::cli;
-use crate::common::{T0, config, redis_store};
+use crate::common::{T0, config, raw_redis_store};
 
 async fn calls(con: &mut MultiplexedConnection, command: &str) -> u64 {
     let info: String = cli(con, &["INFO", "commandstats"]).await;
@@ -22,7 +21,7 @@ async fn calls(con: &mut MultiplexedConnection, command: &str) -> u64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_batch_reads_the_rolling_window_once_and_writes_each_bucket_once() {
     let server = RedisServer::start().unwrap();
-    let store = redis_store(&server.url()).await;
+    let store = raw_redis_store(&server.url()).await;
     let mut con = server
         .client()
         .get_multiplexed_async_connection()

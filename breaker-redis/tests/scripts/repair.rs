@@ -3,11 +3,10 @@
 
 use std::time::Duration;
 
-use breaker_redis::store::Spec;
-use breaker_redis::{Config, Outcome, State, Store, TripPolicy, Verdict};
+use breaker_redis::{Config, Outcome, Spec, State, TripPolicy, Verdict};
 use test_support::RedisServer;
 
-use crate::common::{T0, config, redis_store, secs};
+use crate::common::{T0, config, raw_redis_store, secs};
 use crate::{cli, state_key};
 
 /// Above this a number no longer prints exactly in Lua (`%.14g`).
@@ -24,7 +23,7 @@ fn cfg() -> Config {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn absurd_numbers_are_repaired() {
     let server = RedisServer::start().unwrap();
-    let store = redis_store(&server.url()).await;
+    let store = raw_redis_store(&server.url()).await;
     let mut con = server
         .client()
         .get_multiplexed_async_connection()
@@ -86,7 +85,7 @@ async fn absurd_numbers_are_repaired() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn absurd_window_buckets_are_not_counted() {
     let server = RedisServer::start().unwrap();
-    let store = redis_store(&server.url()).await;
+    let store = raw_redis_store(&server.url()).await;
     let mut con = server
         .client()
         .get_multiplexed_async_connection()
