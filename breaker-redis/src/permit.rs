@@ -1,6 +1,7 @@
 //! [`Permit`]: the right to make one call, and the duty to report how it went.
 
 use std::sync::Arc;
+use std::task::{Context, Waker};
 use std::time::Instant;
 
 use tracing::debug;
@@ -149,13 +150,24 @@ impl Permit {
     }
 
     /// Sends in a task of its own and waits for it: once the permit is marked recorded, a
-    /// cancelled caller must not take the report (and a half-open lease) down with it.
+    /// cancelled caller must not take the report (and a half-open lease) down with it. A store
+    /// that answers at once (the in-memory and the local breaker) needs no task: the first
+    /// poll, made here with no await before it, finishes the send.
     async fn send_detached(self, outcome: Outcome) {
+        let mut send = Box::pin(self.send(outcome));
+        let ready = {
+            let mut cx = Context::from_waker(Waker::noop());
+            send.as_mut().poll(&mut cx).is_ready()
+        };
+        if ready {
+            return;
+        }
+        // The task polls the send again at once, with a waker of its own.
         match tokio::runtime::Handle::try_current() {
             Ok(runtime) => {
-                let _ = runtime.spawn(self.send(outcome)).await;
+                let _ = runtime.spawn(send).await;
             }
-            Err(_) => self.send(outcome).await,
+            Err(_) => send.await,
         }
     }
 
