@@ -36,8 +36,9 @@
 -- more than one transition per ms was made before the keys were lost.
 --
 -- Lifetimes. An unforced breaker's keys expire after key_ttl without calls: every write sets
--- the TTL again, and a call that writes nothing renews it once half of it has passed (one
--- PTTL per call, a write only twice per key_ttl). A forced state hash has no TTL at all: an
+-- the TTL again, and a call that writes nothing renews it once half of it has passed since
+-- updated_at (read with the state, so no extra command per call; a write only twice per
+-- key_ttl). A forced state hash has no TTL at all: an
 -- override lasts until it is reset. Leases and window buckets live shorter than the TTL.
 --
 -- Numbers. Lua 5.1 prints numbers with %.14g (tostring, concatenation, cjson, HSET), so every
@@ -88,6 +89,10 @@ local CREATED = false
 -- The fields as they were read, so that save() writes only what changed.
 local STORED = {}
 
+-- When the state hash was last written (its updated_at; 0 if unreadable): keep_alive() renews
+-- the TTL from it, without asking Redis for the TTL on every call.
+local UPDATED = 0
+
 -- The rolling window as read once by this script (see window()); nil until then, and again
 -- after a transition deleted it.
 local WINDOW = nil
@@ -130,7 +135,8 @@ end
 -- Returns the breaker and whether it must be written back (it is new, or was missing fields
 -- or had to be repaired).
 local function load()
-  local raw = on_key(K_STATE, 'HMGET', unpack(FIELDS))
+  local raw = on_key(K_STATE, 'HMGET', 'updated_at', unpack(FIELDS))
+  UPDATED = count(table.remove(raw, 1)) or 0
   local b, present = {}, false
   for i, f in ipairs(FIELDS) do
     local v = raw[i]
@@ -195,13 +201,14 @@ local function save(b)
   save_window()
 end
 
--- For a call that changed nothing: renews an unforced breaker's TTL once half of it has
--- passed, and removes any TTL from a forced one.
+-- For a call that changed nothing: renews an unforced breaker's TTL (and its updated_at) once
+-- half of it has passed since the last write, and removes any TTL from a forced one (a
+-- forced state written by an older script, or by hand, may still carry one).
 local function keep_alive(b)
-  local ttl = redis.call('PTTL', K_STATE)
   if b.forced ~= 'none' then
-    if ttl >= 0 then redis.call('PERSIST', K_STATE) end
-  elseif ttl < C.ttl_ms / 2 then
+    if redis.call('PTTL', K_STATE) >= 0 then redis.call('PERSIST', K_STATE) end
+  elseif NOW - UPDATED >= C.ttl_ms / 2 then
+    redis.call('HSET', K_STATE, 'updated_at', NOW)
     redis.call('PEXPIRE', K_STATE, C.ttl_ms)
   end
 end

@@ -33,15 +33,18 @@ async fn a_forced_state_has_no_ttl_and_lasts_until_reset() {
 }
 
 /// Calls that write nothing (a closed admission, an ignored outcome, an open rejection) still
-/// renew the key once half its TTL has passed.
+/// renew the key once half its TTL has passed since the last write.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn calls_keep_an_active_breakers_keys_alive() {
     let server = RedisServer::start().unwrap();
+    let ttl = secs(60);
     let cfg = config()
         .trip(TripPolicy::consecutive_failures(1))
+        .key_ttl(ttl)
+        .open_timeout(secs(50))
         .build()
         .unwrap();
-    let (b, _, mut con) = setup(&server, "svc", cfg).await;
+    let (b, clock, mut con) = setup(&server, "svc", cfg).await;
     let key = state_key("svc");
     run(&b, "S").await;
     let steps: [(&str, &str); 3] = [
@@ -53,15 +56,29 @@ async fn calls_keep_an_active_breakers_keys_alive() {
         if state == "open" {
             run(&b, "F").await;
         }
-        // As if most of key_ttl had passed since the last write.
+        // As if most of key_ttl had passed since the last write: on the breaker's clock, and
+        // on the key's TTL in Redis.
+        clock.advance(secs(40));
         let _: i64 = cli(&mut con, &["PEXPIRE", &key, "1000"]).await;
         match (state, call) {
             ("closed", "acquire") => std::mem::forget(b.acquire().await.unwrap()),
             ("closed", _) => b.acquire().await.unwrap().record(Outcome::Ignored).await,
             _ => assert_eq!(b.acquire().await.unwrap_err().state, State::Open),
         }
-        let ttl: i64 = cli(&mut con, &["PTTL", &key]).await;
-        assert!(ttl > DAY_MS / 2, "{state} {call} renewed the TTL: {ttl}");
+        let left: i64 = cli(&mut con, &["PTTL", &key]).await;
+        assert!(left > 30_000, "{state} {call} renewed the TTL: {left}");
+        // A call soon after a renewal writes nothing.
+        clock.advance(secs(1));
+        let _: i64 = cli(&mut con, &["PEXPIRE", &key, "50000"]).await;
+        match state {
+            "closed" => std::mem::forget(b.acquire().await.unwrap()),
+            _ => assert_eq!(b.acquire().await.unwrap_err().state, State::Open),
+        }
+        let left: i64 = cli(&mut con, &["PTTL", &key]).await;
+        assert!(
+            left <= 50_000,
+            "{state} {call}: renewed again at once: {left}"
+        );
     }
 }
 
