@@ -77,7 +77,11 @@ impl FailSafe {
     /// on the store, or the probe, may have made it.
     fn sync(&self, spec: &Spec) {
         let degraded = self.is_degraded();
-        if self.seen_degraded.swap(degraded, Ordering::AcqRel) == degraded {
+        // Read before writing: this runs on every call, and a write to the shared flag on each
+        // would bounce its cache line between cores.
+        if self.seen_degraded.load(Ordering::Acquire) == degraded
+            || self.seen_degraded.swap(degraded, Ordering::AcqRel) == degraded
+        {
             return;
         }
         metrics::degraded(spec.name(), degraded);

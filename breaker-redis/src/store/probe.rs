@@ -80,7 +80,12 @@ impl Probe {
 /// A write the shared store took ends a period of refused writes.
 pub(crate) fn took_write(spec: &Spec, reply: &Reply, tracker: &Tracker) {
     let wrote = matches!(reply.verdict, Verdict::Counted | Verdict::Released);
-    if wrote && tracker.writes_refused.swap(false, Ordering::AcqRel) {
+    // Read before writing: every counted outcome passes here, and a write to the shared flag
+    // on each would bounce its cache line between cores.
+    if wrote
+        && tracker.writes_refused.load(Ordering::Acquire)
+        && tracker.writes_refused.swap(false, Ordering::AcqRel)
+    {
         info!(
             breaker = spec.name(),
             "the shared store takes writes again; outcomes are counted there"
