@@ -7,8 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::protocol::{Forced, Reply, State};
-use crate::store::Spec;
+use crate::protocol::{Forced, State};
 
 /// Who made a transition, seen from the replica that reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -46,23 +45,6 @@ pub struct StateChange {
     /// Where it happened, seen from the reporting replica.
     #[serde(skip)]
     pub scope: Scope,
-}
-
-impl StateChange {
-    /// The event of a reply that made a transition, as replica `spec` reports it.
-    pub(crate) fn from_reply(spec: &Spec, reply: &Reply, scope: Scope) -> Option<StateChange> {
-        let t = reply.transition?;
-        Some(StateChange {
-            breaker: spec.name().to_owned(),
-            from: t.from,
-            to: t.to,
-            forced: reply.forced,
-            generation: reply.generation,
-            origin: spec.origin().to_owned(),
-            instance: spec.instance().to_owned(),
-            scope,
-        })
-    }
 }
 
 /// A transition as published on a breaker's channel: the event and its history stream id.

@@ -92,7 +92,7 @@ impl Inner {
         } else {
             Scope::Shared
         };
-        let Some(event) = StateChange::from_reply(&self.spec, reply, scope) else {
+        let Some(event) = self.spec.event(reply, scope) else {
             return;
         };
         if scope == Scope::Shared && !self.own.first(event.generation) {

@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::{EventSink, Spec, StoreFuture, StoreOps, Subscription};
-use crate::events::{Scope, StateChange};
+use crate::events::Scope;
 use crate::machine::Machine;
 use crate::protocol::{ForceMode, Outcome, Reply, Snapshot};
 
@@ -61,7 +61,7 @@ impl MemoryStore {
     }
 
     fn publish(&self, spec: &Spec, reply: &Reply) {
-        let Some(event) = StateChange::from_reply(spec, reply, Scope::Remote) else {
+        let Some(event) = spec.event(reply, Scope::Remote) else {
             return;
         };
         let sinks: Vec<EventSink> = lock(&self.inner.sinks)

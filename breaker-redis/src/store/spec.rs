@@ -4,7 +4,9 @@ use std::sync::Arc;
 
 use crate::ConfigError;
 use crate::config::{Config, TripPolicy, Window};
+use crate::events::{Scope, StateChange};
 use crate::machine::{ms, ratio_ppm};
+use crate::protocol::Reply;
 use crate::validate;
 
 use super::keys;
@@ -86,6 +88,25 @@ impl Spec {
     /// ARGV 2..=15 of every script (see `lua/lib.lua`).
     pub(crate) fn args(&self) -> &[String] {
         &self.inner.args
+    }
+}
+
+impl Spec {
+    /// The event of a reply that made a transition, as this replica reports it (`None` when
+    /// the reply made none). Here rather than in `events`, so that events know nothing of
+    /// stores.
+    pub(crate) fn event(&self, reply: &Reply, scope: Scope) -> Option<StateChange> {
+        let t = reply.transition?;
+        Some(StateChange {
+            breaker: self.name().to_owned(),
+            from: t.from,
+            to: t.to,
+            forced: reply.forced,
+            generation: reply.generation,
+            origin: self.origin().to_owned(),
+            instance: self.instance().to_owned(),
+            scope,
+        })
     }
 }
 
