@@ -44,8 +44,9 @@
 -- Numbers. Lua 5.1 prints numbers with %.14g (tostring, concatenation, cjson, HSET), so every
 -- stored or published number stays below LIMIT = 1e14, where that is exact (and far below
 -- 2^53). Times are ms since the epoch (about 1.8e12). A stored value that is not such an
--- integer, or makes no sense (failures above requests, a deadline further than its timeout
--- or window from now), is repaired like a foreign value: the breaker restarts closed.
+-- integer, or makes no sense (failures above requests, a window starting further ahead than
+-- its length), is repaired like a foreign value: the breaker restarts closed. An open deadline
+-- further ahead than the open timeout is only brought back to it (bound_deadline).
 
 local LIMIT = 1e14
 
@@ -128,8 +129,18 @@ local function sane(b)
   end
   if b.forced == 'open' and b.state ~= 'open' then return false end
   if b.forced ~= 'none' and b.forced ~= 'open' and b.state ~= 'closed' then return false end
-  return b.failures <= b.requests and b.open_until <= NOW + C.open_ms
-    and b.window_start <= NOW + C.window_ms
+  return b.failures <= b.requests and b.window_start <= NOW + C.window_ms
+end
+
+-- An open deadline further ahead than the open timeout (a clock stepped back, a longer
+-- timeout configured elsewhere, a hand-written value) is brought back to the timeout rather
+-- than reset: the circuit stays open, for no longer than this configuration allows. Returns
+-- true when it changed the deadline.
+local function bound_deadline(b)
+  if b.open_until == nil or b.open_until <= NOW + C.open_ms then return false end
+  b.open_until = NOW + C.open_ms
+  REPAIRED = true
+  return true
 end
 
 -- Returns the breaker and whether it must be written back (it is new, or was missing fields
@@ -155,7 +166,7 @@ local function load()
   end
   if sane(b) then
     for _, f in ipairs(FIELDS) do STORED[f] = b[f] end
-    return b, REPAIRED
+    return b, bound_deadline(b) or REPAIRED
   end
   redis.log(redis.LOG_WARNING, 'breaker ' .. C.name .. ': invalid state in ' .. K_STATE .. ', reset to closed')
   redis.call('DEL', K_LEASES, K_WINDOW)
