@@ -58,8 +58,8 @@ pub const MAX_DELAY_MS: u64 = 60_000;
 /// A service's own fault settings, kept next to the generic ones. `()` when there are none.
 ///
 /// They are flattened into the JSON of [`Faults`] and [`FaultsUpdate`], so their field names must
-/// differ from `failure_rate`, `delay_ms` and `down`, and `Update` must not deny unknown fields
-/// itself (the whole update does).
+/// differ from `failure_rate`, `delay_ms` and `down`. `Update` needs no `deny_unknown_fields` of
+/// its own: [`FaultsUpdate`] rejects any field that neither part takes.
 pub trait Extra: Clone + Debug + Serialize + Send + Sync + 'static {
     /// A partial update of these settings: every field optional, `None` keeping the value.
     type Update: DeserializeOwned + Debug + Default + Send + 'static;
