@@ -1,96 +1,51 @@
-//! The fault settings: what `/hello` does wrong, changed at run time through `/faults`.
+//! Service B's own fault setting, `fail_every`, next to the generic ones of
+//! [`service_kit::faults`].
 
 use serde::{Deserialize, Serialize};
+use service_kit::faults::{self, Decision, Extra, InvalidFaults, Outcome};
 
-/// How `/hello` misbehaves.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct Faults {
-    /// Request number `n` fails (500) when `n % fail_every == 0`; 0 never fails this way.
-    pub fail_every: u64,
-    /// The fraction of requests that fail (500) at random, in addition; 0.0 to 1.0.
-    pub failure_rate: f64,
-    /// How long every answer waits, at most [`Faults::MAX_DELAY_MS`].
-    pub delay_ms: u64,
-    /// Every request answers 503.
-    pub down: bool,
-}
+/// How `/hello` misbehaves: `fail_every`, then `failure_rate`, `delay_ms`, `down`.
+pub type Faults = faults::Faults<FailEvery>;
 
 /// A partial update, as `PUT /faults` takes it: omitted (or `null`) fields keep their value.
+pub type FaultsUpdate = faults::FaultsUpdate<FailEveryUpdate>;
+
+/// Request number `n` fails (500) when `n % fail_every == 0`; 0 never fails this way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct FailEvery {
+    /// Every `fail_every`-th request fails; 0 never.
+    pub fail_every: u64,
+}
+
+/// The update of [`FailEvery`].
 #[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct FaultsUpdate {
-    /// See [`Faults::fail_every`].
+pub struct FailEveryUpdate {
+    /// See [`FailEvery::fail_every`].
     pub fail_every: Option<u64>,
-    /// See [`Faults::failure_rate`].
-    pub failure_rate: Option<f64>,
-    /// See [`Faults::delay_ms`].
-    pub delay_ms: Option<u64>,
-    /// See [`Faults::down`].
-    pub down: Option<bool>,
 }
 
-/// What `/hello` answers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
-    /// 200.
-    Hello,
-    /// 500: `fail_every` or `failure_rate` hit.
-    Failure,
-    /// 503: `down`.
-    Down,
-}
+impl Extra for FailEvery {
+    type Update = FailEveryUpdate;
 
-impl Faults {
-    /// The longest accepted `delay_ms`: one minute.
-    pub const MAX_DELAY_MS: u64 = 60_000;
-
-    /// Failing every `fail_every`-th request, nothing else.
-    pub fn every(fail_every: u64) -> Self {
-        Self {
-            fail_every,
-            failure_rate: 0.0,
-            delay_ms: 0,
-            down: false,
-        }
-    }
-
-    /// These settings with `update` applied, or why `update` is invalid.
-    ///
-    /// # Errors
-    ///
-    /// `failure_rate` outside 0.0..=1.0, or `delay_ms` over [`Faults::MAX_DELAY_MS`].
-    pub fn updated(self, update: &FaultsUpdate) -> Result<Self, String> {
-        if let Some(rate) = update.failure_rate
-            && !(0.0..=1.0).contains(&rate)
-        {
-            return Err(format!(
-                "failure_rate must be between 0.0 and 1.0, got {rate}"
-            ));
-        }
-        if let Some(delay) = update.delay_ms
-            && delay > Self::MAX_DELAY_MS
-        {
-            let max = Self::MAX_DELAY_MS;
-            return Err(format!("delay_ms must be at most {max}, got {delay}"));
-        }
+    fn updated(&self, update: &FailEveryUpdate) -> Result<Self, InvalidFaults> {
         Ok(Self {
             fail_every: update.fail_every.unwrap_or(self.fail_every),
-            failure_rate: update.failure_rate.unwrap_or(self.failure_rate),
-            delay_ms: update.delay_ms.unwrap_or(self.delay_ms),
-            down: update.down.unwrap_or(self.down),
         })
     }
+}
 
-    /// The outcome of request number `request` (from 1), given `roll`, uniform in 0.0..1.0.
-    pub fn decide(&self, request: u64, roll: f64) -> Outcome {
-        let counted = self.fail_every > 0 && request.is_multiple_of(self.fail_every);
-        if self.down {
-            Outcome::Down
-        } else if counted || roll < self.failure_rate {
-            Outcome::Failure
-        } else {
-            Outcome::Hello
-        }
+impl FailEvery {
+    /// Whether request number `request` (from 1) fails on the count.
+    pub fn fails(self, request: u64) -> bool {
+        self.fail_every > 0 && request.is_multiple_of(self.fail_every)
+    }
+}
+
+/// The outcome of request number `request`: `down` wins, then a count or a random failure.
+pub fn outcome(decision: &Decision<FailEvery>, request: u64) -> Outcome {
+    match decision.outcome {
+        Outcome::Pass if decision.faults.extra.fails(request) => Outcome::Failure,
+        outcome => outcome,
     }
 }
 
@@ -98,38 +53,51 @@ impl Faults {
 mod tests {
     use super::*;
 
+    fn decision(faults: Faults, outcome: Outcome) -> Decision<FailEvery> {
+        Decision { outcome, faults }
+    }
+
     #[test]
     fn every_third_request_fails() {
-        let faults = Faults::every(3);
+        let every = |n| Faults::with_extra(FailEvery { fail_every: n });
+        let pass = decision(every(3), Outcome::Pass);
         let failing: Vec<u64> = (1..=9)
-            .filter(|&n| faults.decide(n, 0.99) == Outcome::Failure)
+            .filter(|&n| outcome(&pass, n) == Outcome::Failure)
             .collect();
         assert_eq!(failing, [3, 6, 9]);
-        assert!((1..=100).all(|n| Faults::every(0).decide(n, 0.0) == Outcome::Hello));
+        let never = decision(every(0), Outcome::Pass);
+        assert!((1..=100).all(|n| outcome(&never, n) == Outcome::Pass));
     }
 
     #[test]
-    fn failure_rate_is_a_threshold_on_the_roll() {
-        let faults = Faults::every(0).updated(&FaultsUpdate {
-            failure_rate: Some(0.25),
-            ..FaultsUpdate::default()
-        });
-        let faults = faults.expect("valid rate");
-        assert_eq!(faults.decide(1, 0.2), Outcome::Failure);
-        assert_eq!(faults.decide(1, 0.3), Outcome::Hello);
+    fn down_wins_over_the_count() {
+        let every = Faults::with_extra(FailEvery { fail_every: 3 });
+        assert_eq!(outcome(&decision(every, Outcome::Down), 3), Outcome::Down);
+        let failed = decision(every, Outcome::Failure);
+        assert_eq!(outcome(&failed, 1), Outcome::Failure);
     }
 
     #[test]
-    fn invalid_updates_are_rejected() {
-        let rate = FaultsUpdate {
-            failure_rate: Some(1.5),
-            ..FaultsUpdate::default()
+    fn the_json_is_fail_every_then_the_generic_fields() {
+        let faults = Faults {
+            down: true,
+            ..Faults::with_extra(FailEvery { fail_every: 3 })
         };
-        assert!(Faults::every(3).updated(&rate).is_err());
-        let delay = FaultsUpdate {
-            delay_ms: Some(Faults::MAX_DELAY_MS + 1),
-            ..FaultsUpdate::default()
-        };
-        assert!(Faults::every(3).updated(&delay).is_err());
+        let text = serde_json::to_string(&faults).expect("serializes");
+        assert_eq!(
+            text,
+            r#"{"fail_every":3,"failure_rate":0.0,"delay_ms":0,"down":true}"#
+        );
+    }
+
+    #[test]
+    fn updates_keep_or_replace_fail_every() {
+        let faults = Faults::with_extra(FailEvery { fail_every: 3 });
+        let update: FaultsUpdate = serde_json::from_str(r#"{"down": true}"#).expect("parses");
+        assert_eq!(faults.updated(&update).expect("valid").extra.fail_every, 3);
+        let update: FaultsUpdate = serde_json::from_str(r#"{"fail_every": 0}"#).expect("parses");
+        assert_eq!(faults.updated(&update).expect("valid").extra.fail_every, 0);
+        let wrong = serde_json::from_str::<FaultsUpdate>(r#"{"fail_every": "3"}"#);
+        assert!(wrong.is_err());
     }
 }

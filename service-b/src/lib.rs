@@ -19,12 +19,15 @@
 //! | variable | default |
 //! |---|---|
 //! | `FAIL_EVERY` | 3; 0 never fails on a count |
+//! | `FAULTS__FAILURE_RATE`, `FAULTS__DELAY_MS`, `FAULTS__DOWN` | 0.0, 0, false: the other defaults `DELETE /faults` goes back to |
+//! | `FAULTS__SEED` | the seed of the `failure_rate` draws; unset: seeded from the system |
 //! | `PORT` | 8081 |
 //! | `INSTANCE_ID`, `BIND_ADDR`, `MAX_BODY_BYTES`, `LOG_FORMAT`, `RUST_LOG`, `CONFIG_FILE` | see [`service_kit`] |
 //!
 //! # Layout
 //!
-//! - `faults`: [`Faults`], [`FaultsUpdate`] and the decision [`Faults::decide`].
+//! - `faults`: [`FailEvery`], service B's own fault setting next to the generic ones of
+//!   [`service_kit::faults`] (which serves `/faults`), and [`outcome`], the decision with it.
 //! - `handlers`: the routes and their shared counters.
 
 mod faults;
@@ -35,9 +38,10 @@ use std::sync::Arc;
 use axum::Router;
 use axum::routing::get;
 use serde::Deserialize;
+use service_kit::faults::FaultControl;
 use service_kit::{App, ServerConfig, Service};
 
-pub use faults::{Faults, FaultsUpdate, Outcome};
+pub use faults::{FailEvery, FailEveryUpdate, Faults, FaultsUpdate, outcome};
 
 /// The service's name and default port.
 pub const SERVICE: Service = Service::new("service-b", 8081);
@@ -62,19 +66,34 @@ impl Default for Config {
     }
 }
 
-/// The complete service: its routes plus the standard ones and layers of [`service_kit::App`].
+impl Config {
+    /// The fault settings this configuration starts with: failing every `fail_every`-th
+    /// request, nothing else.
+    pub fn faults(&self) -> Faults {
+        Faults::with_extra(FailEvery {
+            fail_every: self.fail_every,
+        })
+    }
+}
+
+/// The complete service with the defaults of `config` and no other fault settings: its routes
+/// plus the standard ones and layers of [`service_kit::App`].
 pub fn router(config: &Config, server: &ServerConfig) -> Router {
-    let defaults = Faults::every(config.fail_every);
-    let shared = Arc::new(handlers::Shared::new(server.instance_id.clone(), defaults));
+    app(FaultControl::new(config.faults()), server)
+}
+
+/// The complete service, its faults controlled by `faults` (e.g. built with
+/// [`FaultControl::from_config`] from the `FAULTS__*` variables).
+pub fn app(faults: FaultControl<FailEvery>, server: &ServerConfig) -> Router {
+    let faults = Arc::new(faults);
+    let shared = Arc::new(handlers::Shared::new(
+        server.instance_id.clone(),
+        Arc::clone(&faults),
+    ));
     let routes = Router::new()
         .route("/hello", get(handlers::hello))
-        .route(
-            "/faults",
-            get(handlers::get_faults)
-                .put(handlers::put_faults)
-                .delete(handlers::reset_faults),
-        )
         .route("/stats", get(handlers::stats))
-        .with_state(shared);
+        .with_state(shared)
+        .merge(service_kit::faults::routes(faults));
     App::new(server).build(routes)
 }

@@ -3,7 +3,8 @@
 use std::process::ExitCode;
 
 use service_b::Config;
-use service_kit::Settings;
+use service_kit::faults::{FaultControl, FaultsConfig};
+use service_kit::{ConfigError, Settings};
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -11,7 +12,9 @@ async fn main() -> ExitCode {
         .with_version(env!("CARGO_PKG_VERSION"))
         .with_about(env!("CARGO_PKG_DESCRIPTION"));
     service_kit::run(service, async |settings: Settings<Config>| {
-        service_b::router(&settings.app, &settings.server)
+        let overrides = FaultsConfig::load()?;
+        let faults = FaultControl::from_config(settings.app.faults(), &overrides)?;
+        Ok::<_, ConfigError>(service_b::app(faults, &settings.server))
     })
     .await
 }

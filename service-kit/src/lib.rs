@@ -43,6 +43,7 @@
 //! | `CONFIG_FILE` | [`config`] | optional TOML file, overridden by the environment |
 //! | `PORT`, `BIND_ADDR`, `INSTANCE_ID`, `MAX_BODY_BYTES` | [`ServerConfig`] | see there |
 //! | `LOG_FORMAT`, `RUST_LOG` | [`telemetry`] | `text`/`json`; filter, default `info` |
+//! | `FAULTS__FAILURE_RATE`, `FAULTS__DELAY_MS`, `FAULTS__DOWN`, `FAULTS__SEED` | [`faults`], in services that simulate faults | start-up fault settings |
 //! | anything else | the service's config struct | `A__B` sets field `b` of section `a` |
 //!
 //! # Layout
@@ -59,10 +60,14 @@
 //!   `ConnectInfo<SocketAddr>`); [`spawn`] one on a free port for tests.
 //! - `run`: [`run`], a service's `main`: command line, config, logging, bind, serve, exit code.
 //! - `cli`: the command line, `--help` (naming the configuration sources) and `--version`.
+//! - [`faults`]: simulated faults (`failure_rate`, `delay_ms`, `down`, plus a service's own),
+//!   their `GET|PUT|DELETE /faults` routes, start-up overrides (`FAULTS__*`) and the decision a
+//!   handler asks for ([`FaultControl`](faults::FaultControl)).
 
 mod cli;
 pub mod config;
 mod error;
+pub mod faults;
 pub mod http;
 mod json;
 pub mod metrics;

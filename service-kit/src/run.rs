@@ -159,6 +159,8 @@ impl fmt::Display for StartError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Config(e) => write!(f, "configuration error: {e}"),
+            // A build function that loads more settings (e.g. faults) reports them like ours.
+            Self::Build(e) if e.is::<ConfigError>() => write!(f, "configuration error: {e}"),
             Self::Build(e) => write!(f, "cannot start: {e}"),
             Self::Bind { addr, source } => write!(f, "cannot listen on {addr}: {source}"),
             Self::Serve(e) => write!(f, "server error: {e}"),
