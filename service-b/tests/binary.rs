@@ -53,6 +53,22 @@ async fn line_with(lines: &mut mpsc::UnboundedReceiver<String>, needle: &str) ->
     timeout(DEADLINE, wait).await.expect("line in time")
 }
 
+/// Starts the binary on a free loopback port with `env` added, and returns it with its address.
+async fn start_listening(env: &[(&str, &str)]) -> (Child, String) {
+    let mut all = vec![("PORT", "0"), ("BIND_ADDR", "127.0.0.1")];
+    all.extend_from_slice(env);
+    let mut child = start(&all);
+    let mut stdout = lines(&mut child);
+    let line = line_with(&mut stdout, "listening on ").await;
+    let addr = line
+        .rsplit("listening on ")
+        .next()
+        .and_then(|rest| rest.split_whitespace().next())
+        .expect("an address in the line")
+        .to_owned();
+    (child, addr)
+}
+
 async fn exit_of(child: &mut Child) -> ExitStatus {
     timeout(DEADLINE, child.wait())
         .await
@@ -133,6 +149,55 @@ async fn a_port_in_use_exits_non_zero() {
     assert!(!status.success());
     assert!(
         stderr.starts_with("service-b: cannot listen on 127.0.0.1:"),
+        "{stderr}"
+    );
+}
+
+async fn answer(request: reqwest::RequestBuilder) -> (StatusCode, serde_json::Value) {
+    let response = request.send().await.expect("request");
+    (response.status(), response.json().await.expect("JSON"))
+}
+
+#[tokio::test]
+async fn faults_variables_set_the_defaults_delete_goes_back_to() {
+    let env = [
+        ("FAIL_EVERY", "0"),
+        ("FAULTS__DOWN", "true"),
+        ("FAULTS__DELAY_MS", "1"),
+    ];
+    let (_child, addr) = start_listening(&env).await;
+    let base = format!("http://{addr}");
+    let client = reqwest::Client::new();
+    let defaults =
+        serde_json::json!({"fail_every": 0, "failure_rate": 0.0, "delay_ms": 1, "down": true});
+    let (_, faults) = answer(client.get(format!("{base}/faults"))).await;
+    assert_eq!(faults, defaults);
+    let (status, _) = answer(client.get(format!("{base}/hello"))).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+
+    let up = client
+        .put(format!("{base}/faults"))
+        .json(&serde_json::json!({"down": false}));
+    assert_eq!(answer(up).await.0, StatusCode::OK);
+    let (status, _) = answer(client.get(format!("{base}/hello"))).await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, faults) = answer(client.delete(format!("{base}/faults"))).await;
+    assert_eq!(faults, defaults);
+}
+
+#[tokio::test]
+async fn a_bad_faults_variable_exits_naming_it() {
+    let child = start(&[("PORT", "0"), ("FAULTS__FAILURE_RATE", "1.5")]);
+    let output = timeout(DEADLINE, child.wait_with_output())
+        .await
+        .expect("exits in time")
+        .expect("output");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(
+        stderr.starts_with(
+            "service-b: configuration error: invalid value for FAULTS__FAILURE_RATE: must be"
+        ),
         "{stderr}"
     );
 }
