@@ -207,9 +207,7 @@ impl Breaker {
         Ok(snapshot)
     }
 
-    /// Applies an override, then reads the state it left (another round trip: an operator's
-    /// call, rare, gets the whole picture). An error after the override was applied is still
-    /// reported; the override stays.
+    /// Applies an override and answers with the state it left, which its reply gives whole.
     async fn force(&self, mode: ForceMode) -> Result<Snapshot, StoreError> {
         let (fail_safe, spec) = (&self.inner.fail_safe, &self.inner.spec);
         let fut = fail_safe.shared().force(spec, self.now(), mode);
@@ -222,7 +220,7 @@ impl Breaker {
             "circuit override applied for every replica"
         );
         self.observe(&reply, Source::Shared);
-        self.snapshot().await
+        Ok(Snapshot::after_override(&reply))
     }
 
     /// Rejects every call on every replica until [`reset`](Self::reset). Returns the state

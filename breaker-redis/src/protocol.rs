@@ -240,6 +240,25 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
+    /// The state an override left: every override is a transition, which clears the counts,
+    /// the trial permits and any open deadline (see `lua/force.lua`), so its reply says all of
+    /// it and no second read is needed.
+    pub(crate) fn after_override(reply: &Reply) -> Snapshot {
+        Snapshot {
+            state: reply.state,
+            forced: reply.forced,
+            generation: reply.generation,
+            open_until_ms: 0,
+            requests: 0,
+            failures: 0,
+            consecutive_failures: 0,
+            half_open_successes: 0,
+            in_flight: 0,
+            now_ms: reply.now_ms,
+            repaired: reply.repaired,
+        }
+    }
+
     /// Time until an open circuit admits trial calls; zero when not open or already due.
     pub fn retry_after(&self) -> Duration {
         if self.state != State::Open || self.forced != Forced::None {

@@ -7,7 +7,7 @@ mod common;
 use breaker_redis::{Breaker, Clock, Config, ManualClock, State, TripPolicy};
 use test_support::{ChaosProxy, RedisServer, wait_until};
 
-use common::{T0, ms, options, run, secs};
+use common::{T0, command, ms, options, run, secs};
 
 fn cfg() -> breaker_redis::ConfigBuilder {
     Config::builder()
@@ -30,19 +30,6 @@ async fn breaker(url: &str, cfg: Config, clock: Clock) -> Breaker {
         .unwrap()
 }
 
-async fn admin(server: &RedisServer, args: &[&str]) -> redis::Value {
-    let mut con = server
-        .client()
-        .get_multiplexed_async_connection()
-        .await
-        .unwrap();
-    let mut cmd = redis::cmd(args[0]);
-    for arg in &args[1..] {
-        cmd.arg(*arg);
-    }
-    cmd.query_async(&mut con).await.unwrap()
-}
-
 /// Makes 400 calls to a dependency that always fails and returns how many reached it.
 async fn calls_reaching_a_dead_dependency(b: &Breaker) -> usize {
     let mut reached = 0;
@@ -60,12 +47,12 @@ async fn redis_out_of_memory_refusing_writes_still_protects_calls() {
     let server = RedisServer::start().unwrap();
     let b = breaker(&server.url(), cfg().build().unwrap(), Clock::Store).await;
     run(&b, "S").await; // the state exists: closed admission now only reads it
-    admin(
+    command::<redis::Value>(
         &server,
         &["CONFIG", "SET", "maxmemory-policy", "noeviction"],
     )
     .await;
-    admin(&server, &["CONFIG", "SET", "maxmemory", "1"]).await;
+    command::<redis::Value>(&server, &["CONFIG", "SET", "maxmemory", "1"]).await;
 
     let reached = calls_reaching_a_dead_dependency(&b).await;
     assert!(
@@ -74,7 +61,7 @@ async fn redis_out_of_memory_refusing_writes_still_protects_calls() {
     );
     assert!(b.is_degraded(), "refused writes count as degraded");
 
-    admin(&server, &["CONFIG", "SET", "maxmemory", "0"]).await;
+    command::<redis::Value>(&server, &["CONFIG", "SET", "maxmemory", "0"]).await;
     wait_until(secs(15), "the shared store to be used again", || async {
         !b.is_degraded()
     })
@@ -90,12 +77,12 @@ fn a_refused_write_is_counted_as_a_server_error() {
         let server = RedisServer::start().unwrap();
         let b = breaker(&server.url(), cfg().build().unwrap(), Clock::Store).await;
         run(&b, "S").await;
-        admin(
+        command::<redis::Value>(
             &server,
             &["CONFIG", "SET", "maxmemory-policy", "noeviction"],
         )
         .await;
-        admin(&server, &["CONFIG", "SET", "maxmemory", "1"]).await;
+        command::<redis::Value>(&server, &["CONFIG", "SET", "maxmemory", "1"]).await;
         b.acquire().await.unwrap().failure().await;
     });
     let m = probe.read();
@@ -112,7 +99,7 @@ async fn an_acl_user_without_write_rights_still_protects_calls() {
     let server = RedisServer::start().unwrap();
     let setup = breaker(&server.url(), cfg().build().unwrap(), Clock::Store).await;
     run(&setup, "S").await;
-    admin(
+    command::<redis::Value>(
         &server,
         &[
             "ACL", "SETUSER", "reader", "on", ">secret", "~*", "&*", "+@all", "-@write",

@@ -15,7 +15,7 @@ use breaker_redis::{
 use test_support::{ChaosProxy, RedisServer, wait_until};
 use tokio::sync::broadcast;
 
-use common::{T0, config, ms, redis_store, run, secs};
+use common::{T0, command, config, ms, redis_store, run, secs};
 
 async fn replica(url: &str, cfg: &Config, clock: &Clock, id: &str) -> Breaker {
     let store = redis_store(url).await; // a connection of its own, as another process has
@@ -26,19 +26,6 @@ async fn replica(url: &str, cfg: &Config, clock: &Clock, id: &str) -> Breaker {
         .replica_id(id)
         .build()
         .unwrap()
-}
-
-async fn command<T: redis::FromRedisValue>(server: &RedisServer, args: &[&str]) -> T {
-    let mut con = server
-        .client()
-        .get_multiplexed_async_connection()
-        .await
-        .unwrap();
-    let mut cmd = redis::cmd(args[0]);
-    for a in &args[1..] {
-        cmd.arg(*a);
-    }
-    cmd.query_async(&mut con).await.unwrap()
 }
 
 async fn pubsub_clients(server: &RedisServer) -> usize {

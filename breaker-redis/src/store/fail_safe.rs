@@ -229,7 +229,21 @@ impl FailSafe {
         outcomes: &[Outcome],
     ) -> Option<(Reply, Source)> {
         let fut = self.shared.record_batch(spec, now, generation, outcomes);
-        match self.shared_op(spec, "record_batch", fut).await {
+        let result = self.shared_op(spec, "record_batch", fut).await;
+        self.counted(spec, now, result, outcomes).await
+    }
+
+    /// What became of outcomes sent to the shared store: its reply when it took them;
+    /// otherwise (failed, skipped or refused) the local breaker counts them, and a refused
+    /// write marks the store as not taking writes.
+    async fn counted(
+        &self,
+        spec: &Spec,
+        now: Option<u64>,
+        result: Result<Reply, StoreError>,
+        outcomes: &[Outcome],
+    ) -> Option<(Reply, Source)> {
+        match result {
             Ok(reply) => {
                 self.took_write(spec, &reply);
                 Some((reply, Source::Shared))
@@ -261,16 +275,8 @@ impl FailSafe {
                 let fut = self
                     .shared
                     .record(spec, now, generation, permit, admitted_at, outcome);
-                match self.shared_op(spec, "record", fut).await {
-                    Ok(reply) => {
-                        self.took_write(spec, &reply);
-                        Some((reply, Source::Shared))
-                    }
-                    Err(error) => {
-                        self.refused_write(spec, &error);
-                        self.count_locally(spec, now, outcome).await
-                    }
-                }
+                let result = self.shared_op(spec, "record", fut).await;
+                self.counted(spec, now, result, &[outcome]).await
             }
             Source::Local => self
                 .local

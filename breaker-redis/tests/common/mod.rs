@@ -10,6 +10,7 @@ use std::time::Duration;
 use breaker_redis::{
     Breaker, Clock, Config, ManualClock, MemoryStore, RedisStore, RedisStoreOptions, Store,
 };
+use redis::aio::MultiplexedConnection;
 use test_support::{RedisCluster, RedisServer};
 
 /// A fixed start for manual clocks (2023-11-14), far from zero so windows behave as in life.
@@ -123,4 +124,23 @@ pub async fn run(b: &Breaker, outcomes: &str) {
             other => panic!("unknown outcome {other}"),
         }
     }
+}
+
+/// Sends one raw command (`["HSET", key, field, value]`) on `con`.
+pub async fn cli<T: redis::FromRedisValue>(con: &mut MultiplexedConnection, words: &[&str]) -> T {
+    let mut cmd = redis::cmd(words[0]);
+    for w in &words[1..] {
+        cmd.arg(*w);
+    }
+    cmd.query_async(con).await.unwrap()
+}
+
+/// Sends one raw command to `server` on a connection of its own.
+pub async fn command<T: redis::FromRedisValue>(server: &RedisServer, words: &[&str]) -> T {
+    let mut con = server
+        .client()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    cli(&mut con, words).await
 }

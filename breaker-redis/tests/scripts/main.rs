@@ -13,6 +13,7 @@ use breaker_redis::{Breaker, Clock, Config, ManualClock};
 use redis::aio::MultiplexedConnection;
 use test_support::RedisServer;
 
+pub use common::cli;
 use common::{T0, redis_store};
 
 /// A breaker named `name` on `server` with a manual clock at [`T0`], and a plain connection
@@ -35,15 +36,6 @@ pub async fn setup(
         .await
         .unwrap();
     (breaker, clock, con)
-}
-
-/// Runs one command given as words, as `redis-cli` would.
-pub async fn cli<T: redis::FromRedisValue>(con: &mut MultiplexedConnection, words: &[&str]) -> T {
-    let mut cmd = redis::cmd(words[0]);
-    for w in &words[1..] {
-        cmd.arg(*w);
-    }
-    cmd.query_async(con).await.unwrap()
 }
 
 /// The state hash of breaker `name` under the default prefix.
