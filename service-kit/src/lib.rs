@@ -58,7 +58,9 @@
 //! - [`http`]: [`App`], adding `/health`, `/metrics`, JSON 404/405/413, request ids, tracing.
 //! - `serve`: [`serve`] a router until a future resolves (handlers can extract the peer's
 //!   `ConnectInfo<SocketAddr>`); [`spawn`] one on a free port for tests.
-//! - `run`: [`run`], a service's `main`: command line, config, logging, bind, serve, exit code.
+//! - `run`: [`run`], a service's `main`: command line, config, logging, bind, serve, exit code;
+//!   [`run_from`], the same with the command line given.
+//! - `system`: [`System`], one binary serving several services, a subcommand each.
 //! - `cli`: the command line, `--help` (naming the configuration sources) and `--version`.
 //! - [`faults`]: simulated faults (`failure_rate`, `delay_ms`, `down`, plus a service's own),
 //!   their `GET|PUT|DELETE /faults` routes, start-up overrides (`FAULTS__*`) and the decision a
@@ -74,11 +76,13 @@ pub mod metrics;
 mod run;
 mod serve;
 pub mod shutdown;
+mod system;
 pub mod telemetry;
 
 pub use config::{ConfigError, Loader, ServerConfig, load};
 pub use error::{AppError, BoxError};
 pub use http::{App, HealthFields};
 pub use json::Json;
-pub use run::{IntoApp, Service, Settings, run};
+pub use run::{IntoApp, Service, Settings, run, run_from};
 pub use serve::{SHUTDOWN_GRACE, Spawned, serve, spawn};
+pub use system::System;

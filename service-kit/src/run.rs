@@ -1,5 +1,6 @@
 //! [`run`]: a service's whole `main`.
 
+use std::ffi::OsString;
 use std::fmt;
 use std::io;
 use std::net::SocketAddr;
@@ -97,7 +98,19 @@ where
     F: AsyncFnOnce(Settings<C>) -> R,
     R: IntoApp,
 {
-    if let Invocation::Exit(code) = crate::cli::parse(&service, std::env::args_os()) {
+    run_from(service, std::env::args_os(), build).await
+}
+
+/// [`run`] with the command line given: `args` starts with the name to show in help and usage
+/// (e.g. `shop gateway` for a service that [`System::select`](crate::System::select) picked).
+pub async fn run_from<C, F, R, I>(service: Service, args: I, build: F) -> ExitCode
+where
+    C: DeserializeOwned,
+    F: AsyncFnOnce(Settings<C>) -> R,
+    R: IntoApp,
+    I: IntoIterator<Item = OsString>,
+{
+    if let Invocation::Exit(code) = crate::cli::parse(&service, args) {
         return code;
     }
     match try_run(service, build).await {

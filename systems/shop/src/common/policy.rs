@@ -1,0 +1,76 @@
+//! The trip policy of every shop breaker: opossum's, as the seed set it up.
+
+use std::time::Duration;
+
+use breaker_redis::{Settings, TripKind};
+use service_kit::ConfigError;
+
+/// opossum's rule as settings: opens when more than 50 % of the calls in a rolling 10 s window
+/// failed (no minimum volume), stays open `open_for`, then admits one trial call.
+pub fn opossum_settings(open_for: Duration) -> Settings {
+    Settings {
+        trip: TripKind::FailureRatioAbove,
+        failure_ratio: 0.5,
+        min_requests: 1,
+        rolling_window: Some(Duration::from_secs(10)),
+        buckets: 10,
+        max_requests: 1,
+        timeout: open_for,
+        ..Settings::default()
+    }
+}
+
+/// A lease this much longer than the call's own time limit outlives any trial call.
+const LEASE_MARGIN: Duration = Duration::from_secs(1);
+
+/// `settings` validated, with the lease (unless given) at least `call_timeout` + 1 s so that a
+/// trial call never outlives its half-open permit. `section` names the variables in errors
+/// (`BREAKER` gives `BREAKER__TIMEOUT`).
+///
+/// # Errors
+///
+/// An invalid setting, named as its variable.
+pub fn breaker_config(
+    settings: &Settings,
+    call_timeout: Duration,
+    section: &str,
+) -> Result<breaker_redis::Config, ConfigError> {
+    let mut settings = settings.clone();
+    let default = breaker_redis::Config::default().lease();
+    settings
+        .lease
+        .get_or_insert(default.max(call_timeout + LEASE_MARGIN));
+    settings.build().map_err(|e| {
+        ConfigError::invalid(format!("{section}__{}", e.setting.to_uppercase()), e.reason)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_policy_is_more_than_half_in_ten_seconds_with_one_trial() {
+        let config = breaker_config(
+            &opossum_settings(Duration::from_secs(30)),
+            Duration::from_secs(3),
+            "BREAKER",
+        )
+        .expect("valid");
+        assert_eq!(config.max_requests(), 1);
+        assert_eq!(config.open_timeout(), Duration::from_secs(30));
+        assert_eq!(config.window().length(), Duration::from_secs(10));
+        assert!(config.lease() >= Duration::from_secs(4));
+    }
+
+    #[test]
+    fn a_bad_setting_names_its_variable() {
+        let settings = Settings {
+            max_requests: 0,
+            ..opossum_settings(Duration::from_secs(10))
+        };
+        let err = breaker_config(&settings, Duration::from_secs(3), "BREAKER")
+            .expect_err("no trial call");
+        assert!(err.to_string().contains("BREAKER__MAX_REQUESTS"), "{err}");
+    }
+}
