@@ -235,14 +235,19 @@ impl Upstream {
         )
     }
 
-    /// Whether the service answers `GET /health` with a 2xx within `timeout`. Not through the
-    /// breaker: a probe must see the service even while the circuit is open.
+    /// Whether the service answers `GET /health` with a 2xx, not saying `"status":"DOWN"`,
+    /// within `timeout`. Not through the breaker: a probe must see the service even while the
+    /// circuit is open.
     pub(crate) async fn probe(&self, timeout: Duration) -> bool {
-        let request = self.http.get(self.url("/health")).send();
-        matches!(
-            tokio::time::timeout(timeout, request).await,
-            Ok(Ok(response)) if response.status().is_success()
-        )
+        let probe = async {
+            let response = self.http.get(self.url("/health")).send().await.ok()?;
+            if !response.status().is_success() {
+                return None;
+            }
+            let body: Value = response.json().await.unwrap_or(Value::Null);
+            Some(body["status"] != "DOWN")
+        };
+        matches!(tokio::time::timeout(timeout, probe).await, Ok(Some(true)))
     }
 }
 
