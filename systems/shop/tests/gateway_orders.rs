@@ -48,14 +48,18 @@ async fn a_full_order_is_created_once_and_its_replay_applies_nothing_again() {
     let payment_now = shop.payment_of(&order_id).await.expect("charged");
     assert_eq!(payment_now, payment);
 
-    let (status, _, body) = post_keyed(&shop.http, &url, "order-key-1", &order_of("prod-003", 1)).await;
+    let (status, _, body) =
+        post_keyed(&shop.http, &url, "order-key-1", &order_of("prod-003", 1)).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert_eq!(shop.stock("prod-003").await, 20);
 
     let stored: Option<String> = shop
         .redis(redis::cmd("GET").arg("shop:idempotency:{order-key-1}"))
         .await;
-    assert!(stored.is_some_and(|r| r.contains(&order_id)), "the record is shared in Redis");
+    assert!(
+        stored.is_some_and(|r| r.contains(&order_id)),
+        "the record is shared in Redis"
+    );
 }
 
 #[tokio::test]
@@ -65,9 +69,8 @@ async fn a_repeat_while_the_first_runs_is_refused_with_409() {
     shop.faults(&shop.payment, json!({"delay_ms": 2000})).await;
     let gw = shop.gateway("gw-a", &[]).await;
     let (http, url) = (shop.http.clone(), gw.url("/api/orders"));
-    let first = tokio::spawn(async move {
-        post_keyed(&http, &url, "slow-key", &example_order()).await
-    });
+    let first =
+        tokio::spawn(async move { post_keyed(&http, &url, "slow-key", &example_order()).await });
     wait_until(DEADLINE, "the first order to be claimed", || async {
         let record: Option<String> = shop
             .redis(redis::cmd("GET").arg("shop:idempotency:{slow-key}"))
@@ -79,7 +82,10 @@ async fn a_repeat_while_the_first_runs_is_refused_with_409() {
     let url = gw.url("/api/orders");
     let (status, _, body) = post_keyed(&shop.http, &url, "slow-key", &example_order()).await;
     assert_eq!(status, StatusCode::CONFLICT);
-    assert_eq!(body, json!({"error": "A request with this Idempotency-Key is already in progress"}));
+    assert_eq!(
+        body,
+        json!({"error": "A request with this Idempotency-Key is already in progress"})
+    );
     let (status, _, body) = first.await.expect("the first order");
     assert_eq!(status, StatusCode::CREATED, "{body}");
 }
@@ -97,7 +103,11 @@ async fn bad_orders_are_refused_and_change_nothing() {
         body.as_object_mut().expect("object").remove(field);
         cases.push((body, REQUIRED));
     }
-    for (field, wrong) in [("items", json!("prod-001")), ("payment", json!(12)), ("items", json!([]))] {
+    for (field, wrong) in [
+        ("items", json!("prod-001")),
+        ("payment", json!(12)),
+        ("items", json!([])),
+    ] {
         let mut body = valid.clone();
         body[field] = wrong;
         cases.push((body, REQUIRED));
@@ -127,22 +137,38 @@ async fn bad_orders_are_refused_and_change_nothing() {
     assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
 
     assert_eq!(shop.stock("prod-001").await, stock);
-    let payments: Vec<String> = shop.redis(redis::cmd("KEYS").arg("shop:idempotency:*")).await;
+    let payments: Vec<String> = shop
+        .redis(redis::cmd("KEYS").arg("shop:idempotency:*"))
+        .await;
     assert!(payments.is_empty(), "{payments:?}");
-    let ids: Option<String> = shop.redis(redis::cmd("GET").arg("shop:{gateway}:order-id")).await;
+    let ids: Option<String> = shop
+        .redis(redis::cmd("GET").arg("shop:{gateway}:order-id"))
+        .await;
     assert_eq!(ids, None, "no order was started");
 }
 
-async fn shop_key(shop: &Shop, url: &str, key: &str) -> (StatusCode, reqwest::header::HeaderMap, Value) {
+async fn shop_key(
+    shop: &Shop,
+    url: &str,
+    key: &str,
+) -> (StatusCode, reqwest::header::HeaderMap, Value) {
     post_keyed(&shop.http, url, key, &order_of("prod-001", 1)).await
 }
 
 #[tokio::test]
 async fn two_orders_racing_for_the_last_unit_one_wins() {
     let shop = Shop::start().await;
-    let (a, b) = (shop.gateway("gw-a", &[]).await, shop.gateway("gw-b", &[]).await);
+    let (a, b) = (
+        shop.gateway("gw-a", &[]).await,
+        shop.gateway("gw-b", &[]).await,
+    );
     let left = shop.stock("prod-003").await;
-    let (status, _, body) = post(&shop.http, &a.url("/api/orders"), &order_of("prod-003", left - 1)).await;
+    let (status, _, body) = post(
+        &shop.http,
+        &a.url("/api/orders"),
+        &order_of("prod-003", left - 1),
+    )
+    .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     assert_eq!(shop.stock("prod-003").await, 1);
 
@@ -151,8 +177,14 @@ async fn two_orders_racing_for_the_last_unit_one_wins() {
         async move { post(&http, &url, &order_of("prod-003", 1)).await }
     });
     let answers = join_all(racers).await;
-    let won: Vec<_> = answers.iter().filter(|(s, _, _)| *s == StatusCode::CREATED).collect();
-    let lost: Vec<_> = answers.iter().filter(|(s, _, _)| *s == StatusCode::BAD_REQUEST).collect();
+    let won: Vec<_> = answers
+        .iter()
+        .filter(|(s, _, _)| *s == StatusCode::CREATED)
+        .collect();
+    let lost: Vec<_> = answers
+        .iter()
+        .filter(|(s, _, _)| *s == StatusCode::BAD_REQUEST)
+        .collect();
     assert_eq!((won.len(), lost.len()), (1, 1), "{answers:?}");
     assert_eq!(lost[0].2["error"], UNAVAILABLE);
     assert_eq!(shop.stock("prod-003").await, 0);
@@ -161,9 +193,16 @@ async fn two_orders_racing_for_the_last_unit_one_wins() {
 #[tokio::test]
 async fn concurrent_orders_on_two_replicas_get_distinct_ids() {
     let shop = Shop::start().await;
-    let (a, b) = (shop.gateway("gw-a", &[]).await, shop.gateway("gw-b", &[]).await);
+    let (a, b) = (
+        shop.gateway("gw-a", &[]).await,
+        shop.gateway("gw-b", &[]).await,
+    );
     let orders = (0..6).map(|i| {
-        let url = if i % 2 == 0 { a.url("/api/orders") } else { b.url("/api/orders") };
+        let url = if i % 2 == 0 {
+            a.url("/api/orders")
+        } else {
+            b.url("/api/orders")
+        };
         let http = shop.http.clone();
         async move { post(&http, &url, &order_of("prod-003", 1)).await }
     });
@@ -183,11 +222,17 @@ async fn concurrent_orders_on_two_replicas_get_distinct_ids() {
 async fn items_out_of_stock_are_refused_with_details() {
     let shop = Shop::start().await;
     let gw = shop.gateway("gw-a", &[]).await;
-    let (status, _, body) = post(&shop.http, &gw.url("/api/orders"), &order_of("prod-001", 1000)).await;
+    let (status, _, body) = post(
+        &shop.http,
+        &gw.url("/api/orders"),
+        &order_of("prod-001", 1000),
+    )
+    .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     assert_eq!(body["error"], UNAVAILABLE);
     assert_eq!(body["details"][0]["productId"], "prod-001");
-    let (status, _, body) = post(&shop.http, &gw.url("/api/orders"), &order_of("prod-404", 1)).await;
+    let (status, _, body) =
+        post(&shop.http, &gw.url("/api/orders"), &order_of("prod-404", 1)).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     assert_eq!(body["error"], UNAVAILABLE);
     assert_eq!(shop.stock("prod-001").await, 10);
@@ -196,7 +241,8 @@ async fn items_out_of_stock_are_refused_with_details() {
 #[tokio::test]
 async fn a_pending_payment_does_not_fail_the_order() {
     let shop = Shop::start().await;
-    shop.faults(&shop.payment, json!({"failure_rate": 1.0})).await;
+    shop.faults(&shop.payment, json!({"failure_rate": 1.0}))
+        .await;
     let gw = shop.gateway("gw-a", &[]).await;
     let (status, _, body) = post(&shop.http, &gw.url("/api/orders"), &example_order()).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
@@ -209,7 +255,13 @@ async fn an_order_with_payment_down_answers_503_and_takes_no_stock() {
     let shop = Shop::start().await;
     shop.faults(&shop.payment, json!({"down": true})).await;
     let gw = shop.gateway("gw-a", &[("BREAKER__TIMEOUT", "1s")]).await;
-    let (status, _, body) = post_keyed(&shop.http, &gw.url("/api/orders"), "down-key", &example_order()).await;
+    let (status, _, body) = post_keyed(
+        &shop.http,
+        &gw.url("/api/orders"),
+        "down-key",
+        &example_order(),
+    )
+    .await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
     assert_eq!(body["error"], "Payment service is currently unavailable");
     assert_eq!(shop.stock("prod-001").await, 10);
@@ -222,7 +274,10 @@ async fn an_order_with_payment_down_answers_503_and_takes_no_stock() {
     wait_until(DEADLINE, "the order to go through", || async {
         let (status, _, body) = post_keyed(&shop.http, &url, "down-key", &example_order()).await;
         assert!(
-            matches!(status, StatusCode::CREATED | StatusCode::SERVICE_UNAVAILABLE),
+            matches!(
+                status,
+                StatusCode::CREATED | StatusCode::SERVICE_UNAVAILABLE
+            ),
             "{status}: {body}"
         );
         let done = status == StatusCode::CREATED;
@@ -233,6 +288,9 @@ async fn an_order_with_payment_down_answers_503_and_takes_no_stock() {
     .expect("created once payment is back");
     let body = created.lock().expect("lock").take().expect("an answer");
     let order_id = body["orderId"].as_str().expect("an id");
-    assert_eq!(shop.payment_of(order_id).await.expect("charged")["amount"], 2800);
+    assert_eq!(
+        shop.payment_of(order_id).await.expect("charged")["amount"],
+        2800
+    );
     assert_eq!(shop.stock("prod-001").await, 9);
 }

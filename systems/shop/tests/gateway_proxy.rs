@@ -75,7 +75,8 @@ async fn a_bad_body_is_refused_and_nothing_is_forwarded() {
 #[tokio::test]
 async fn a_slow_service_answers_504() {
     let shop = Shop::start().await;
-    shop.faults(&shop.inventory, json!({"delay_ms": 3000})).await;
+    shop.faults(&shop.inventory, json!({"delay_ms": 3000}))
+        .await;
     let gw = shop.gateway("gw-a", &[]).await;
     let (status, _, body) = get(&shop.http, &gw.url("/api/inventory")).await;
     assert_eq!(status, StatusCode::GATEWAY_TIMEOUT, "{body}");
@@ -100,7 +101,10 @@ async fn a_refusal_from_a_service_never_opens_its_circuit() {
         assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
     }
     let state = shop.breaker_state("payment-service").await;
-    assert!(matches!(state.as_deref(), None | Some("closed")), "{state:?}");
+    assert!(
+        matches!(state.as_deref(), None | Some("closed")),
+        "{state:?}"
+    );
     let (_, _, health) = get(&shop.http, &gw.url("/health")).await;
     assert_eq!(health["services"][0]["breaker"], "closed", "{health}");
 }
@@ -121,7 +125,10 @@ async fn an_unreachable_service_answers_503_naming_it() {
     assert_eq!(health["status"], "PARTIAL", "{health}");
     assert_eq!(health["gateway"], "UP");
     let shipping = &health["services"][2];
-    assert_eq!((&shipping["service"], &shipping["status"]), (&json!("shipping-service"), &json!("DOWN")));
+    assert_eq!(
+        (&shipping["service"], &shipping["status"]),
+        (&json!("shipping-service"), &json!("DOWN"))
+    );
 }
 
 #[tokio::test]
@@ -136,12 +143,21 @@ async fn health_reports_each_service_and_its_breaker() {
         .as_array()
         .expect("services")
         .iter()
-        .map(|s| (s["service"].clone(), s["status"].clone(), s["breaker"].clone()))
+        .map(|s| {
+            (
+                s["service"].clone(),
+                s["status"].clone(),
+                s["breaker"].clone(),
+            )
+        })
         .collect();
     assert_eq!(
         names,
-        ["payment-service", "inventory-service", "shipping-service"]
-            .map(|n| (json!(n), json!("UP"), json!("closed")))
+        ["payment-service", "inventory-service", "shipping-service"].map(|n| (
+            json!(n),
+            json!("UP"),
+            json!("closed")
+        ))
     );
 
     shop.faults(&shop.payment, json!({"down": true})).await;
@@ -172,7 +188,8 @@ async fn fifteen_shipments_from_one_client_get_ten_through_and_the_next_client_i
 
     let two = client_from("127.0.0.2");
     let body = json!({"orderId": "ship-other", "address": "2 Main St", "items": [{"productId": "prod-001", "quantity": 1}]});
-    let (status, _, body) = answer(two.post(gw.url("/api/shipping")).json(&body).send().await).await;
+    let (status, _, body) =
+        answer(two.post(gw.url("/api/shipping")).json(&body).send().await).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
 }
 
@@ -180,7 +197,10 @@ async fn fifteen_shipments_from_one_client_get_ten_through_and_the_next_client_i
 async fn each_client_ip_has_one_budget_across_the_replicas() {
     let shop = Shop::start().await;
     let limit = [("RATE_LIMIT_PER_MINUTE", "3")];
-    let (a, b) = (shop.gateway("gw-a", &limit).await, shop.gateway("gw-b", &limit).await);
+    let (a, b) = (
+        shop.gateway("gw-a", &limit).await,
+        shop.gateway("gw-b", &limit).await,
+    );
     let one = client_from("127.0.0.1");
     for gw in [&a, &b, &a] {
         let (status, headers, _) = get(&one, &gw.url("/api/inventory/prod-001")).await;
@@ -190,7 +210,10 @@ async fn each_client_ip_has_one_budget_across_the_replicas() {
     let (status, headers, body) = get(&one, &b.url("/api/inventory/prod-001")).await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(body["error"], RATE_LIMIT_MESSAGE);
-    assert!(body["retry_after_ms"].as_u64().is_some_and(|ms| ms > 0), "{body}");
+    assert!(
+        body["retry_after_ms"].as_u64().is_some_and(|ms| ms > 0),
+        "{body}"
+    );
     assert!(headers.contains_key("retry-after"));
     assert_eq!(headers["x-ratelimit-remaining"], "0");
 
@@ -216,7 +239,8 @@ async fn a_bad_setting_stops_the_gateway_naming_its_variable() {
         ("TRUSTED_PROXIES", "10.0.0.0/40"),
         ("IDEMPOTENCY_TTL", "0s"),
     ] {
-        let loaded = Loader::from_vars([(variable, value)]).and_then(|l| l.load::<gateway::Config>());
+        let loaded =
+            Loader::from_vars([(variable, value)]).and_then(|l| l.load::<gateway::Config>());
         let error = match loaded {
             Err(e) => e,
             Ok(config) => {

@@ -1,14 +1,13 @@
 //! [`Config`]: the gateway's settings, and their validation into the values it runs with. Every
 //! error names the variable to fix.
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use reqwest::Url;
 use serde::Deserialize;
-use service_kit::{ConfigError, Loader};
+use service_kit::ConfigError;
 
-use crate::common::{TrustedProxies, breaker_config};
+use crate::common::{Overrides, TrustedProxies, opossum_config};
 
 /// The gateway's settings (the server's own, `PORT`, `INSTANCE_ID`, `MAX_BODY_BYTES`, are
 /// service-kit's). Not `deny_unknown_fields`: every variable of the process reaches this level.
@@ -28,7 +27,7 @@ pub struct Config {
     pub service_timeout: Duration,
     /// `BREAKER__*`: overrides of opossum's policy (open 30 s) for the three breakers, as
     /// given; see [`Config::breaker`].
-    pub breaker: BTreeMap<String, String>,
+    pub breaker: Overrides,
     /// `RATE_LIMIT_PER_MINUTE`, default 100: requests a minute per client IP.
     pub rate_limit_per_minute: u32,
     /// `TRUSTED_PROXIES`, default none: the gateway is the edge, its peer is the client.
@@ -49,7 +48,7 @@ impl Default for Config {
             inventory_service_url: "http://127.0.0.1:3002".to_owned(),
             shipping_service_url: "http://127.0.0.1:3003".to_owned(),
             service_timeout: Duration::from_secs(3),
-            breaker: BTreeMap::new(),
+            breaker: Overrides::default(),
             rate_limit_per_minute: 100,
             trusted_proxies: TrustedProxies::none(),
             health_probe_timeout: Duration::from_secs(2),
@@ -58,24 +57,8 @@ impl Default for Config {
     }
 }
 
-/// opossum's policy as the seed set it up at the gateway (see
-/// [`opossum_settings`](crate::common::opossum_settings)), as the variables that set it, so
-/// that `BREAKER__*` overrides one value and keeps the others.
-const OPOSSUM: [(&str, &str); 7] = [
-    ("trip", "failure_ratio_above"),
-    ("failure_ratio", "0.5"),
-    ("min_requests", "1"),
-    ("rolling_window", "10s"),
-    ("buckets", "10"),
-    ("max_requests", "1"),
-    ("timeout", "30s"),
-];
-
-/// What the breaker section is read into.
-#[derive(Deserialize)]
-struct Section {
-    breaker: breaker_redis::Settings,
-}
+/// How long the gateway's breakers stay open, as the seed's opossum did.
+const OPEN_FOR: Duration = Duration::from_secs(30);
 
 impl Config {
     /// The base URL of a service: `setting` names the variable in errors.
@@ -140,16 +123,7 @@ impl Config {
     ///
     /// An unknown or invalid breaker setting, named as its variable.
     pub fn breaker(&self) -> Result<breaker_redis::Config, ConfigError> {
-        let mut vars: BTreeMap<String, String> = OPOSSUM
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect();
-        vars.extend(self.breaker.clone());
-        let vars = vars
-            .into_iter()
-            .map(|(k, v)| (format!("BREAKER__{}", k.to_uppercase()), v));
-        let section: Section = Loader::from_vars(vars)?.load()?;
-        breaker_config(&section.breaker, self.call_timeout()?, "BREAKER")
+        opossum_config(&self.breaker, OPEN_FOR, self.call_timeout()?)
     }
 }
 
@@ -163,7 +137,7 @@ fn at_least_a_millisecond(value: Duration, setting: &str) -> Result<Duration, Co
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::common::opossum_settings;
+    use crate::common::{breaker_config, opossum_settings};
 
     #[test]
     fn the_default_breaker_is_opossums_open_for_30_seconds() {
@@ -179,8 +153,10 @@ mod tests {
 
     #[test]
     fn one_breaker_variable_keeps_the_rest_of_the_policy() {
-        let mut config = Config::default();
-        config.breaker.insert("timeout".into(), "1s".into());
+        let config = Config {
+            breaker: Overrides::from_pairs([("timeout", "1s")]),
+            ..Config::default()
+        };
         let built = config.breaker().expect("valid");
         assert_eq!(built.open_timeout(), Duration::from_secs(1));
         assert_eq!(built.max_requests(), 1);
@@ -193,8 +169,10 @@ mod tests {
             ("max_requests", "0", "BREAKER__MAX_REQUESTS"),
             ("timeout", "soon", "BREAKER__TIMEOUT"),
         ] {
-            let mut config = Config::default();
-            config.breaker.insert(key.into(), value.into());
+            let config = Config {
+                breaker: Overrides::from_pairs([(key, value)]),
+                ..Config::default()
+            };
             let err = config.breaker().expect_err(key).to_string();
             assert!(err.contains(variable), "{err}");
         }

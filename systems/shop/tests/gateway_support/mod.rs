@@ -76,17 +76,22 @@ impl Shop {
         let url = redis.url();
         let mut vars = vec![("REDIS_URL", url.as_str())];
         vars.extend(NO_FAULTS);
-        let payment = payment::router(&load(&vars), &server("payment-service", "payment-t"));
-        let payment = service_kit::spawn(payment.await.expect("payment's router"));
-        let inventory = inventory::router(&load(&vars), &server("inventory-service", "inv-t"));
-        let inventory = service_kit::spawn(inventory.await.expect("inventory's router"));
-        let shipping = shipping::router(&load(&vars), &server("shipping-service", "ship-t"));
-        let shipping = service_kit::spawn(shipping.await.expect("shipping's router"));
+        let payment = payment::router(&load(&vars), &server("payment-service", "payment-t"))
+            .await
+            .expect("payment's router");
+        let inventory = inventory::router(&load(&vars), &server("inventory-service", "inv-t"))
+            .await
+            .expect("inventory's router");
+        let shipping = shipping::router(&load(&vars), &server("shipping-service", "ship-t"))
+            .await
+            .expect("shipping's router");
         Self {
             redis,
-            payment: payment.await.expect("payment starts"),
-            inventory: inventory.await.expect("inventory starts"),
-            shipping: shipping.await.expect("shipping starts"),
+            payment: service_kit::spawn(payment).await.expect("payment starts"),
+            inventory: service_kit::spawn(inventory)
+                .await
+                .expect("inventory starts"),
+            shipping: service_kit::spawn(shipping).await.expect("shipping starts"),
             http: reqwest::Client::new(),
         }
     }
@@ -106,7 +111,9 @@ impl Shop {
         let router = gateway::router(&config, &server("api-gateway", instance))
             .await
             .expect("the gateway's settings are valid");
-        service_kit::spawn(router).await.expect("the gateway starts")
+        service_kit::spawn(router)
+            .await
+            .expect("the gateway starts")
     }
 
     /// Changes a service's faults (`PUT /faults`).
@@ -143,8 +150,12 @@ impl Shop {
 
     /// The state of breaker `name` as `redis-cli HGET breaker:{name} state` shows it.
     pub async fn breaker_state(&self, name: &str) -> Option<String> {
-        self.redis(redis::cmd("HGET").arg(format!("breaker:{{{name}}}")).arg("state"))
-            .await
+        self.redis(
+            redis::cmd("HGET")
+                .arg(format!("breaker:{{{name}}}"))
+                .arg("state"),
+        )
+        .await
     }
 
     /// Waits until breaker `name` reads `state` in Redis.

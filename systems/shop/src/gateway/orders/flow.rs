@@ -161,7 +161,6 @@ async fn take(state: &State, cx: Context<'_>, order: &Order, order_id: &str) -> 
     Err(stands(Answer::new(StatusCode::BAD_REQUEST, body)))
 }
 
-/// Not retried: shipping does not recognise an order it has seen.
 async fn ship(
     state: &State,
     cx: Context<'_>,
@@ -173,7 +172,7 @@ async fn ship(
         "address": order.address,
         "items": order.items_json(),
     });
-    let reply = post(&state.shipping, cx, "/api/shipping", &body, false).await?;
+    let reply = post(&state.shipping, cx, "/api/shipping", &body, true).await?;
     if reply.status.is_success() {
         return Ok(reply.json());
     }
@@ -191,7 +190,8 @@ async fn ship(
 }
 
 /// POSTs `body` to `upstream`; `again` tries once more after a failure that may not have
-/// reached the service (unreachable, or a 5xx), for steps the service dedupes by order id. A
+/// reached the service (unreachable, or a 5xx), for steps the service dedupes by order id
+/// (payment, stock update, shipment). A
 /// failure that remains is the service's unavailability, to be tried again later.
 async fn post(
     upstream: &Upstream,
