@@ -78,16 +78,38 @@ async fn a_slow_service_answers_504() {
     shop.faults(&shop.inventory, json!({"delay_ms": 3000}))
         .await;
     let gw = shop.gateway("gw-a", &[]).await;
+    // Inventory's own 2 s limit on the list answers first, and is passed through.
     let (status, _, body) = get(&shop.http, &gw.url("/api/inventory")).await;
     assert_eq!(status, StatusCode::GATEWAY_TIMEOUT, "{body}");
+    assert_eq!(body, json!({"error": "Inventory service timed out"}));
 
-    // A gateway with a shorter limit than the service's answers with its own words.
-    let impatient = shop.gateway("gw-b", &[("SERVICE_TIMEOUT", "500ms")]).await;
+    // A 5xx counts as a failure: one call, more than half of the window, opens the circuit.
+    shop.wait_breaker("inventory-service", "open").await;
+
+    // A gateway with a shorter limit than the service's answers with its own words (its
+    // breakers under another prefix, so that the open circuit above is not theirs).
+    let impatient = [
+        ("SERVICE_TIMEOUT", "500ms"),
+        ("BREAKER__KEY_PREFIX", "impatient"),
+    ];
+    let impatient = shop.gateway("gw-b", &impatient).await;
     let (status, _, body) = get(&shop.http, &impatient.url("/api/inventory")).await;
     assert_eq!(status, StatusCode::GATEWAY_TIMEOUT);
     assert_eq!(
         body,
         json!({"error": "Inventory service error", "message": "Service request timed out"})
+    );
+    let state: Option<String> = shop
+        .redis(
+            redis::cmd("HGET")
+                .arg("impatient:{inventory-service}")
+                .arg("state"),
+        )
+        .await;
+    assert_eq!(
+        state.as_deref(),
+        Some("open"),
+        "the time limit counts as a failure"
     );
 }
 

@@ -57,8 +57,15 @@ fn server(service: &str, instance: &str) -> ServerConfig {
     }
 }
 
-/// Deterministic simulated faults: nothing fails, nothing waits.
-const NO_FAULTS: [(&str, &str); 2] = [("FAULTS__FAILURE_RATE", "0"), ("FAULTS__DELAY_MS", "0")];
+/// Deterministic simulated faults: nothing fails, nothing waits (the generic faults, and
+/// inventory's database's own).
+const NO_FAULTS: [(&str, &str); 5] = [
+    ("FAULTS__FAILURE_RATE", "0"),
+    ("FAULTS__DELAY_MS", "0"),
+    ("PRODUCT_FAILURE_RATE", "0"),
+    ("UPDATE_FAILURE_RATE", "0"),
+    ("LIST_MAX_DELAY_MS", "0"),
+];
 
 /// A Redis, the three services and a client.
 pub struct Shop {
