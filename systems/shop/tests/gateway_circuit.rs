@@ -32,8 +32,12 @@ fn assert_circuit_open(status: StatusCode, headers: &reqwest::header::HeaderMap,
 #[tokio::test]
 async fn payment_down_opens_the_circuit_for_both_replicas_until_it_is_back() {
     let shop = Shop::start().await;
-    // Open long enough to ask both replicas, short enough not to wait out the seed's 30 s.
-    let open_for = [("BREAKER__TIMEOUT", "5s")];
+    // Open long enough to ask both replicas, short enough not to wait out the seed's 30 s;
+    // a budget for polling until it closes.
+    let open_for = [
+        ("BREAKER__TIMEOUT", "5s"),
+        ("RATE_LIMIT_PER_MINUTE", "100000"),
+    ];
     let a = shop.gateway("gw-a", &open_for).await;
     let b = shop.gateway("gw-b", &open_for).await;
     let http = &shop.http;
@@ -70,20 +74,29 @@ async fn payment_down_opens_the_circuit_for_both_replicas_until_it_is_back() {
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
 
-/// A `POST /api/payments` through `gw`: its status and body.
-async fn pay(shop: &Shop, gw: &Spawned, order_id: &str) -> (StatusCode, Value) {
+/// A `POST /api/payments` through `gw` from `client`: its status and body.
+async fn pay(client: &reqwest::Client, gw: &Spawned, order_id: &str) -> (StatusCode, Value) {
     let body = json!({"orderId": order_id, "amount": 10});
-    let (status, _, body) = post(&shop.http, &gw.url("/api/payments"), &body).await;
+    let (status, _, body) = post(client, &gw.url("/api/payments"), &body).await;
     (status, body)
+}
+
+/// `n` requests through `gw` from `client`, to a route every replica limits: their statuses.
+async fn burst(client: &reqwest::Client, gw: &Spawned, n: usize) -> Vec<StatusCode> {
+    let mut statuses = Vec::with_capacity(n);
+    for _ in 0..n {
+        let (status, _, _) = get(client, &gw.url("/api/inventory/prod-001")).await;
+        statuses.push(status);
+    }
+    statuses
 }
 
 #[tokio::test]
 async fn with_redis_gone_nothing_fails_and_sharing_resumes_once_it_is_back() {
     let mut shop = Shop::start().await;
-    let vars = [("RATE_LIMIT_PER_MINUTE", "4")];
     let (a, b) = (
-        shop.gateway("gw-a", &vars).await,
-        shop.gateway("gw-b", &vars).await,
+        shop.gateway("gw-a", &[]).await,
+        shop.gateway("gw-b", &[]).await,
     );
     shop.redis.kill();
 
@@ -111,46 +124,59 @@ async fn with_redis_gone_nothing_fails_and_sharing_resumes_once_it_is_back() {
     let (status, _, health) = get(&shop.http, &b.url("/health")).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(health["gateway"], "UP", "{health}");
-    let (status, _) = pay(&shop, &b, "no-redis-1").await;
+    let (status, _) = pay(&shop.http, &b, "no-redis-1").await;
     assert_eq!(status, StatusCode::CREATED);
 
     // Each replica protects on its own: its own budget, its own breaker.
     let limited = client_from("127.0.0.6");
-    for _ in 0..4 {
-        let (status, _, body) = get(&limited, &a.url("/api/inventory/prod-001")).await;
-        assert_eq!(status, StatusCode::OK, "{body}");
-    }
-    let (status, _, _) = get(&limited, &a.url("/api/inventory/prod-001")).await;
-    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
-    shop.faults(&shop.payment, json!({"down": true})).await;
-    let (status, _) = pay(&shop, &a, "no-redis-2").await;
-    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
-    let (status, body) = pay(&shop, &a, "no-redis-3").await;
-    assert_eq!(
-        (status, &body["message"]),
-        (StatusCode::SERVICE_UNAVAILABLE, &json!(CIRCUIT_OPEN))
+    let statuses = burst(&limited, &a, 101).await;
+    assert!(
+        statuses[..100].iter().all(|s| *s == StatusCode::OK),
+        "{statuses:?}"
     );
+    assert_eq!(statuses[100], StatusCode::TOO_MANY_REQUESTS);
+    shop.faults(&shop.payment, json!({"down": true})).await;
+    let poller = client_from("127.0.0.9");
+    // A's own breaker counts its calls: the order's payment went through, so it opens on the
+    // failure that makes more than half.
+    wait_until(DEADLINE, "a's local circuit to open", || async {
+        let (status, body) = pay(&poller, &a, "no-redis-2").await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+        body["message"] == CIRCUIT_OPEN
+    })
+    .await
+    .expect("protected locally");
 
     shop.redis.restart().expect("redis restarts");
     shop.faults(&shop.payment, json!({"down": false})).await;
-    for (gw, name) in [(&a, "a"), (&b, "b")] {
-        let what = format!("replica {name} to share its breaker again");
-        wait_until(DEADLINE, &what, || async {
-            let (status, _) = pay(&shop, gw, &format!("back-{name}")).await;
-            assert_ne!(status, StatusCode::INTERNAL_SERVER_ERROR);
-            let known: bool = shop
-                .redis(redis::cmd("EXISTS").arg("breaker:{payment-service}"))
-                .await;
-            status == StatusCode::CREATED && known
-        })
+    // Reading the shared state for /health tells a replica that Redis is back.
+    for gw in [&a, &b] {
+        wait_until(
+            DEADLINE,
+            "the replica to read its breakers in Redis",
+            || async {
+                let (status, _, health) = get(&shop.http, &gw.url("/health")).await;
+                assert_eq!(status, StatusCode::OK);
+                let services = health["services"].as_array().cloned().unwrap_or_default();
+                services.iter().all(|s| s["breaker"] == "closed")
+            },
+        )
         .await
         .expect("back on Redis");
+        let (status, _) = pay(&shop.http, gw, "back").await;
+        assert!(status.is_success(), "{status}");
     }
+    // The window holds the successes above: a fails until more than half failed.
     shop.faults(&shop.payment, json!({"down": true})).await;
-    let (status, _) = pay(&shop, &a, "again-1").await;
-    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
-    shop.wait_breaker("payment-service", "open").await;
-    let (status, body) = pay(&shop, &b, "again-2").await;
+    let poller = client_from("127.0.0.12");
+    wait_until(DEADLINE, "a to open the shared circuit", || async {
+        let (status, _) = pay(&poller, &a, "again-1").await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        shop.breaker_state("payment-service").await.as_deref() == Some("open")
+    })
+    .await
+    .expect("opened");
+    let (status, body) = pay(&shop.http, &b, "again-2").await;
     assert_eq!(
         (status, &body["message"]),
         (StatusCode::SERVICE_UNAVAILABLE, &json!(CIRCUIT_OPEN)),
@@ -168,15 +194,15 @@ async fn with_redis_gone_nothing_fails_and_sharing_resumes_once_it_is_back() {
         .await
         .expect("back on Redis");
     }
-    let shared = client_from("127.0.0.8");
-    let mut statuses = Vec::new();
-    for gw in [&a, &a, &a, &a] {
-        let (status, _, _) = get(&shared, &gw.url("/api/inventory/prod-001")).await;
-        statuses.push(status);
-    }
+    // b spent one of 127.0.0.8's budget in Redis: a has 99 left for it, not a fresh 100.
+    let statuses = burst(&client_from("127.0.0.8"), &a, 100).await;
+    assert!(
+        statuses[..99].iter().all(|s| *s == StatusCode::OK),
+        "{statuses:?}"
+    );
     assert_eq!(
-        statuses.last(),
-        Some(&StatusCode::TOO_MANY_REQUESTS),
-        "{statuses:?}: b's requests count at a"
+        statuses[99],
+        StatusCode::TOO_MANY_REQUESTS,
+        "b's request counts at a"
     );
 }
