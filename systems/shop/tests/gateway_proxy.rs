@@ -8,7 +8,9 @@ use service_kit::Loader;
 use shop::common::RATE_LIMIT_MESSAGE;
 use shop::gateway;
 
-use gateway_support::{Shop, answer, client_from, get, join_all, oversized, post, post_raw};
+use gateway_support::{
+    DEADLINE, Shop, answer, client_from, get, join_all, oversized, post, post_raw,
+};
 
 #[tokio::test]
 async fn every_service_answers_through_the_gateway_with_its_own_status_and_body() {
@@ -272,4 +274,51 @@ async fn a_bad_setting_stops_the_gateway_naming_its_variable() {
         };
         assert!(error.to_string().contains(variable), "{variable}: {error}");
     }
+}
+
+#[tokio::test]
+async fn the_binary_serves_the_gateway_and_refuses_a_bad_setting() {
+    let shop = Shop::start().await;
+    let (redis, payment) = (shop.redis.url(), shop.payment.url(""));
+    let (inventory, shipping) = (shop.inventory.url(""), shop.shipping.url(""));
+    let env = [
+        ("REDIS_URL", redis.as_str()),
+        ("PAYMENT_SERVICE_URL", payment.as_str()),
+        ("INVENTORY_SERVICE_URL", inventory.as_str()),
+        ("SHIPPING_SERVICE_URL", shipping.as_str()),
+    ];
+    let child = binary(&env);
+    let line = child
+        .wait_for_line_async("listening on ", DEADLINE)
+        .await
+        .expect("listening");
+    let addr = line
+        .rsplit("listening on ")
+        .next()
+        .and_then(|rest| rest.split_whitespace().next())
+        .expect("an address");
+    let (status, _, health) = get(&shop.http, &format!("http://{addr}/health")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(health["status"], "UP", "{health}");
+    assert_eq!(health["service"], "api-gateway");
+
+    let refused = binary(&[("SHIPPING_SERVICE_URL", "shipping:3003")]);
+    let exit = refused.wait_exit(DEADLINE).expect("exits");
+    assert!(!exit.success(), "{}", refused.output());
+    assert!(
+        refused.output().contains("SHIPPING_SERVICE_URL"),
+        "{}",
+        refused.output()
+    );
+}
+
+/// `shop gateway` with only `env`, on a free port of 127.0.0.1.
+fn binary(env: &[(&str, &str)]) -> test_support::ChildProcess {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_shop"));
+    command
+        .arg("gateway")
+        .env_clear()
+        .envs([("PORT", "0"), ("BIND_ADDR", "127.0.0.1")])
+        .envs(env.iter().copied());
+    test_support::ChildProcess::spawn(command, "gateway").expect("the binary starts")
 }

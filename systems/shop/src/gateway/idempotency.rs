@@ -7,7 +7,9 @@
 //! the next request with the key then runs again *under the same order id*, so that the
 //! payment and the stock update, keyed by it, are not applied twice. A pending record whose
 //! lease ran out (its replica died mid-order) is taken over the same way. Records live in
-//! Redis with a TTL, shared by every replica; while Redis is down, in a bounded local map.
+//! Redis with a TTL, shared by every replica; while Redis is down, in a bounded local map of
+//! each replica's own (a repeat that reaches another replica then is not recognised, and one
+//! that reaches the same replica after Redis is back is looked up in Redis only).
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{LazyLock, Mutex};

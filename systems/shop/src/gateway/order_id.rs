@@ -17,11 +17,25 @@ const KEY: &str = "shop:{gateway}:order-id";
 /// Ids only need to stay ahead of the clock for as long as a clock can be behind.
 const KEY_TTL: Duration = Duration::from_secs(24 * 60 * 60);
 
+/// How many classes of milliseconds replicas spread over while Redis is down.
+pub(crate) const SPREAD: u64 = 64;
+
 /// Hands out order ids.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct OrderIds {
     /// The last id this replica handed out.
     last: AtomicU64,
+    /// This replica's milliseconds while Redis is down: those ≡ `residue` (mod [`SPREAD`]).
+    residue: u64,
+}
+
+impl Default for OrderIds {
+    fn default() -> Self {
+        Self {
+            last: AtomicU64::new(0),
+            residue: rand::random_range(0..SPREAD),
+        }
+    }
 }
 
 impl OrderIds {
@@ -49,12 +63,14 @@ impl OrderIds {
         format!("order-{id}")
     }
 
-    /// max(now, last + 1), taken atomically.
+    /// The first millisecond of this replica's residue from max(now, last + 1), taken
+    /// atomically.
     fn next_local(&self) -> u64 {
         let now = now_ms();
         let mut last = self.last.load(Ordering::Acquire);
         loop {
-            let id = now.max(last + 1);
+            let from = now.max(last + 1);
+            let id = from + (self.residue + SPREAD - from % SPREAD) % SPREAD;
             match self
                 .last
                 .compare_exchange(last, id, Ordering::AcqRel, Ordering::Acquire)
@@ -85,5 +101,6 @@ mod tests {
         seen.dedup();
         assert_eq!(seen.len(), count);
         assert!(seen.windows(2).all(|w| w[0] < w[1]));
+        assert!(seen.iter().all(|id| id % SPREAD == ids.residue));
     }
 }
