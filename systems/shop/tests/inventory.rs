@@ -217,6 +217,26 @@ async fn two_orders_racing_for_the_last_unit_one_wins() {
 }
 
 #[tokio::test]
+async fn only_the_latest_orders_are_remembered_for_replays() {
+    let app = spawn(&Config {
+        max_orders: 1,
+        ..config()
+    })
+    .await;
+    let http = reqwest::Client::new();
+    let url = app.url("/api/inventory/update");
+    for id in ["a", "b", "b"] {
+        let (status, _) = post(&http, &url, &order(id, &[line("prod-003", json!(1))])).await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    let (_, headphones) = get(&http, &app.url("/api/inventory/prod-003")).await;
+    assert_eq!(headphones["quantity"], 18, "b's replay took nothing");
+    // a was forgotten to keep the record bounded: the same id is a new order now.
+    let (_, again) = post(&http, &url, &order("a", &[line("prod-003", json!(1))])).await;
+    assert_eq!(again["updatedItems"][0]["newQuantity"], 17);
+}
+
+#[tokio::test]
 async fn failing_updates_are_retried_then_refused_taking_nothing() {
     let app = spawn(&config()).await;
     let http = reqwest::Client::new();
