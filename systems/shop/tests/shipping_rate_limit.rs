@@ -104,3 +104,21 @@ async fn an_untrusted_peer_cannot_name_its_client() {
     let trusted = statuses(&env.http, &url, "203.0.113.50", 1).await;
     assert_eq!(trusted, [404]);
 }
+
+#[tokio::test]
+async fn the_limit_holds_locally_while_redis_is_down() {
+    let mut env = Env::start();
+    let config = Config {
+        rate_limit_per_minute: 10,
+        ..env.config()
+    };
+    let app = env.spawn(&config).await;
+    env.redis.kill();
+    let url = app.url("/api/shipping/none");
+    let seen = statuses(&env.http, &url, "203.0.113.9", 25).await;
+    assert!(
+        seen.iter().all(|s| [404, 429].contains(s)),
+        "no 5xx: {seen:?}"
+    );
+    assert!(seen.contains(&429), "still limited: {seen:?}");
+}
