@@ -5,6 +5,8 @@ use std::time::Duration;
 use breaker_redis::{Settings, TripKind};
 use service_kit::ConfigError;
 
+use super::Overrides;
+
 /// opossum's rule as settings: opens when more than 50 % of the calls in a rolling 10 s window
 /// failed (no minimum volume), stays open `open_for`, then admits one trial call.
 pub fn opossum_settings(open_for: Duration) -> Settings {
@@ -18,6 +20,34 @@ pub fn opossum_settings(open_for: Duration) -> Settings {
         timeout: open_for,
         ..Settings::default()
     }
+}
+
+/// [`opossum_settings`] as `(setting, value)` defaults for [`Overrides::apply`].
+pub fn opossum_defaults(open_for: Duration) -> Vec<(&'static str, String)> {
+    vec![
+        ("trip", "failure_ratio_above".to_owned()),
+        ("failure_ratio", "0.5".to_owned()),
+        ("min_requests", "1".to_owned()),
+        ("rolling_window", "10s".to_owned()),
+        ("buckets", "10".to_owned()),
+        ("max_requests", "1".to_owned()),
+        ("timeout", format!("{}ms", open_for.as_millis())),
+    ]
+}
+
+/// The breaker configuration of a service: opossum's policy open for `open_for`, with the
+/// `BREAKER__*` values `given` over it, built by [`breaker_config`].
+///
+/// # Errors
+///
+/// An invalid setting, named as its variable.
+pub fn opossum_config(
+    given: &Overrides,
+    open_for: Duration,
+    call_timeout: Duration,
+) -> Result<breaker_redis::Config, ConfigError> {
+    let settings: Settings = given.apply("BREAKER", &opossum_defaults(open_for))?;
+    breaker_config(&settings, call_timeout, "BREAKER")
 }
 
 /// A lease this much longer than the call's own time limit outlives any trial call.
@@ -61,6 +91,22 @@ mod tests {
         assert_eq!(config.open_timeout(), Duration::from_secs(30));
         assert_eq!(config.window().length(), Duration::from_secs(10));
         assert!(config.lease() >= Duration::from_secs(4));
+    }
+
+    #[test]
+    fn the_defaults_as_text_are_the_policy() {
+        let open_for = Duration::from_secs(10);
+        let read: Settings = Overrides::default()
+            .apply("BREAKER", &opossum_defaults(open_for))
+            .expect("valid");
+        assert_eq!(read, opossum_settings(open_for));
+        let given = Overrides::from_pairs([("timeout", "1s")]);
+        let config = opossum_config(&given, open_for, Duration::from_secs(3)).expect("valid");
+        assert_eq!(config.open_timeout(), Duration::from_secs(1));
+        assert_eq!(config.max_requests(), 1);
+        let bad = Overrides::from_pairs([("timeout", "soon")]);
+        let err = opossum_config(&bad, open_for, Duration::from_secs(3)).expect_err("bad");
+        assert!(err.to_string().contains("BREAKER__TIMEOUT"), "{err}");
     }
 
     #[test]
