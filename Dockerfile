@@ -1,7 +1,9 @@
-# One image with both demo services; docker-compose.yml picks the binary with `command`.
+# One image with every demo binary (service-a, service-b, and `shop` with a subcommand per
+# service); docker-compose.yml picks the binary with `command`.
 #
 #   docker build -t circuit-breaker-demo .
 #   docker run --rm -p 8081:8081 circuit-breaker-demo service-b
+#   docker run --rm -p 3002:3002 circuit-breaker-demo shop inventory
 #
 # Works with the classic builder (docker-compose 1.29) and with BuildKit: no `RUN --mount`.
 
@@ -29,12 +31,13 @@ FROM rust:1-bookworm AS builder
 COPY --from=chef /usr/local/cargo/bin/cargo-chef /usr/local/cargo/bin/
 WORKDIR /src
 COPY --from=planner /src/recipe.json recipe.json
-# Compiles only the dependencies of the two services: cached until the recipe changes. The same
+# Compiles only the dependencies of the service binaries: cached until the recipe changes. The same
 # packages as the build below, so both resolve the same features and nothing compiles twice.
-RUN cargo chef cook --release --locked --recipe-path recipe.json -p service-a -p service-b
+RUN cargo chef cook --release --locked --recipe-path recipe.json -p service-a -p service-b -p shop
 COPY . .
-RUN cargo build --release --locked -p service-a -p service-b \
-    && install -m 0755 target/release/service-a target/release/service-b /usr/local/bin/
+RUN cargo build --release --locked -p service-a -p service-b -p shop \
+    && install -m 0755 target/release/service-a target/release/service-b target/release/shop \
+        /usr/local/bin/
 
 # --- runtime ----------------------------------------------------------------------------
 FROM debian:bookworm-slim
@@ -43,9 +46,9 @@ RUN apt-get update \
     && apt-get install -y --no-install-recommends ca-certificates curl \
     && rm -rf /var/lib/apt/lists/*
 RUN useradd --system --uid 10001 --user-group --no-create-home --shell /usr/sbin/nologin app
-COPY --from=builder /usr/local/bin/service-a /usr/local/bin/service-b /usr/local/bin/
+COPY --from=builder /usr/local/bin/service-a /usr/local/bin/service-b /usr/local/bin/shop /usr/local/bin/
 USER app
 # Inside a container the services must listen on every interface to be reachable.
 ENV BIND_ADDR=0.0.0.0
-EXPOSE 8080 8081
+EXPOSE 8080 8081 3000 3001 3002 3003
 CMD ["service-a"]

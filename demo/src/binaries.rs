@@ -1,43 +1,47 @@
-//! Finding the `service-a` and `service-b` binaries, building them first under `cargo run`.
+//! Finding the binaries a system runs, building them first under `cargo run`.
 //!
 //! `cargo run -p demo` builds only the demo. When the demo runs under cargo (which sets `CARGO`
 //! and `CARGO_MANIFEST_PATH` for the program it runs) and no `--bin-dir` is given, it runs
-//! `cargo build -p service-a -p service-b` with the profile it was itself built with, so the
-//! binaries next to it are current: cargo decides what is stale, which a timestamp comparison
-//! here could not (a change in `service-kit` makes both stale).
+//! `cargo build -p <each binary>` (`-p service-a -p service-b` for `ab`, `-p shop` for `shop`)
+//! with the profile it was itself built with, so the binaries next to it are current: cargo
+//! decides what is stale, which a timestamp comparison here could not (a change in
+//! `service-kit` makes every one stale).
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 
-use crate::cli::BinDir;
 use crate::out::say;
+use crate::plan::BinDir;
 
-/// The service binaries, checked to exist.
+/// The directory whose binaries were checked to exist.
 #[derive(Debug, Clone)]
 pub struct Binaries {
-    /// `service-a`.
-    pub service_a: PathBuf,
-    /// `service-b`.
-    pub service_b: PathBuf,
+    dir: PathBuf,
 }
 
-const SERVICES: [&str; 2] = ["service-a", "service-b"];
+impl Binaries {
+    /// The path of the binary `name`.
+    pub fn path(&self, name: &str) -> PathBuf {
+        binary(&self.dir, name)
+    }
+}
 
-/// Locates the binaries for `bin_dir`, building them first when the demo runs under cargo.
-pub async fn prepare(bin_dir: &BinDir) -> anyhow::Result<Binaries> {
+/// Locates `names` in `bin_dir`, building them first when the demo runs under cargo (each
+/// binary is built by the package of the same name).
+pub async fn prepare(bin_dir: &BinDir, names: &[&str]) -> anyhow::Result<Binaries> {
     let dir = match bin_dir {
         BinDir::Given(dir) => dir.clone(),
         BinDir::OwnDir { build } => {
             let dir = own_dir()?;
             if *build && let Some(cargo) = CargoEnv::from_env() {
-                cargo.build(&dir).await?;
+                cargo.build(&dir, names).await?;
             }
             dir
         }
     };
-    locate(&dir)
+    locate(&dir, names)
 }
 
 fn own_dir() -> anyhow::Result<PathBuf> {
@@ -48,24 +52,32 @@ fn own_dir() -> anyhow::Result<PathBuf> {
     Ok(dir.to_path_buf())
 }
 
-fn locate(dir: &Path) -> anyhow::Result<Binaries> {
-    let missing: Vec<&str> = SERVICES
-        .into_iter()
+fn locate(dir: &Path, names: &[&str]) -> anyhow::Result<Binaries> {
+    let missing: Vec<&str> = names
+        .iter()
+        .copied()
         .filter(|name| !binary(dir, name).is_file())
         .collect();
     if !missing.is_empty() {
         bail!(
-            "{} not found in {}; build them with `cargo build --release -p service-a -p \
-             service-b` and run the demo from the same target directory (`cargo run --release \
-             -p demo` does both), or point --bin-dir at the directory that has them",
+            "{} not found in {}; build {} with `cargo build --release {}` and run the demo from \
+             the same target directory (`cargo run --release -p demo` does both), or point \
+             --bin-dir at the directory that has {}",
             missing.join(" and "),
-            dir.display()
+            dir.display(),
+            if names.len() == 1 { "it" } else { "them" },
+            package_args(names).join(" "),
+            if names.len() == 1 { "it" } else { "them" },
         );
     }
     Ok(Binaries {
-        service_a: binary(dir, "service-a"),
-        service_b: binary(dir, "service-b"),
+        dir: dir.to_path_buf(),
     })
+}
+
+/// `-p <name>` for each name.
+fn package_args(names: &[&str]) -> Vec<String> {
+    names.iter().map(|name| format!("-p {name}")).collect()
 }
 
 fn binary(dir: &Path, name: &str) -> PathBuf {
@@ -95,11 +107,11 @@ impl CargoEnv {
         Some(Self { cargo, manifest })
     }
 
-    async fn build(&self, dir: &Path) -> anyhow::Result<()> {
+    async fn build(&self, dir: &Path, names: &[&str]) -> anyhow::Result<()> {
         let mut args: Vec<String> = vec!["build".into()];
         args.extend(profile_args(dir));
-        for name in SERVICES {
-            args.extend(["-p".into(), name.into()]);
+        for name in names {
+            args.extend(["-p".to_owned(), (*name).to_owned()]);
         }
         say(format!(
             "started by cargo: building the services first with `cargo {}` (--no-build skips this)",
@@ -146,12 +158,21 @@ mod tests {
     fn missing_binaries_are_named_with_the_build_command() {
         let dir = tempfile::tempdir().expect("temp dir");
         std::fs::write(dir.path().join("service-b"), "").expect("write");
-        let err = locate(dir.path()).expect_err("service-a is missing");
+        let err =
+            locate(dir.path(), &["service-a", "service-b"]).expect_err("service-a is missing");
         let text = err.to_string();
         assert!(text.starts_with("service-a not found in"), "{text}");
         assert!(
-            text.contains("cargo build --release -p service-a -p service-b"),
+            text.contains("build them with `cargo build --release -p service-a -p service-b`"),
             "{text}"
         );
+        let err = locate(dir.path(), &["shop"]).expect_err("shop is missing");
+        let text = err.to_string();
+        assert!(text.starts_with("shop not found in"), "{text}");
+        assert!(
+            text.contains("build it with `cargo build --release -p shop`"),
+            "{text}"
+        );
+        assert!(locate(dir.path(), &["service-b"]).is_ok());
     }
 }

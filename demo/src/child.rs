@@ -129,6 +129,11 @@ impl Child {
         self.pid
     }
 
+    /// What it was started from, to start it again.
+    pub fn spec(&self) -> &Spec {
+        &self.spec
+    }
+
     /// The port.
     pub fn port(&self) -> u16 {
         self.spec.port

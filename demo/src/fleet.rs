@@ -1,16 +1,28 @@
-//! [`Fleet`]: every process the demo started, in start order.
+//! [`Fleet`]: every process the demo started, in start order, restarted when one dies.
 
 use std::time::Duration;
 
 use tokio::sync::mpsc;
+use tokio::time::Instant;
 
+use crate::backoff::Backoff;
 use crate::child::{Child, Exit, Spec};
 use crate::out::say;
+
+/// One process and its restarts.
+#[derive(Debug)]
+struct Slot {
+    child: Child,
+    started: Instant,
+    backoff: Backoff,
+    /// When it is to be started again, once it has died.
+    restart_at: Option<Instant>,
+}
 
 /// The started processes and one stream of their exits.
 #[derive(Debug)]
 pub struct Fleet {
-    children: Vec<Child>,
+    slots: Vec<Slot>,
     exits_tx: mpsc::UnboundedSender<Exit>,
     exits: mpsc::UnboundedReceiver<Exit>,
 }
@@ -20,7 +32,7 @@ impl Fleet {
     pub fn new() -> Self {
         let (exits_tx, exits) = mpsc::unbounded_channel();
         Self {
-            children: Vec::new(),
+            slots: Vec::new(),
             exits_tx,
             exits,
         }
@@ -35,7 +47,12 @@ impl Fleet {
             child.name(),
             child.port()
         ));
-        self.children.push(child);
+        self.slots.push(Slot {
+            child,
+            started: Instant::now(),
+            backoff: Backoff::default(),
+            restart_at: None,
+        });
         Ok(pid)
     }
 
@@ -55,25 +72,85 @@ impl Fleet {
             "{} exited unexpectedly ({})",
             exit.name, exit.ended.description
         );
-        if let Some(child) = self.children.iter_mut().find(|c| c.name() == exit.name) {
-            child.drain_output().await;
-            text.push_str(&format!("; its last output lines:\n{}", child.last_lines()));
+        if let Some(slot) = self.slots.iter_mut().find(|s| s.child.name() == exit.name) {
+            slot.child.drain_output().await;
+            text.push_str(&format!(
+                "; its last output lines:\n{}",
+                slot.child.last_lines()
+            ));
         }
         text
     }
 
     /// The last output lines of the child called `name`.
     pub fn last_lines(&self, name: &str) -> String {
-        self.children
+        self.slots
             .iter()
-            .find(|c| c.name() == name)
-            .map_or_else(|| "    (no such process)".to_owned(), |c| c.last_lines())
+            .find(|s| s.child.name() == name)
+            .map_or_else(
+                || "    (no such process)".to_owned(),
+                |s| s.child.last_lines(),
+            )
+    }
+
+    /// Plans the restart of the child that `exit` reports, after its back-off, and says so.
+    pub fn schedule_restart(&mut self, exit: &Exit) {
+        let Some(slot) = self.slots.iter_mut().find(|s| s.child.name() == exit.name) else {
+            return;
+        };
+        let (delay, n) = slot.backoff.after_exit(slot.started.elapsed());
+        slot.restart_at = Some(Instant::now() + delay);
+        say(format!(
+            "{} exited unexpectedly ({}); restarting it in {} (restart {n})",
+            exit.name,
+            exit.ended.description,
+            humantime::format_duration(delay)
+        ));
+    }
+
+    /// When the next planned restart is due, if any.
+    pub fn next_restart(&self) -> Option<Instant> {
+        self.slots.iter().filter_map(|s| s.restart_at).min()
+    }
+
+    /// Starts again every child whose restart is due, printing
+    /// `restarted <name> pid=<pid> port=<port>`. One that cannot be started is planned again.
+    pub fn restart_due(&mut self) {
+        let now = Instant::now();
+        for slot in &mut self.slots {
+            if slot.restart_at.is_none_or(|at| at > now) {
+                continue;
+            }
+            slot.restart_at = None;
+            let spec = slot.child.spec().clone();
+            match Child::spawn(spec, self.exits_tx.clone()) {
+                Ok(child) => {
+                    say(format!(
+                        "restarted {} pid={} port={}",
+                        child.name(),
+                        child.pid(),
+                        child.port()
+                    ));
+                    slot.child = child;
+                    slot.started = Instant::now();
+                }
+                Err(e) => {
+                    let (delay, n) = slot.backoff.after_exit(Duration::ZERO);
+                    slot.restart_at = Some(Instant::now() + delay);
+                    say(format!(
+                        "{e:#}; trying again in {} (restart {n})",
+                        humantime::format_duration(delay)
+                    ));
+                }
+            }
+        }
     }
 
     /// Stops every child, the last started first (the replicas before the Redis they use),
     /// each with SIGTERM and, after `deadline`, SIGKILL.
     pub async fn stop_all(&mut self, deadline: Duration) {
-        for child in self.children.iter_mut().rev() {
+        for slot in self.slots.iter_mut().rev() {
+            let child = &mut slot.child;
             if let Some(ended) = child.ended() {
                 say(format!(
                     "{} had already exited ({})",

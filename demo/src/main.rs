@@ -1,33 +1,41 @@
-//! `demo`: the whole circuit-breaker demo as local processes.
+//! `demo`: a demo system as local processes.
 //!
-//! Starts a private `redis-server` (or uses `--redis-url`), `service-b` and two `service-a`
-//! replicas sharing the circuit in Redis, waits until each answers, prints what to try, and
-//! stops everything it started on Ctrl-C or SIGTERM. `cargo run --release -p demo` also builds
-//! the two services first. `demo --help` lists the options.
+//! `demo [SYSTEM]` starts a private `redis-server` (or uses `--redis-url`) and every service
+//! of the system (`ab`, the default: service-b and two service-a replicas sharing the circuit
+//! in Redis; `shop`: payment, inventory, shipping and the API gateway replicas), waits until
+//! each answers, prints what to try, restarts a service that dies (with a back-off, like
+//! compose's `restart: always`), and stops everything it started on Ctrl-C or SIGTERM.
+//! `cargo run --release -p demo -- [SYSTEM]` also builds the system's binaries first.
+//! `demo --help` and `demo <SYSTEM> --help` list the options.
 //!
 //! # Layout
 //!
-//! - `cli`: the command line ([`cli::Cli`]) and the validated [`cli::Plan`] made from it.
+//! - `cli`: the command line ([`cli::Cli`]): a subcommand per system, the common options.
+//! - `plan`: the validated [`plan::Plan`]: Redis, bind address, the [`plan::Service`]s.
+//! - `systems`: one module per system: its options, processes, start order, what to try.
 //! - `preflight`: checks before anything starts: free ports, `redis-server` on `PATH`.
-//! - `binaries`: finds (and, under cargo, builds) the `service-a` and `service-b` binaries.
+//! - `binaries`: finds (and, under cargo, builds) the system's binaries.
 //! - `child`: one started process: prefixed output, its last lines, SIGTERM then SIGKILL.
-//! - `fleet`: every process started, their exits as one stream, stopping them in reverse order.
+//! - `fleet`: every process started, their exits as one stream, restarts, stopping them in
+//!   reverse order.
+//! - `backoff`: the delay before a restart.
 //! - `readiness`: waiting for `GET /health` or for our `redis-server` to answer.
-//! - `instructions`: the "try this" text printed once everything is up.
 //! - `signals`: SIGINT, SIGTERM and SIGHUP as one future.
-//! - `run`: the sequence: preflight, start, wait, stop.
+//! - `run`: the sequence: preflight, start, supervise, stop.
 //! - `out`: the demo's own `[demo] ...` lines.
 
+mod backoff;
 mod binaries;
 mod child;
 mod cli;
 mod fleet;
-mod instructions;
 mod out;
+mod plan;
 mod preflight;
 mod readiness;
 mod run;
 mod signals;
+mod systems;
 
 use std::process::ExitCode;
 

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 
-use crate::cli::{Plan, RedisPlan};
+use crate::plan::{Plan, PortUse, RedisPlan};
 
 /// The advice given when `redis-server` is missing.
 pub const INSTALL_REDIS: &str = "install it with `apt-get install -y --no-install-recommends redis-server redis-tools`, \
@@ -23,14 +23,14 @@ pub fn ensure_ports_free(plan: &Plan) -> anyhow::Result<()> {
     let problems: Vec<String> = plan
         .ports()
         .into_iter()
-        .filter_map(|(name, port)| {
-            let addr = if name == "redis" {
+        .filter_map(|used| {
+            let addr = if used.name == "redis" {
                 IpAddr::V4(Ipv4Addr::LOCALHOST)
             } else {
-                plan.bind_addr
+                plan.addrs.bind_addr
             };
-            let err = TcpListener::bind((addr, port)).err()?;
-            Some(describe_busy(&name, addr, port, &err))
+            let err = TcpListener::bind((addr, used.port)).err()?;
+            Some(describe_busy(&used, addr, &err))
         })
         .collect();
     if !problems.is_empty() {
@@ -39,12 +39,8 @@ pub fn ensure_ports_free(plan: &Plan) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn describe_busy(name: &str, addr: IpAddr, port: u16, err: &io::Error) -> String {
-    let option = match name {
-        "redis" => "--redis-port",
-        "service-b" => "--service-b-port",
-        _ => "--service-a-ports",
-    };
+fn describe_busy(used: &PortUse, addr: IpAddr, err: &io::Error) -> String {
+    let PortUse { name, port, option } = used;
     let what = if err.kind() == io::ErrorKind::AddrInUse {
         "is already in use".to_owned()
     } else {
@@ -52,7 +48,7 @@ fn describe_busy(name: &str, addr: IpAddr, port: u16, err: &io::Error) -> String
     };
     let mut line =
         format!("port {port} for {name} {what} on {addr}; choose another with {option} <PORT>");
-    if name == "redis" {
+    if name.as_str() == "redis" {
         line.push_str(&format!(
             " (or, if a Redis is running there, use it with --redis-url redis://127.0.0.1:{port})"
         ));
@@ -75,7 +71,7 @@ fn find_on_path(program: &str) -> Option<PathBuf> {
 
 /// Fails unless the Redis at `plan`'s external URL answers PING within a few seconds.
 pub async fn ensure_external_redis(plan: &Plan) -> anyhow::Result<()> {
-    let RedisPlan::External { url } = &plan.redis else {
+    let RedisPlan::External { url } = &plan.addrs.redis else {
         return Ok(());
     };
     let ping = async {
@@ -97,15 +93,26 @@ mod tests {
     #[test]
     fn a_busy_redis_port_suggests_both_ways_out() {
         let err = io::Error::from(io::ErrorKind::AddrInUse);
-        let text = describe_busy("redis", IpAddr::V4(Ipv4Addr::LOCALHOST), 6379, &err);
+        let used = |name: &str, port, option| PortUse {
+            name: name.to_owned(),
+            port,
+            option,
+        };
+        let loopback = IpAddr::V4(Ipv4Addr::LOCALHOST);
+        let text = describe_busy(&used("redis", 6379, "--redis-port"), loopback, &err);
         assert_eq!(
             text,
             "port 6379 for redis is already in use on 127.0.0.1; choose another with \
              --redis-port <PORT> (or, if a Redis is running there, use it with --redis-url \
              redis://127.0.0.1:6379)"
         );
-        let text = describe_busy("service-a-2", IpAddr::V4(Ipv4Addr::LOCALHOST), 8082, &err);
-        assert!(text.ends_with("--service-a-ports <PORT>"), "{text}");
+        let gateway = used("gateway-2", 3010, "--gateway-port");
+        let text = describe_busy(&gateway, loopback, &err);
+        assert_eq!(
+            text,
+            "port 3010 for gateway-2 is already in use on 127.0.0.1; choose another with \
+             --gateway-port <PORT>"
+        );
     }
 
     #[test]

@@ -1,31 +1,33 @@
-//! The sequence: check, start in dependency order, wait for a signal or a crash, stop.
+//! The sequence: check, start in dependency order, keep everything running until a signal,
+//! stop.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, anyhow};
+use tokio::time::Instant;
 
 use crate::binaries::{self, Binaries};
-use crate::child::{Exit, Spec};
-use crate::cli::{Cli, Plan, RedisPlan, replica_name};
+use crate::child::Spec;
+use crate::cli::Cli;
 use crate::fleet::Fleet;
 use crate::out::{print_block, say};
+use crate::plan::{Plan, RedisPlan, Service};
+use crate::preflight;
 use crate::readiness::Check;
 use crate::signals::Signals;
-use crate::{instructions, preflight};
 
 /// Why the demo stops.
 #[derive(Debug)]
 enum Stop {
     /// The user asked: exit 0.
     Signal(&'static str),
-    /// A process died after start-up.
-    Exited(Exit),
     /// Start-up failed.
     Failed(anyhow::Error),
 }
 
-/// Runs the demo until a signal (exit 0) or a failure (an error, after stopping everything).
+/// Runs the demo until a signal (exit 0) or a failed start (an error, after stopping
+/// everything).
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let plan = cli.into_plan()?;
     let (bins, redis_server) = prepare(&plan).await?;
@@ -38,7 +40,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let mut signals = Signals::install()?;
     let mut fleet = Fleet::new();
     let stop = supervise(&mut fleet, &mut signals, &plan, &bins, redis).await;
-    let result = outcome(stop, &mut fleet).await;
+    let result = match stop {
+        Stop::Signal(signal) => {
+            say(format!("{signal} received: stopping everything"));
+            Ok(ExitCode::SUCCESS)
+        }
+        Stop::Failed(e) => {
+            say("start-up failed: stopping what was started");
+            Err(e)
+        }
+    };
     fleet.stop_all(plan.stop_timeout).await;
     say("all stopped");
     drop(redis_dir);
@@ -49,18 +60,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 /// Redis, the `redis-server` to run.
 async fn prepare(plan: &Plan) -> anyhow::Result<(Binaries, Option<PathBuf>)> {
     preflight::ensure_ports_free(plan)?;
-    let redis_server = match &plan.redis {
+    let redis_server = match &plan.addrs.redis {
         RedisPlan::Private { .. } => Some(preflight::find_redis_server()?),
         RedisPlan::External { .. } => None,
     };
     preflight::ensure_external_redis(plan).await?;
-    let bins = binaries::prepare(&plan.bin_dir).await?;
+    let bins = binaries::prepare(&plan.bin_dir, plan.system.binaries()).await?;
     // A build can take minutes: check again rather than start half the demo.
     preflight::ensure_ports_free(plan)?;
     Ok((bins, redis_server))
 }
 
-/// Starts everything, prints what to try, and returns at the first reason to stop.
+/// Starts everything, prints what to try, then restarts whatever dies until a signal.
 async fn supervise(
     fleet: &mut Fleet,
     signals: &mut Signals,
@@ -75,32 +86,23 @@ async fn supervise(
     if let Some(stop) = failed {
         return stop;
     }
-    say(format!("ready: {}", summary(plan)));
-    print_block(&instructions::render(plan));
-    tokio::select! {
-        signal = signals.recv() => Stop::Signal(signal),
-        exit = fleet.next_exit() => Stop::Exited(exit),
+    say(format!("ready: {}", plan.summary()));
+    print_block(&plan.system.instructions(&plan.addrs));
+    loop {
+        let due = fleet.next_restart();
+        tokio::select! {
+            signal = signals.recv() => return Stop::Signal(signal),
+            exit = fleet.next_exit() => fleet.schedule_restart(&exit),
+            () = sleep_until(due) => fleet.restart_due(),
+        }
     }
 }
 
-/// Says why the demo stops; the exit code, or the error `main` prints last.
-async fn outcome(stop: Stop, fleet: &mut Fleet) -> anyhow::Result<ExitCode> {
-    match stop {
-        Stop::Signal(signal) => {
-            say(format!("{signal} received: stopping everything"));
-            Ok(ExitCode::SUCCESS)
-        }
-        Stop::Exited(exit) => {
-            say(format!(
-                "{} exited unexpectedly: stopping the others",
-                exit.name
-            ));
-            Err(anyhow!(fleet.describe_exit(&exit).await))
-        }
-        Stop::Failed(e) => {
-            say("start-up failed: stopping what was started");
-            Err(e)
-        }
+/// Sleeps until `at`; forever without one.
+async fn sleep_until(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
     }
 }
 
@@ -110,18 +112,15 @@ async fn start_all(
     bins: &Binaries,
     redis: Option<(PathBuf, &Path)>,
 ) -> anyhow::Result<()> {
-    if let (Some((program, dir)), RedisPlan::Private { port }) = (redis, &plan.redis) {
+    if let (Some((program, dir)), RedisPlan::Private { port }) = (redis, &plan.addrs.redis) {
         let spec = redis_spec(program, *port, dir);
-        let url = plan.redis_url();
+        let url = plan.addrs.redis_url();
         start(fleet, plan, spec, |pid| Check::Redis { url, pid }).await?;
     }
-    let b = service_b_spec(plan, bins);
-    let health = format!("{}/health", plan.base_url(b.port));
-    start(fleet, plan, b, |_| Check::Http { url: health }).await?;
-    for (index, &port) in plan.service_a_ports.iter().enumerate() {
-        let a = service_a_spec(plan, bins, index, port);
-        let health = format!("{}/health", plan.base_url(port));
-        start(fleet, plan, a, |_| Check::Http { url: health }).await?;
+    for service in plan.services() {
+        let health = format!("{}/health", plan.addrs.base_url(service.port));
+        let spec = service_spec(service, bins);
+        start(fleet, plan, spec, |_| Check::Http { url: health }).await?;
     }
     Ok(())
 }
@@ -179,54 +178,12 @@ fn redis_spec(program: PathBuf, port: u16, dir: &Path) -> Spec {
     }
 }
 
-fn service_b_spec(plan: &Plan, bins: &Binaries) -> Spec {
+fn service_spec(service: Service, bins: &Binaries) -> Spec {
     Spec {
-        name: "service-b".to_owned(),
-        port: plan.service_b_port,
-        program: bins.service_b.clone(),
-        args: Vec::new(),
-        env: server_env(plan, "service-b", plan.service_b_port),
+        program: bins.path(service.binary),
+        name: service.name,
+        port: service.port,
+        args: service.args,
+        env: service.env,
     }
-}
-
-fn service_a_spec(plan: &Plan, bins: &Binaries, index: usize, port: u16) -> Spec {
-    let name = replica_name(index);
-    let mut env = server_env(plan, &name, port);
-    env.push(("REDIS_URL".to_owned(), plan.redis_url()));
-    env.push((
-        "SERVICE_B_URL".to_owned(),
-        plan.base_url(plan.service_b_port),
-    ));
-    if let Some(token) = &plan.admin_token {
-        env.push(("ADMIN_TOKEN".to_owned(), token.clone()));
-    }
-    Spec {
-        name,
-        port,
-        program: bins.service_a.clone(),
-        args: Vec::new(),
-        env,
-    }
-}
-
-/// The variables every service reads; `RUST_LOG`, `LOG_FORMAT` and the rest of the demo's
-/// environment pass through unchanged.
-fn server_env(plan: &Plan, instance: &str, port: u16) -> Vec<(String, String)> {
-    vec![
-        ("PORT".to_owned(), port.to_string()),
-        ("BIND_ADDR".to_owned(), plan.bind_addr.to_string()),
-        ("INSTANCE_ID".to_owned(), instance.to_owned()),
-    ]
-}
-
-fn summary(plan: &Plan) -> String {
-    let mut parts: Vec<String> = plan
-        .ports()
-        .into_iter()
-        .map(|(name, port)| format!("{name} on port {port}"))
-        .collect();
-    if let RedisPlan::External { .. } = plan.redis {
-        parts.insert(0, "Redis from --redis-url".to_owned());
-    }
-    parts.join(", ")
 }

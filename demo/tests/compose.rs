@@ -1,6 +1,8 @@
 //! `docker-compose.yml`, `Dockerfile` and `.dockerignore` at the workspace root: Compose 1.29
-//! (Debian's `docker-compose`, which validates without a Docker engine) accepts the file, and it
-//! describes the demo: four services, the published ports, healthchecks and start order.
+//! (Debian's `docker-compose`, which validates without a Docker engine) accepts the file with
+//! and without each profile, and it describes the demo: the A/B system's four services without
+//! a profile, the shop's five in the `shop` profile, the published ports, healthchecks and
+//! start order.
 
 use std::collections::BTreeMap;
 use std::io::ErrorKind;
@@ -30,6 +32,8 @@ fn compose(args: &[&str]) -> Output {
         "LOG_FORMAT",
         "FAIL_EVERY",
         "COMPOSE_FILE",
+        "COMPOSE_PROFILES",
+        "SHOP_NET",
     ] {
         cmd.env_remove(var);
     }
@@ -52,17 +56,48 @@ fn assert_success(output: &Output, what: &str) {
     );
 }
 
+/// The profiles of the file; each is checked on its own.
+const PROFILES: [&str; 1] = ["shop"];
+
 #[test]
-fn docker_compose_accepts_the_file() {
+fn docker_compose_accepts_the_file_with_every_profile() {
     assert_success(&compose(&["config", "-q"]), "docker-compose config -q");
+    for profile in PROFILES {
+        assert_success(
+            &compose(&["--profile", profile, "config", "-q"]),
+            &format!("docker-compose --profile {profile} config -q"),
+        );
+    }
 }
 
-/// The file as Compose resolves it (anchors merged, variables replaced, ports in long form).
+/// The file as Compose resolves it for `profiles` (anchors merged, variables replaced, ports in
+/// long form).
+fn resolved_config(profiles: &[&str]) -> Value {
+    let mut args: Vec<&str> = profiles.iter().flat_map(|p| ["--profile", *p]).collect();
+    args.push("config");
+    let output = compose(&args);
+    assert_success(&output, &format!("docker-compose {}", args.join(" ")));
+    serde_yaml::from_slice(&output.stdout).expect("YAML from compose")
+}
+
+/// The services as Compose resolves them without a profile.
 fn resolved() -> BTreeMap<String, Value> {
-    let output = compose(&["config"]);
-    assert_success(&output, "docker-compose config");
-    let config: Value = serde_yaml::from_slice(&output.stdout).expect("YAML from compose");
-    serde_yaml::from_value(config["services"].clone()).expect("a services map")
+    services(&resolved_config(&[]), &[])
+}
+
+/// The services that `up` starts with `profiles`: those without a profile and those in one of
+/// `profiles` (Compose 1.29's `config` lists every service, whatever the profiles).
+fn services(config: &Value, profiles: &[&str]) -> BTreeMap<String, Value> {
+    let all: BTreeMap<String, Value> =
+        serde_yaml::from_value(config["services"].clone()).expect("a services map");
+    all.into_iter()
+        .filter(|(_, service)| match service.get("profiles") {
+            None => true,
+            Some(theirs) => strings(theirs)
+                .iter()
+                .any(|p| profiles.contains(&p.as_str())),
+        })
+        .collect()
 }
 
 /// `published:target` for each port mapping, from the long form or the short one.
@@ -154,7 +189,7 @@ fn the_services_ports_healthchecks_and_start_order() {
 }
 
 #[test]
-fn the_image_builds_both_binaries_and_runs_unprivileged() {
+fn the_image_builds_every_binary_and_runs_unprivileged() {
     let root = workspace();
     let dockerfile = std::fs::read_to_string(root.join("Dockerfile")).expect("Dockerfile");
     let stages: Vec<&str> = dockerfile
@@ -173,10 +208,13 @@ fn the_image_builds_both_binaries_and_runs_unprivileged() {
     for expected in [
         "cargo install cargo-chef --locked",
         "cargo chef prepare --recipe-path recipe.json",
-        "cargo chef cook --release --locked --recipe-path recipe.json -p service-a -p service-b",
-        "cargo build --release --locked -p service-a -p service-b",
+        "cargo chef cook --release --locked --recipe-path recipe.json -p service-a -p service-b \
+         -p shop",
+        "cargo build --release --locked -p service-a -p service-b -p shop",
+        "target/release/service-a target/release/service-b target/release/shop",
         "--no-install-recommends ca-certificates curl",
-        "COPY --from=builder /usr/local/bin/service-a /usr/local/bin/service-b /usr/local/bin/",
+        "COPY --from=builder /usr/local/bin/service-a /usr/local/bin/service-b /usr/local/bin/shop \
+         /usr/local/bin/",
         "USER app",
     ] {
         assert!(
@@ -197,6 +235,133 @@ fn the_image_builds_both_binaries_and_runs_unprivileged() {
         assert!(
             patterns.contains(&expected),
             ".dockerignore lacks {expected}"
+        );
+    }
+}
+
+/// `(service, published:target, subcommand)` of the shop profile.
+const SHOP: [(&str, &str, &str); 5] = [
+    ("payment", "3001:3001", "payment"),
+    ("inventory", "3002:3002", "inventory"),
+    ("shipping", "3003:3003", "shipping"),
+    ("gateway", "3000:3000", "gateway"),
+    ("gateway-2", "3010:3000", "gateway"),
+];
+
+fn env_var<'a>(service: &'a Value, key: &str) -> Option<&'a str> {
+    service["environment"][key].as_str()
+}
+
+fn waits_for(service: &Value, dependency: &str) -> bool {
+    service["depends_on"][dependency]["condition"].as_str() == Some("service_healthy")
+}
+
+#[test]
+fn the_shop_profile_runs_every_shop_service_from_the_one_image() {
+    let config = resolved_config(&["shop"]);
+    let services = services(&config, &["shop"]);
+    let names: Vec<&str> = services.keys().map(String::as_str).collect();
+    assert_eq!(
+        names,
+        [
+            "gateway",
+            "gateway-2",
+            "inventory",
+            "payment",
+            "redis",
+            "service-a-1",
+            "service-a-2",
+            "service-b",
+            "shipping"
+        ]
+    );
+    let image = services["service-b"]["image"].clone();
+    for (name, mapping, subcommand) in SHOP {
+        let service = &services[name];
+        assert_eq!(strings(&service["profiles"]), ["shop"], "{name}");
+        assert_eq!(service["image"], image, "{name} runs the A/B image");
+        assert!(service["build"].is_mapping(), "{name} is built");
+        assert_eq!(strings(&service["command"]), ["shop", subcommand], "{name}");
+        assert_eq!(port_mappings(service), [mapping], "{name}");
+        let container_port = mapping.rsplit(':').next().expect("a target port");
+        assert_eq!(env_var(service, "PORT"), Some(container_port), "{name}");
+        let test = strings(&service["healthcheck"]["test"]);
+        assert_eq!(
+            test.last().map(String::as_str),
+            Some(format!("http://127.0.0.1:{container_port}/health").as_str()),
+            "{name}"
+        );
+    }
+
+    for (name, instance) in [("gateway", "gateway-1"), ("gateway-2", "gateway-2")] {
+        let gateway = &services[name];
+        assert_eq!(env_var(gateway, "INSTANCE_ID"), Some(instance));
+        for (key, url) in [
+            ("REDIS_URL", "redis://redis:6379"),
+            ("PAYMENT_SERVICE_URL", "http://payment:3001"),
+            ("INVENTORY_SERVICE_URL", "http://inventory:3002"),
+            ("SHIPPING_SERVICE_URL", "http://shipping:3003"),
+        ] {
+            assert_eq!(env_var(gateway, key), Some(url), "{name} {key}");
+        }
+        for dependency in ["redis", "payment", "inventory", "shipping"] {
+            assert!(
+                waits_for(gateway, dependency),
+                "{name} waits for {dependency}"
+            );
+        }
+    }
+    for name in ["payment", "shipping"] {
+        let service = &services[name];
+        assert_eq!(env_var(service, "REDIS_URL"), Some("redis://redis:6379"));
+        assert!(waits_for(service, "redis"), "{name} waits for redis");
+    }
+}
+
+/// Shipping believes X-Forwarded-For from exactly the two gateways, whose addresses are fixed
+/// inside the shop network's subnet; Redis is on both systems' networks.
+#[test]
+fn shipping_trusts_exactly_the_gateways_addresses() {
+    let config = resolved_config(&["shop"]);
+    let services = services(&config, &["shop"]);
+    let addresses: Vec<String> = ["gateway", "gateway-2"]
+        .iter()
+        .map(|name| scalar(&services[*name]["networks"]["shop"]["ipv4_address"]))
+        .collect();
+    assert_eq!(addresses, ["172.30.123.10", "172.30.123.11"]);
+    assert_eq!(
+        env_var(&services["shipping"], "TRUSTED_PROXIES"),
+        Some(addresses.join(",").as_str())
+    );
+    let subnets: Vec<String> = config["networks"]["shop"]["ipam"]["config"]
+        .as_sequence()
+        .expect("the shop network has an IPAM config")
+        .iter()
+        .map(|entry| scalar(&entry["subnet"]))
+        .collect();
+    assert_eq!(subnets, ["172.30.123.0/24"]);
+    for (name, _, _) in SHOP {
+        assert!(
+            services[name]["networks"]
+                .as_mapping()
+                .is_some_and(|nets| nets.contains_key("shop")),
+            "{name} is on the shop network"
+        );
+    }
+    let redis_networks = services["redis"]["networks"]
+        .as_mapping()
+        .expect("redis names its networks");
+    for network in ["default", "shop"] {
+        assert!(
+            redis_networks.contains_key(network),
+            "redis is on {network}"
+        );
+    }
+    for name in ["service-a-1", "service-a-2", "service-b"] {
+        let networks = services[name]["networks"].as_mapping();
+        assert!(
+            networks.is_none_or(|nets| !nets.contains_key("shop")),
+            "{name} stays off the shop network"
         );
     }
 }

@@ -1,4 +1,5 @@
-//! Everything that makes the demo fail: it says why, exits non-zero, and leaves nothing running.
+//! Everything that makes the demo fail: it says why, exits non-zero, and leaves nothing running;
+//! and a process that dies once everything is up, which the demo restarts instead.
 
 use std::net::{Ipv4Addr, TcpListener};
 use std::os::unix::fs::PermissionsExt;
@@ -8,8 +9,8 @@ use std::process::Command;
 use test_support::ChildProcess;
 
 use crate::support::{
-    EXIT, Ports, READY, assert_all_gone, demo_command, names, service_bin_dir, spawn_demo, started,
-    wait_exit,
+    EXIT, Ports, READY, assert_all_gone, demo_command, kill, names, restarted, service_bin_dir,
+    spawn_demo, started, wait_exit, wait_healthy,
 };
 
 /// Runs `demo` to its end; returns its output after checking it failed without a panic.
@@ -134,9 +135,12 @@ async fn a_process_that_exits_during_start_up_is_reported_and_the_rest_stopped()
     assert_all_gone(&processes, &demo);
 }
 
+/// Once everything is up, a process that dies is started again (after the first back-off of
+/// 1 s), says so, and answers again; the rest keep running.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_process_that_dies_later_is_reported_and_the_rest_stopped() {
-    let demo = spawn_demo(&service_bin_dir(), &Ports::free().args());
+async fn a_process_that_dies_later_is_restarted_and_answers_again() {
+    let ports = Ports::free();
+    let demo = spawn_demo(&service_bin_dir(), &ports.args());
     demo.wait_for_line_async("[demo] ready:", READY)
         .await
         .expect("the demo gets ready");
@@ -145,24 +149,35 @@ async fn a_process_that_dies_later_is_reported_and_the_rest_stopped() {
         .iter()
         .find(|p| p.name == "service-b")
         .expect("service-b started");
-    let killed = Command::new("kill")
-        .args(["-KILL", &b.pid.to_string()])
-        .status()
-        .expect("running kill");
-    assert!(killed.success());
+    kill(b.pid);
 
-    let status = wait_exit(&demo);
+    demo.wait_for_line_async("[demo] restarted service-b ", READY)
+        .await
+        .expect("the demo restarts service-b");
     let output = demo.output();
-    assert_eq!(status.code(), Some(1), "{output}");
     assert!(
-        output.contains("demo: error: service-b exited unexpectedly (signal: 9 (SIGKILL))"),
+        output.contains(
+            "[demo] service-b exited unexpectedly (signal: 9 (SIGKILL)); restarting it in 1s \
+             (restart 1)"
+        ),
         "{output}"
     );
-    for name in ["service-a-2", "service-a-1", "redis"] {
+    let again = restarted(&output);
+    assert_eq!(names(&again), ["service-b"], "{output}");
+    assert_ne!(again[0].pid, b.pid);
+    assert_eq!(again[0].port, ports.b);
+    wait_healthy(ports.b).await;
+    assert!(demo.is_running(), "{output}");
+
+    demo.terminate().expect("SIGTERM to the demo");
+    assert!(wait_exit(&demo).success(), "{}", demo.output());
+    let output = demo.output();
+    for name in ["service-a-2", "service-a-1", "service-b", "redis"] {
         assert!(
             output.contains(&format!("[demo] stopped {name} (exit status: 0)")),
             "{output}"
         );
     }
     assert_all_gone(&processes, &demo);
+    assert_all_gone(&again, &demo);
 }

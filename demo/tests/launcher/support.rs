@@ -1,10 +1,11 @@
 //! Running the real `demo` binary on free ports and reading what it printed.
 
+use std::net::{Ipv4Addr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use test_support::{ChildProcess, cargo_bin, free_port};
+use test_support::{ChildProcess, cargo_bin, free_port, wait_until};
 
 /// How long the demo may take to print `ready:` (debug binaries start in well under a second).
 pub const READY: Duration = Duration::from_secs(60);
@@ -54,6 +55,75 @@ impl Ports {
     }
 }
 
+/// Distinct free loopback ports for the shop with two gateways: the second gateway listens 10
+/// ports above the first, as the demo places replicas.
+#[derive(Debug, Clone, Copy)]
+pub struct ShopPorts {
+    pub redis: u16,
+    pub payment: u16,
+    pub inventory: u16,
+    pub shipping: u16,
+    pub gateways: [u16; 2],
+}
+
+impl ShopPorts {
+    pub fn free() -> Self {
+        let gateway = loop {
+            let port = free_port();
+            if port.checked_add(10).is_some_and(is_free) {
+                break port;
+            }
+        };
+        let mut taken = vec![gateway, gateway + 10];
+        while taken.len() < 6 {
+            let port = free_port();
+            if !taken.contains(&port) {
+                taken.push(port);
+            }
+        }
+        Self {
+            gateways: [gateway, gateway + 10],
+            payment: taken[2],
+            inventory: taken[3],
+            shipping: taken[4],
+            redis: taken[5],
+        }
+    }
+
+    /// `shop --gateway-replicas 2` and every port option.
+    pub fn args(&self) -> Vec<String> {
+        [
+            "shop",
+            "--gateway-replicas",
+            "2",
+            "--gateway-port",
+            &self.gateways[0].to_string(),
+            "--payment-port",
+            &self.payment.to_string(),
+            "--inventory-port",
+            &self.inventory.to_string(),
+            "--shipping-port",
+            &self.shipping.to_string(),
+            "--redis-port",
+            &self.redis.to_string(),
+        ]
+        .map(str::to_owned)
+        .to_vec()
+    }
+}
+
+fn is_free(port: u16) -> bool {
+    TcpListener::bind((Ipv4Addr::LOCALHOST, port)).is_ok()
+}
+
+/// The directory of the real `shop` binary (panics naming the build command if missing).
+pub fn shop_bin_dir() -> PathBuf {
+    let shop = cargo_bin("shop");
+    shop.parent()
+        .expect("a binary has a directory")
+        .to_path_buf()
+}
+
 /// The directory of the real `service-a` and `service-b` (panics naming the build command if
 /// either is missing).
 pub fn service_bin_dir() -> PathBuf {
@@ -89,6 +159,15 @@ pub fn demo_command() -> Command {
         "DEMO_BIND_ADDR",
         "DEMO_BIN_DIR",
         "DEMO_NO_BUILD",
+        "DEMO_GATEWAY_PORT",
+        "DEMO_GATEWAY_REPLICAS",
+        "DEMO_PAYMENT_PORT",
+        "DEMO_INVENTORY_PORT",
+        "DEMO_SHIPPING_PORT",
+        "TRUSTED_PROXIES",
+        "PAYMENT_SERVICE_URL",
+        "INVENTORY_SERVICE_URL",
+        "SHIPPING_SERVICE_URL",
         "LOG_FORMAT",
         "FAIL_EVERY",
     ] {
@@ -107,10 +186,19 @@ pub struct Started {
 
 /// Every process the demo said it started, in order.
 pub fn started(output: &str) -> Vec<Started> {
+    processes(output, "[demo] started ")
+}
+
+/// Every process the demo said it restarted, in order.
+pub fn restarted(output: &str) -> Vec<Started> {
+    processes(output, "[demo] restarted ")
+}
+
+fn processes(output: &str, prefix: &str) -> Vec<Started> {
     output
         .lines()
         .filter_map(|line| {
-            let rest = line.split_once("[demo] started ")?.1;
+            let rest = line.split_once(prefix)?.1;
             let mut words = rest.split_whitespace();
             let name = words.next()?.to_owned();
             let pid = words.next()?.strip_prefix("pid=")?.parse().ok()?;
@@ -159,4 +247,28 @@ pub fn http() -> reqwest::Client {
         .timeout(Duration::from_secs(5))
         .build()
         .expect("building an HTTP client")
+}
+
+/// SIGKILL to `pid`, as a crash would end it.
+pub fn kill(pid: u32) {
+    let killed = Command::new("kill")
+        .args(["-KILL", &pid.to_string()])
+        .status()
+        .expect("running kill");
+    assert!(killed.success(), "kill -KILL {pid}");
+}
+
+/// Waits until `GET /health` on `port` answers 200.
+pub async fn wait_healthy(port: u16) {
+    let http = http();
+    wait_until(READY, &format!("GET :{port}/health answers 200"), || {
+        let request = http.get(format!("http://127.0.0.1:{port}/health")).send();
+        async move {
+            request
+                .await
+                .is_ok_and(|r| r.status() == reqwest::StatusCode::OK)
+        }
+    })
+    .await
+    .unwrap_or_else(|e| panic!("{e:#}"));
 }

@@ -8,8 +8,9 @@
 //!
 //! # Layout
 //!
-//! - [`common`]: what several services share: the breakers' trip policy, the client's IP
-//!   (behind trusted proxies), the rate limit's answers, the Redis store.
+//! - [`common`]: what several services share: the breakers' trip policy (and `BREAKER__*`
+//!   over it), the client's IP (behind trusted proxies), the rate limit's answers, the Redis
+//!   store, the backends' `down` switch and `/health`, capped once-per-key stores, timestamps.
 //! - [`gateway`], [`payment`], [`inventory`], [`shipping`]: one service each, with its
 //!   `SERVICE`, `Config` and `router`.
 

@@ -175,6 +175,25 @@ async fn a_failing_processor_gives_a_pending_payment_until_the_circuit_closes() 
 }
 
 #[tokio::test]
+async fn payments_go_on_while_redis_is_down() {
+    let mut env = Env::start();
+    let app = env.spawn(&env.config()).await;
+    let url = app.url("/api/payments");
+    let (status, _) = post(&env.http, &url, &order("before", json!(5))).await;
+    assert_eq!(status, StatusCode::CREATED);
+    env.redis.kill();
+    for n in 0..5 {
+        // The breaker protects locally: a payment, never a 500.
+        let (status, body) = post(&env.http, &url, &order(&format!("o-{n}"), json!(5))).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        assert_eq!(body["status"], "success");
+    }
+    env.redis.restart().expect("redis restarts");
+    let (status, _) = post(&env.http, &url, &order("after", json!(5))).await;
+    assert_eq!(status, StatusCode::CREATED);
+}
+
+#[tokio::test]
 async fn a_slow_processor_times_out_into_a_pending_payment() {
     let env = Env::start();
     let config = Config {

@@ -3,59 +3,13 @@
 
 mod common;
 
-use std::net::IpAddr;
-
+use common::shipping::{Env, shipment};
 use common::{answer, get, post, post_raw, set_faults};
 use reqwest::StatusCode;
-use reqwest::header::HeaderMap;
 use serde_json::{Value, json};
-use service_kit::Spawned;
-use service_kit::faults::FaultsConfig;
 use shop::common::time::{date, now_ms};
-use shop::common::{RATE_LIMIT_MESSAGE, TrustedProxies};
-use shop::shipping::{self, Config, VALID_STATUSES};
+use shop::shipping::{Config, VALID_STATUSES};
 use test_support::RedisServer;
-
-struct Env {
-    redis: RedisServer,
-    http: reqwest::Client,
-}
-
-impl Env {
-    fn start() -> Self {
-        Self {
-            redis: RedisServer::start().expect("redis-server starts"),
-            http: reqwest::Client::new(),
-        }
-    }
-
-    /// Defaults, with this Redis, a provider that always answers at once and a rate limit
-    /// the tests that are not about it stay under.
-    fn config(&self) -> Config {
-        Config {
-            redis_url: self.redis.url(),
-            rate_limit_per_minute: 1000,
-            faults: FaultsConfig {
-                failure_rate: Some(0.0),
-                delay_ms: Some(0),
-                ..FaultsConfig::default()
-            },
-            ..Config::default()
-        }
-    }
-
-    async fn spawn(&self, config: &Config) -> Spawned {
-        let server = common::server("shipping-service", "shipping-test");
-        let router = shipping::router(config, &server)
-            .await
-            .expect("valid config");
-        service_kit::spawn(router).await.expect("serves")
-    }
-}
-
-fn shipment(id: &str) -> Value {
-    json!({"orderId": id, "address": "1 Main St", "items": [{"productId": "prod-001", "quantity": 1}]})
-}
 
 #[tokio::test]
 async fn a_shipment_is_created_once_found_and_moved_on() {
@@ -109,6 +63,56 @@ async fn a_shipment_is_created_once_found_and_moved_on() {
     set_faults(&env.http, &app.url(""), &json!({"failure_rate": 1.0})).await;
     let (status, again) = post(&env.http, &url, &shipment("o-1")).await;
     assert_eq!((status, &again), (StatusCode::OK, &moved));
+}
+
+#[tokio::test]
+async fn concurrent_requests_for_one_order_ship_once() {
+    let env = Env::start();
+    let app = env.spawn(&env.config()).await;
+    // Slow enough that every request arrives while the provider is being called.
+    set_faults(&env.http, &app.url(""), &json!({"delay_ms": 300})).await;
+    let url = app.url("/api/shipping");
+    let requests = (0..5).map(|_| {
+        let (http, url) = (env.http.clone(), url.clone());
+        tokio::spawn(async move { post(&http, &url, &shipment("same")).await })
+    });
+    let mut answers = Vec::new();
+    for request in requests {
+        answers.push(request.await.expect("joins"));
+    }
+    let created = answers
+        .iter()
+        .filter(|(s, _)| *s == StatusCode::CREATED)
+        .count();
+    assert_eq!(created, 1, "{answers:?}");
+    assert!(
+        answers
+            .iter()
+            .all(|(s, b)| s.is_success() && *b == answers[0].1)
+    );
+}
+
+#[tokio::test]
+async fn the_oldest_shipments_are_forgotten() {
+    let env = Env::start();
+    let app = env
+        .spawn(&Config {
+            max_shipments: 1,
+            ..env.config()
+        })
+        .await;
+    for id in ["a", "b"] {
+        let (status, _) = post(&env.http, &app.url("/api/shipping"), &shipment(id)).await;
+        assert_eq!(status, StatusCode::CREATED);
+    }
+    assert_eq!(
+        get(&env.http, &app.url("/api/shipping/a")).await.0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        get(&env.http, &app.url("/api/shipping/b")).await.0,
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]
@@ -229,98 +233,6 @@ async fn bad_bodies_answer_4xx_and_store_nothing() {
     }
     let (status, _) = get(&env.http, &app.url("/api/shipping/bad")).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "nothing was stored");
-}
-
-fn header(headers: &HeaderMap, name: &str) -> u64 {
-    headers
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or_else(|| panic!("a numeric {name} in {headers:?}"))
-}
-
-#[tokio::test]
-async fn fifteen_concurrent_requests_from_one_client_give_ten_shipments() {
-    let env = Env::start();
-    let config = Config {
-        rate_limit_per_minute: 10,
-        ..env.config()
-    };
-    let app = env.spawn(&config).await;
-    let url = app.url("/api/shipping");
-    let requests = (0..15).map(|n| {
-        let request = env.http.post(&url).json(&shipment(&format!("o-{n}")));
-        tokio::spawn(async move { answer(request.send().await).await })
-    });
-    let (mut created, mut limited) = (0, 0);
-    for request in requests {
-        let (status, headers, body) = request.await.expect("joins");
-        assert_eq!(header(&headers, "x-ratelimit-limit"), 10);
-        assert!(header(&headers, "x-ratelimit-remaining") < 10);
-        assert!(header(&headers, "x-ratelimit-reset") > now_ms() / 1000 - 1);
-        match status {
-            StatusCode::CREATED => created += 1,
-            StatusCode::TOO_MANY_REQUESTS => {
-                limited += 1;
-                assert_eq!(body["error"], RATE_LIMIT_MESSAGE);
-                assert!(body["retry_after_ms"].as_u64().is_some_and(|ms| ms > 0));
-                assert!(header(&headers, "retry-after") >= 1);
-                assert_eq!(header(&headers, "x-ratelimit-remaining"), 0);
-            }
-            other => panic!("{other}: {body}"),
-        }
-    }
-    assert_eq!((created, limited), (10, 5));
-}
-
-/// Sends `n` `GET`s as `http` with `X-Forwarded-For: forwarded`; the statuses.
-async fn statuses(http: &reqwest::Client, url: &str, forwarded: &str, n: usize) -> Vec<u16> {
-    let mut statuses = Vec::new();
-    for _ in 0..n {
-        let request = http.get(url).header("x-forwarded-for", forwarded);
-        statuses.push(request.send().await.expect("request").status().as_u16());
-    }
-    statuses
-}
-
-#[tokio::test]
-async fn clients_behind_a_trusted_proxy_have_their_own_budgets() {
-    let env = Env::start();
-    let config = Config {
-        rate_limit_per_minute: 10,
-        ..env.config()
-    };
-    let app = env.spawn(&config).await;
-    let url = app.url("/api/shipping/none");
-    let first = statuses(&env.http, &url, "203.0.113.1", 11).await;
-    assert_eq!(first[..10], [404; 10]);
-    assert_eq!(first[10], 429);
-    let second = statuses(&env.http, &url, "198.51.100.7, 203.0.113.2", 10).await;
-    assert_eq!(second, [404; 10], "the last address is the client");
-}
-
-#[tokio::test]
-async fn an_untrusted_peer_cannot_name_its_client() {
-    let env = Env::start();
-    let config = Config {
-        rate_limit_per_minute: 10,
-        trusted_proxies: "127.0.0.1".parse::<TrustedProxies>().expect("valid"),
-        ..env.config()
-    };
-    let app = env.spawn(&config).await;
-    let url = app.url("/api/shipping/none");
-    let untrusted = reqwest::Client::builder()
-        .local_address(IpAddr::from([127, 0, 0, 2]))
-        .build()
-        .expect("client");
-    let mut seen = Vec::new();
-    for n in 0..11 {
-        seen.extend(statuses(&untrusted, &url, &format!("203.0.113.{n}"), 1).await);
-    }
-    assert_eq!(seen[..10], [404; 10]);
-    assert_eq!(seen[10], 429, "every request counted against 127.0.0.2");
-    let trusted = statuses(&env.http, &url, "203.0.113.50", 1).await;
-    assert_eq!(trusted, [404]);
 }
 
 #[tokio::test]

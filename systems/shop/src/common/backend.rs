@@ -1,5 +1,5 @@
 //! [`backend`]: what payment, inventory and shipping wrap their routes in: `/faults`, the
-//! `down` switch and the seed's `/health`.
+//! `down` switch and the seed's `/health`; [`simulated_call`], the dependency they fake.
 
 use std::sync::Arc;
 
@@ -7,7 +7,7 @@ use axum::Router;
 use axum::extract::{Request, State};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use service_kit::faults::{self, Extra, FaultControl};
+use service_kit::faults::{self, Extra, FaultControl, Outcome};
 use service_kit::{App, AppError, HealthFields, ServerConfig};
 
 /// The complete router of a backend service called `display` (`Payment`): `api` answering
@@ -43,4 +43,25 @@ async fn refuse_when_down<X: Extra>(
         return AppError::unavailable(format!("{display} service is down")).into_response();
     }
     next.run(request).await
+}
+
+/// A simulated dependency's failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("simulated failure")]
+pub struct SimulatedFailure;
+
+/// One call of a simulated dependency (the card processor, the shipping provider): it fails
+/// at once as `failure_rate` says, or answers after `delay_ms`, so a failing dependency is
+/// fast and a working one slow, as the seed's were.
+///
+/// # Errors
+///
+/// The draw failed the call (or the service went `down` meanwhile).
+pub async fn simulated_call<X: Extra>(control: &FaultControl<X>) -> Result<(), SimulatedFailure> {
+    let faults = control.current();
+    if control.decide(&faults) != Outcome::Pass {
+        return Err(SimulatedFailure);
+    }
+    tokio::time::sleep(faults.delay()).await;
+    Ok(())
 }

@@ -18,7 +18,7 @@ mod policy;
 mod store;
 pub mod time;
 
-pub use backend::backend;
+pub use backend::{SimulatedFailure, backend, simulated_call};
 pub use capped::{Capped, Claimed, OnceStore};
 pub use client::{FORWARDED_FOR, TrustedProxies, peer_ip};
 pub use limit::{IpRateLimit, RATE_LIMIT_MESSAGE};

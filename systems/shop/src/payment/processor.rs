@@ -6,9 +6,10 @@ use std::time::Duration;
 
 use breaker_redis::Breaker;
 use resilience::TimeLimit;
-use service_kit::faults::{FaultControl, Outcome};
+use service_kit::faults::FaultControl;
 
 use crate::common::time::now_ms;
+use crate::common::{SimulatedFailure, simulated_call};
 
 /// What the processor said: a transaction id and `success`, or the fallback's `pending`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,11 +17,6 @@ pub(super) struct Charge {
     pub(super) transaction_id: String,
     pub(super) status: &'static str,
 }
-
-/// The simulated processor declined (a simulated failure).
-#[derive(Debug, thiserror::Error)]
-#[error("the card processor failed")]
-struct Declined;
 
 /// The processor behind its breaker.
 #[derive(Debug, Clone)]
@@ -43,13 +39,8 @@ impl Processor {
     /// or the circuit did not admit it.
     pub(super) async fn charge(&self) -> Charge {
         let call = || async {
-            let faults = self.faults.current();
-            // A failing processor fails at once; only calls that go through take the delay.
-            if self.faults.decide(&faults) != Outcome::Pass {
-                return Err(Declined);
-            }
-            tokio::time::sleep(faults.delay()).await;
-            Ok(format!("txn_{}", now_ms()))
+            simulated_call(&self.faults).await?;
+            Ok::<_, SimulatedFailure>(format!("txn_{}", now_ms()))
         };
         match self.limit.call(&self.breaker, call).await {
             Ok(transaction_id) => Charge {

@@ -6,9 +6,10 @@ use std::time::Duration;
 
 use breaker_redis::Breaker;
 use resilience::TimeLimit;
-use service_kit::faults::{FaultControl, Outcome};
+use service_kit::faults::FaultControl;
 
 use crate::common::time::{date, now_ms};
+use crate::common::{SimulatedFailure, simulated_call};
 
 /// Days from today to the estimated delivery.
 const DELIVERY_DAYS: i64 = 3;
@@ -20,11 +21,6 @@ pub(super) struct Label {
     pub(super) estimated_delivery: String,
     pub(super) carrier: &'static str,
 }
-
-/// The simulated provider failed.
-#[derive(Debug, thiserror::Error)]
-#[error("the shipping provider failed")]
-struct ProviderFailed;
 
 /// The provider behind its breaker.
 #[derive(Debug, Clone)]
@@ -47,14 +43,9 @@ impl Provider {
     /// timed out or the circuit did not admit it.
     pub(super) async fn book(&self) -> Label {
         let call = || async {
-            let faults = self.faults.current();
-            // A failing provider fails at once; only calls that go through take the delay.
-            if self.faults.decide(&faults) != Outcome::Pass {
-                return Err(ProviderFailed);
-            }
-            tokio::time::sleep(faults.delay()).await;
+            simulated_call(&self.faults).await?;
             let now = now_ms();
-            Ok(Label {
+            Ok::<_, SimulatedFailure>(Label {
                 tracking_number: format!("TRK{now}"),
                 estimated_delivery: date(now, DELIVERY_DAYS),
                 carrier: "Express Shipping",

@@ -1,0 +1,63 @@
+//! The systems the demo can run, one module each.
+//!
+//! A system says which binaries it needs, which processes to start in which order (each a
+//! [`Service`], ready when `GET /health` answers) and what to try once they are up. Adding one
+//! means a module with its clap `Args` (flattening [`Common`](crate::cli::Common)), a variant
+//! here and one in [`SystemCmd`](crate::cli::SystemCmd).
+
+pub mod ab;
+pub mod shop;
+
+use crate::plan::{Addrs, Service};
+
+/// A system's validated settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SystemPlan {
+    /// service-a replicas calling service-b.
+    Ab(ab::AbPlan),
+    /// The shop's gateways, payment, inventory and shipping.
+    Shop(shop::ShopPlan),
+}
+
+impl SystemPlan {
+    /// The binaries the system runs, which are also the packages that build them.
+    pub fn binaries(&self) -> &'static [&'static str] {
+        match self {
+            Self::Ab(_) => ab::BINARIES,
+            Self::Shop(_) => shop::BINARIES,
+        }
+    }
+
+    /// The processes to start after Redis, in order.
+    pub fn services(&self, addrs: &Addrs) -> Vec<Service> {
+        match self {
+            Self::Ab(plan) => plan.services(addrs),
+            Self::Shop(plan) => plan.services(addrs),
+        }
+    }
+
+    /// The commands to try once everything is up.
+    pub fn instructions(&self, addrs: &Addrs) -> String {
+        match self {
+            Self::Ab(plan) => plan.instructions(addrs),
+            Self::Shop(plan) => plan.instructions(addrs),
+        }
+    }
+}
+
+/// Collects lines into a block of text.
+#[derive(Debug, Default)]
+pub struct Text(String);
+
+impl Text {
+    /// Appends `line` and a newline.
+    pub fn line(&mut self, line: impl AsRef<str>) {
+        self.0.push_str(line.as_ref());
+        self.0.push('\n');
+    }
+
+    /// The text.
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
