@@ -322,3 +322,51 @@ fn binary(env: &[(&str, &str)]) -> test_support::ChildProcess {
         .envs(env.iter().copied());
     test_support::ChildProcess::spawn(command, "gateway").expect("the binary starts")
 }
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_budgets() {
+    let shop = Shop::start().await;
+    let vars = [
+        ("TRUSTED_PROXIES", "127.0.0.1"),
+        ("RATE_LIMIT_PER_MINUTE", "12"),
+    ];
+    let gw = shop.gateway("gw-a", &vars).await;
+    let ship = |client: &'static str, i: usize| {
+        let body =
+            json!({"orderId": format!("{client}-{i}"), "address": "1 Main St", "items": [1]});
+        let request = shop
+            .http
+            .post(gw.url("/api/shipping"))
+            .header("x-forwarded-for", client);
+        async move { answer(request.json(&body).send().await).await }
+    };
+    // Shipping's 10 a minute, counted for the client the gateway names.
+    for i in 0..10 {
+        let (status, _, body) = ship("203.0.113.1", i).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
+    let (status, headers, _) = ship("203.0.113.1", 10).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "shipping's limit");
+    assert_eq!(
+        headers["x-ratelimit-remaining"], "1",
+        "the gateway's own count"
+    );
+    let (status, _, _) = ship("203.0.113.1", 11).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    let (status, _, body) = ship("203.0.113.1", 12).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(body["error"], RATE_LIMIT_MESSAGE, "the gateway's 429");
+
+    let (status, _, body) = ship("203.0.113.2", 0).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    for ip in ["203.0.113.1", "203.0.113.2"] {
+        let keys = [
+            format!("rate-limit:{{gateway:{ip}}}"),
+            format!("rate-limit:{{shipping:{ip}}}"),
+        ];
+        for key in keys {
+            let exists: bool = shop.redis(redis::cmd("EXISTS").arg(&key)).await;
+            assert!(exists, "{key}");
+        }
+    }
+}
