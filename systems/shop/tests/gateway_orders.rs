@@ -294,3 +294,39 @@ async fn an_order_with_payment_down_answers_503_and_takes_no_stock() {
     );
     assert_eq!(shop.stock("prod-001").await, 9);
 }
+
+#[tokio::test]
+async fn concurrent_requests_with_one_key_order_once_across_replicas() {
+    let shop = Shop::start().await;
+    let (a, b) = (
+        shop.gateway("gw-a", &[]).await,
+        shop.gateway("gw-b", &[]).await,
+    );
+    let requests = (0..6).map(|i| {
+        let url = if i % 2 == 0 {
+            a.url("/api/orders")
+        } else {
+            b.url("/api/orders")
+        };
+        let http = shop.http.clone();
+        async move { post_keyed(&http, &url, "same-key", &order_of("prod-002", 1)).await }
+    });
+    let answers = join_all(requests).await;
+    let created: Vec<&Value> = answers
+        .iter()
+        .filter(|(status, _, _)| *status == StatusCode::CREATED)
+        .map(|(_, _, body)| body)
+        .collect();
+    for (status, _, body) in &answers {
+        assert!(
+            matches!(*status, StatusCode::CREATED | StatusCode::CONFLICT),
+            "{status}: {body}"
+        );
+    }
+    assert!(!created.is_empty(), "{answers:?}");
+    assert!(
+        created.iter().all(|body| *body == created[0]),
+        "one order, replayed"
+    );
+    assert_eq!(shop.stock("prod-002").await, 14);
+}

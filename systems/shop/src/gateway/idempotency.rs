@@ -1,7 +1,7 @@
 //! [`Idempotency`]: an order's answer kept under its `Idempotency-Key`, so that a repeated
 //! request answers the first result and applies nothing again.
 //!
-//! A record is written with `SET NX` before the order runs (`pending`, with the order id and a
+//! A record is claimed (`lua/claim.lua`, a `SET NX`) before the order runs (`pending`, with the order id and a
 //! lease), and replaced by the answer when it ends: `done` for an answer that stands (201, or a
 //! 400 about the order itself), `retry` for one worth trying again (a service unavailable):
 //! the next request with the key then runs again *under the same order id*, so that the
@@ -22,6 +22,8 @@ use serde_json::Value;
 use super::shared::Shared;
 use super::upstream::Answer;
 
+static CLAIM: LazyLock<redis::Script> =
+    LazyLock::new(|| redis::Script::new(include_str!("lua/claim.lua")));
 static REPLACE: LazyLock<redis::Script> =
     LazyLock::new(|| redis::Script::new(include_str!("lua/replace.lua")));
 
@@ -131,14 +133,11 @@ impl Idempotency {
         let (redis_key, ttl) = (redis_key(key), millis(self.ttl));
         let claimed = shared
             .run("idempotency claim", |mut conn| async move {
-                redis::cmd("SET")
-                    .arg(&redis_key)
+                CLAIM
+                    .key(&redis_key)
                     .arg(&raw)
-                    .arg("NX")
-                    .arg("GET")
-                    .arg("PX")
                     .arg(ttl)
-                    .query_async::<Option<String>>(&mut conn)
+                    .invoke_async::<Option<String>>(&mut conn)
                     .await
             })
             .await;
