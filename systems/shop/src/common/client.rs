@@ -93,16 +93,26 @@ impl TrustedProxies {
         self.0.iter().any(|net| net.contains(ip))
     }
 
-    /// The client of a request from `peer`: the last address of `X-Forwarded-For` (the one the
-    /// proxy saw) when `peer` is trusted and the header parses, else `peer`.
+    /// The client of a request from `peer`: walking `X-Forwarded-For` from the end while the
+    /// hop is trusted, the first address not trusted (each proxy appends the one it saw, so
+    /// behind two trusted proxies the client is second to last); `peer` when it is not
+    /// trusted, and the last good address when an entry does not parse.
     pub fn client(&self, peer: IpAddr, headers: &HeaderMap) -> IpAddr {
+        let mut client = peer;
         if !self.trusts(peer) {
-            return peer;
+            return client;
         }
-        forwarded_for(headers)
-            .and_then(|list| list.rsplit(',').next().map(str::trim).map(str::to_owned))
-            .and_then(|last| last.parse().ok())
-            .unwrap_or(peer)
+        let list = forwarded_for(headers).unwrap_or_default();
+        for hop in list.rsplit(',') {
+            let Ok(ip) = hop.trim().parse::<IpAddr>() else {
+                break;
+            };
+            client = ip;
+            if !self.trusts(ip) {
+                break;
+            }
+        }
+        client
     }
 
     /// The `X-Forwarded-For` to send on for a request from `peer` made by `client`: the
@@ -197,6 +207,17 @@ mod tests {
             trusted.client(ip("10.0.0.1"), &HeaderMap::new()),
             ip("10.0.0.1")
         );
+    }
+
+    #[test]
+    fn behind_a_chain_of_trusted_proxies_the_client_is_the_first_untrusted_hop() {
+        let trusted: TrustedProxies = "10.0.0.0/8".parse().expect("valid");
+        let chain = headers("6.6.6.6, 1.2.3.4, 10.0.0.7");
+        assert_eq!(trusted.client(ip("10.0.0.1"), &chain), ip("1.2.3.4"));
+        let all_trusted = headers("10.0.0.9, 10.0.0.7");
+        assert_eq!(trusted.client(ip("10.0.0.1"), &all_trusted), ip("10.0.0.9"));
+        let broken = headers("1.2.3.4, junk, 10.0.0.7");
+        assert_eq!(trusted.client(ip("10.0.0.1"), &broken), ip("10.0.0.7"));
     }
 
     #[test]
