@@ -1,0 +1,1 @@
+//! The discovery client: register, heartbeat, unregister, and find instances.
