@@ -13,8 +13,10 @@
 //!   find instances.
 //! - [`user`], [`order`]: the instances, with the seed's data.
 //! - [`gateway`]: the API gateway.
+//! - [`dashboard`]: the web pages of the server and the gateway.
 
 pub mod client;
+pub mod dashboard;
 pub mod gateway;
 pub mod order;
 pub mod server;

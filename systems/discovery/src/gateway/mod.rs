@@ -18,5 +18,5 @@ pub struct Config {}
 ///
 /// An invalid setting, naming its variable.
 pub async fn router(_config: &Config, server: &ServerConfig) -> Result<Router, ConfigError> {
-    Ok(App::new(server).build(Router::new()))
+    Ok(App::new(server).build(Router::new().merge(crate::dashboard::gateway())))
 }
