@@ -11,10 +11,13 @@
 //! - [`server`]: the registry and its API.
 //! - [`client`]: what the instances and the gateway use to register, heartbeat, unregister and
 //!   find instances.
+//! - [`common`]: the seed's data, the instances' shared settings, `/health` and registration,
+//!   timestamps.
 //! - [`user`], [`order`]: the instances, with the seed's data.
 //! - [`gateway`]: the API gateway.
 
 pub mod client;
+pub mod common;
 pub mod gateway;
 pub mod order;
 pub mod server;
