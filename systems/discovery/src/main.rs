@@ -37,7 +37,7 @@ async fn main() -> ExitCode {
             service_kit::run_from(
                 gateway::SERVICE,
                 args,
-                async |s: Settings<gateway::Config>| gateway::router(&s.app, &s.server).await,
+                async |s: Settings<gateway::Config>| gateway::start(&s.app, &s.server).await,
             )
             .await
         }
