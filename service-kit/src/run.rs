@@ -254,3 +254,25 @@ impl fmt::Display for StartError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_stoppable_hands_over_its_shutdown_work_and_a_router_none() {
+        let ran = Arc::new(AtomicBool::new(false));
+        let flag = Arc::clone(&ran);
+        let stoppable = Stoppable::new(Router::new(), async move {
+            flag.store(true, Ordering::SeqCst);
+        });
+        let (_, work) = Ok::<_, ConfigError>(stoppable).into_parts().expect("built");
+        work.expect("shutdown work").await;
+        assert!(ran.load(Ordering::SeqCst));
+        let (_, none) = Router::new().into_parts().expect("built");
+        assert!(none.is_none());
+    }
+}
