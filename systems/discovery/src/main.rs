@@ -23,13 +23,13 @@ async fn main() -> ExitCode {
         }
         "user" => {
             service_kit::run_from(user::SERVICE, args, async |s: Settings<user::Config>| {
-                user::router(&s.app, &s.server).await
+                user::start(&s.app, &s.server).await
             })
             .await
         }
         "order" => {
             service_kit::run_from(order::SERVICE, args, async |s: Settings<order::Config>| {
-                order::router(&s.app, &s.server).await
+                order::start(&s.app, &s.server).await
             })
             .await
         }
@@ -37,7 +37,7 @@ async fn main() -> ExitCode {
             service_kit::run_from(
                 gateway::SERVICE,
                 args,
-                async |s: Settings<gateway::Config>| gateway::router(&s.app, &s.server).await,
+                async |s: Settings<gateway::Config>| gateway::start(&s.app, &s.server).await,
             )
             .await
         }

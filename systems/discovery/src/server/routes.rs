@@ -60,37 +60,35 @@ fn caller_ip(peer: SocketAddr) -> String {
     }
 }
 
-/// A register or heartbeat body, validated, or the 400.
-fn parse_beat(body: &Value, peer: SocketAddr, max_interval: f64) -> Result<Beat, AppError> {
+/// A register or heartbeat body, validated, or the 400's message.
+fn parse_beat(body: &Value, peer: SocketAddr, max_interval: f64) -> Result<Beat, String> {
     let name = body
         .get("name")
         .and_then(Value::as_str)
         .filter(|n| valid_name(n))
-        .ok_or_else(|| AppError::bad_request(REQUIRED))?;
+        .ok_or(REQUIRED)?;
     let port = body
         .get("port")
         .and_then(Value::as_u64)
         .and_then(|p| u16::try_from(p).ok())
         .filter(|p| *p > 0)
-        .ok_or_else(|| AppError::bad_request(REQUIRED))?;
+        .ok_or(REQUIRED)?;
     let interval = match body.get("heartbeatInterval") {
         None | Some(Value::Null) => Number::from(DEFAULT_INTERVAL),
         Some(Value::Number(n)) if n.as_f64().is_some_and(|s| s > 0.0 && s <= max_interval) => {
             n.clone()
         }
         Some(_) => {
-            return Err(AppError::bad_request(format!(
+            return Err(format!(
                 "heartbeatInterval must be a number of seconds above 0 and at most {max_interval}"
-            )));
+            ));
         }
     };
     let ip = match body.get("host") {
         None | Some(Value::Null) => caller_ip(peer),
         Some(Value::String(h)) if valid_host(h) => h.clone(),
         Some(_) => {
-            return Err(AppError::bad_request(
-                "host must be a hostname or an IP address",
-            ));
+            return Err("host must be a hostname or an IP address".to_owned());
         }
     };
     let seconds = interval.as_f64().unwrap_or(DEFAULT_INTERVAL as f64);
@@ -114,7 +112,7 @@ async fn register(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Json(body): Json<Value>,
 ) -> Result<Json<Value>, AppError> {
-    let beat = parse_beat(&body, peer, shared.max_interval)?;
+    let beat = parse_beat(&body, peer, shared.max_interval).map_err(AppError::bad_request)?;
     let (registered, _) = shared
         .registry
         .beat(&beat, true)
@@ -133,7 +131,7 @@ async fn heartbeat(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Json(body): Json<Value>,
 ) -> Result<Json<Value>, AppError> {
-    let beat = parse_beat(&body, peer, shared.max_interval)?;
+    let beat = parse_beat(&body, peer, shared.max_interval).map_err(AppError::bad_request)?;
     let (_, now) = shared
         .registry
         .beat(&beat, false)
