@@ -2,11 +2,13 @@
 //! it lists every service and instance with its heartbeat age, and an instance that stops
 //! heart-beating or is removed leaves the page without a reload.
 
+mod common;
 mod dashboard_support;
 
 use std::time::Duration;
 
-use dashboard_support::{DEADLINE, assert_no_errors, binary, listening, open, screenshot_path};
+use common::{DEADLINE, server};
+use dashboard_support::{assert_no_errors, open, screenshot_path};
 use serde_json::json;
 use test_support::{Browser, RedisServer};
 
@@ -28,8 +30,8 @@ async fn register(http: &reqwest::Client, base: &str, name: &str, port: u16, int
 #[tokio::test]
 async fn the_registry_dashboard_shows_the_instances_and_follows_changes_live() {
     let redis = RedisServer::start().expect("redis");
-    let server = binary("server", "server", &[("REDIS_URL", &redis.url())]);
-    let base = listening(&server).await;
+    let server = server(&redis).await;
+    let base = server.url("");
     let http = reqwest::Client::new();
     for port in [4000, 4001, 4002] {
         register(&http, &base, "user-service", port, 30.0).await;
@@ -109,8 +111,8 @@ async fn the_registry_dashboard_shows_the_instances_and_follows_changes_live() {
 #[tokio::test]
 async fn the_registry_dashboard_says_so_when_the_registry_stops_answering() {
     let redis = RedisServer::start().expect("redis");
-    let server = binary("server", "server", &[("REDIS_URL", &redis.url())]);
-    let base = listening(&server).await;
+    let server = server(&redis).await;
+    let base = server.url("");
     let browser = Browser::launch().await.expect("chromium");
     let page = open(&browser, &format!("{base}/")).await;
     page.wait_for_text("#services", "No instance is registered", DEADLINE)

@@ -93,8 +93,6 @@ async fn serve(content_type: &'static str, body: &'static str) -> impl IntoRespo
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-
     #[test]
     fn the_pages_load_nothing_from_elsewhere() {
         for page in [
