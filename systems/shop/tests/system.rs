@@ -11,7 +11,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use test_support::{ChildProcess, RedisServer, wait_until};
 
-use gateway_support::{answer, example_order, join_all, post_keyed};
+use gateway_support::{NO_FAULTS, answer, example_order, join_all, post_keyed};
 
 const DEADLINE: Duration = Duration::from_secs(20);
 
@@ -32,15 +32,6 @@ impl Process {
         format!("{}{path}", self.base)
     }
 }
-
-/// Nothing simulated fails or waits, so that every answer below is exact.
-const NO_FAULTS: [(&str, &str); 5] = [
-    ("FAULTS__FAILURE_RATE", "0"),
-    ("FAULTS__DELAY_MS", "0"),
-    ("PRODUCT_FAILURE_RATE", "0"),
-    ("UPDATE_FAILURE_RATE", "0"),
-    ("LIST_MAX_DELAY_MS", "0"),
-];
 
 struct Shop {
     redis: RedisServer,
