@@ -59,7 +59,8 @@
 //! - `serve`: [`serve`] a router until a future resolves (handlers can extract the peer's
 //!   `ConnectInfo<SocketAddr>`); [`spawn`] one on a free port for tests.
 //! - `run`: [`run`], a service's `main`: command line, config, logging, bind, serve, exit code;
-//!   [`run_from`], the same with the command line given.
+//!   [`run_from`], the same with the command line given; [`Stoppable`], a router with work to
+//!   do when a shutdown signal arrives.
 //! - `system`: [`System`], one binary serving several services, a subcommand each.
 //! - `cli`: the command line, `--help` (naming the configuration sources) and `--version`.
 //! - [`faults`]: simulated faults (`failure_rate`, `delay_ms`, `down`, plus a service's own),
@@ -83,6 +84,8 @@ pub use config::{ConfigError, Loader, ServerConfig, load};
 pub use error::{AppError, BoxError};
 pub use http::{App, HealthFields};
 pub use json::Json;
-pub use run::{IntoApp, Service, Settings, run, run_from};
+pub use run::{
+    IntoApp, ON_SHUTDOWN_LIMIT, OnShutdown, Service, Settings, Stoppable, run, run_from,
+};
 pub use serve::{SHUTDOWN_GRACE, Spawned, serve, spawn};
 pub use system::System;

@@ -2,9 +2,12 @@
 
 use std::ffi::OsString;
 use std::fmt;
+use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use axum::Router;
 use serde::de::DeserializeOwned;
@@ -61,7 +64,7 @@ pub struct Settings<C> {
     pub app: C,
 }
 
-/// What a build function may return: a router, or a `Result` of one.
+/// What a build function may return: a router, a [`Stoppable`], or a `Result` of either.
 pub trait IntoApp {
     /// The router, or why it could not be built.
     ///
@@ -69,6 +72,72 @@ pub trait IntoApp {
     ///
     /// The service could not start (e.g. a dependency's address is invalid).
     fn into_app(self) -> Result<Router, BoxError>;
+
+    /// The router and what to run when a shutdown signal arrives; none unless a [`Stoppable`].
+    ///
+    /// # Errors
+    ///
+    /// The service could not start.
+    fn into_parts(self) -> Result<(Router, Option<OnShutdown>), BoxError>
+    where
+        Self: Sized,
+    {
+        self.into_app().map(|router| (router, None))
+    }
+}
+
+/// Work run once when a shutdown signal arrives, before the server stops accepting.
+pub type OnShutdown = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
+
+/// How long [`Stoppable`]'s shutdown work may take before the server stops anyway.
+pub const ON_SHUTDOWN_LIMIT: Duration = Duration::from_secs(3);
+
+/// A router with work to do on SIGINT or SIGTERM before the server drains (e.g. telling a
+/// registry that this instance is going away, so that clients stop picking it).
+pub struct Stoppable {
+    router: Router,
+    on_shutdown: OnShutdown,
+}
+
+impl Stoppable {
+    /// `router`, running `on_shutdown` (for at most [`ON_SHUTDOWN_LIMIT`]) when asked to stop.
+    pub fn new(router: Router, on_shutdown: impl Future<Output = ()> + Send + 'static) -> Self {
+        Self {
+            router,
+            on_shutdown: Box::pin(on_shutdown),
+        }
+    }
+
+    /// The router alone (e.g. to spawn it in a test).
+    pub fn into_router(self) -> Router {
+        self.router
+    }
+}
+
+impl fmt::Debug for Stoppable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Stoppable").finish_non_exhaustive()
+    }
+}
+
+impl IntoApp for Stoppable {
+    fn into_app(self) -> Result<Router, BoxError> {
+        Ok(self.router)
+    }
+
+    fn into_parts(self) -> Result<(Router, Option<OnShutdown>), BoxError> {
+        Ok((self.router, Some(self.on_shutdown)))
+    }
+}
+
+impl<E: Into<BoxError>> IntoApp for Result<Stoppable, E> {
+    fn into_app(self) -> Result<Router, BoxError> {
+        self.map(Stoppable::into_router).map_err(Into::into)
+    }
+
+    fn into_parts(self) -> Result<(Router, Option<OnShutdown>), BoxError> {
+        self.map_err(Into::into)?.into_parts()
+    }
 }
 
 impl IntoApp for Router {
@@ -134,9 +203,9 @@ where
     let app: C = loader.load()?;
     let addr = server.addr();
     tracing::info!(service = service.name, instance = %server.instance_id, "starting");
-    let router = build(Settings { server, app })
+    let (router, on_shutdown) = build(Settings { server, app })
         .await
-        .into_app()
+        .into_parts()
         .map_err(StartError::Build)?;
     let listener = TcpListener::bind(addr)
         .await
@@ -146,6 +215,11 @@ where
     tracing::info!(addr = %bound, "listening on {bound}");
     crate::serve::serve(listener, router, async {
         shutdown.await;
+        if let Some(work) = on_shutdown
+            && tokio::time::timeout(ON_SHUTDOWN_LIMIT, work).await.is_err()
+        {
+            tracing::warn!("shutdown work still running after {ON_SHUTDOWN_LIMIT:?}; stopping");
+        }
     })
     .await
     .map_err(StartError::Serve)?;
@@ -178,5 +252,27 @@ impl fmt::Display for StartError {
             Self::Bind { addr, source } => write!(f, "cannot listen on {addr}: {source}"),
             Self::Serve(e) => write!(f, "server error: {e}"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_stoppable_hands_over_its_shutdown_work_and_a_router_none() {
+        let ran = Arc::new(AtomicBool::new(false));
+        let flag = Arc::clone(&ran);
+        let stoppable = Stoppable::new(Router::new(), async move {
+            flag.store(true, Ordering::SeqCst);
+        });
+        let (_, work) = Ok::<_, ConfigError>(stoppable).into_parts().expect("built");
+        work.expect("shutdown work").await;
+        assert!(ran.load(Ordering::SeqCst));
+        let (_, none) = Router::new().into_parts().expect("built");
+        assert!(none.is_none());
     }
 }
