@@ -17,7 +17,7 @@ struct Stack {
     redis: RedisServer,
     server: Process,
     users: Vec<Process>,
-    _orders: Vec<Process>,
+    orders: Vec<Process>,
     gateways: [Process; 2],
 }
 
@@ -48,7 +48,7 @@ async fn stack(open_for: &str) -> Stack {
         redis,
         server,
         users,
-        _orders: orders,
+        orders,
         gateways,
     }
 }
@@ -203,6 +203,31 @@ async fn health_has_every_contract_field_with_its_type() {
     assert_eq!(
         users["meta"]["source"], LIVE,
         "the stale cache still finds the instances"
+    );
+}
+
+#[tokio::test]
+async fn orders_fall_back_per_user_and_open_their_own_circuit() {
+    let stack = stack("30s").await;
+    let http = reqwest::Client::new();
+    let gateway = &stack.gateways[0];
+    for order in &stack.orders {
+        order.child.kill();
+    }
+    let (_, orders) = get(&http, &gateway.url("/orders/user/2")).await;
+    assert_eq!(orders["meta"]["source"], "fallback", "{orders}");
+    assert_eq!(
+        orders["orders"],
+        json!([{"id": 2, "userId": 2, "products": ["Fallback Product"]}])
+    );
+    let (_, combined) = get(&http, &gateway.url("/users-with-orders")).await;
+    assert_eq!(combined["meta"]["source"], "fallback", "{combined}");
+    assert_eq!(combined["meta"]["totalUsers"], 3, "the users are real");
+    assert_eq!(combined["users"][0]["name"], "John Doe");
+    assert_eq!(breaker_state(&http, gateway, "order-service").await, "open");
+    assert_eq!(
+        breaker_state(&http, gateway, "user-service").await,
+        "closed"
     );
 }
 

@@ -59,7 +59,7 @@ fn server(service: &str, instance: &str) -> ServerConfig {
 
 /// Deterministic simulated faults: nothing fails, nothing waits (the generic faults, and
 /// inventory's database's own).
-const NO_FAULTS: [(&str, &str); 5] = [
+pub const NO_FAULTS: [(&str, &str); 5] = [
     ("FAULTS__FAILURE_RATE", "0"),
     ("FAULTS__DELAY_MS", "0"),
     ("PRODUCT_FAILURE_RATE", "0"),
