@@ -4,6 +4,7 @@
 #   docker build -t circuit-breaker-demo .
 #   docker run --rm -p 8081:8081 circuit-breaker-demo service-b
 #   docker run --rm -p 3002:3002 circuit-breaker-demo shop inventory
+#   docker run --rm -p 3000:3000 -e REDIS_URL=redis://host:6379 circuit-breaker-demo discovery server
 #
 # Works with the classic builder (docker-compose 1.29) and with BuildKit: no `RUN --mount`.
 
@@ -38,6 +39,8 @@ COPY . .
 RUN cargo build --release --locked -p service-a -p service-b -p shop \
     && install -m 0755 target/release/service-a target/release/service-b target/release/shop \
         /usr/local/bin/
+RUN cargo build --release --locked -p discovery \
+    && install -m 0755 target/release/discovery /usr/local/bin/
 
 # --- runtime ----------------------------------------------------------------------------
 FROM debian:bookworm-slim
@@ -47,8 +50,10 @@ RUN apt-get update \
     && rm -rf /var/lib/apt/lists/*
 RUN useradd --system --uid 10001 --user-group --no-create-home --shell /usr/sbin/nologin app
 COPY --from=builder /usr/local/bin/service-a /usr/local/bin/service-b /usr/local/bin/shop /usr/local/bin/
+COPY --from=builder /usr/local/bin/discovery /usr/local/bin/
 USER app
 # Inside a container the services must listen on every interface to be reachable.
 ENV BIND_ADDR=0.0.0.0
 EXPOSE 8080 8081 3000 3001 3002 3003
+EXPOSE 4000 4001 4002 5000 5001 5002 8000
 CMD ["service-a"]

@@ -12,7 +12,7 @@ use anyhow::bail;
 use clap::{Args, Parser, Subcommand};
 
 use crate::plan::{Addrs, BinDir, DEFAULT_REDIS_PORT, Plan, RedisPlan};
-use crate::systems::{SystemPlan, ab::AbArgs, shop::ShopArgs};
+use crate::systems::{SystemPlan, ab::AbArgs, discovery::DiscoveryArgs, shop::ShopArgs};
 
 /// Runs one of the demo systems as local processes with a private Redis, prints what to try,
 /// restarts a service that dies, and stops them all on Ctrl-C. Without a system: `ab`.
@@ -43,6 +43,8 @@ pub enum SystemCmd {
     Ab(AbArgs),
     /// The shop: API gateway replicas in front of payment, inventory and shipping.
     Shop(ShopArgs),
+    /// Discovery: a registry in Redis, user and order instances, an API gateway, dashboards.
+    Discovery(DiscoveryArgs),
 }
 
 /// The options every system has.
@@ -90,6 +92,7 @@ impl Cli {
             None => self.ab.into_plan(),
             Some(SystemCmd::Ab(ab)) => ab.into_plan(),
             Some(SystemCmd::Shop(shop)) => shop.into_plan(),
+            Some(SystemCmd::Discovery(discovery)) => discovery.into_plan(),
         }
     }
 }

@@ -112,7 +112,8 @@ impl Addrs {
 pub struct Service {
     /// Its name in the output and its instance id, e.g. `service-a-1`, `gateway-2`.
     pub name: String,
-    /// The port it listens on; ready when `GET /health` there answers 200.
+    /// The port it listens on; ready when `GET /health` (or its system's `ready_path`) there
+    /// answers 200.
     pub port: u16,
     /// The option that moves the port, for messages.
     pub port_option: &'static str,

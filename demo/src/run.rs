@@ -118,7 +118,8 @@ async fn start_all(
         start(fleet, plan, spec, |pid| Check::Redis { url, pid }).await?;
     }
     for service in plan.services() {
-        let health = format!("{}/health", plan.addrs.base_url(service.port));
+        let path = plan.system.ready_path(&service);
+        let health = format!("{}{path}", plan.addrs.base_url(service.port));
         let spec = service_spec(service, bins);
         start(fleet, plan, spec, |_| Check::Http { url: health }).await?;
     }

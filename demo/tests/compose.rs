@@ -2,7 +2,7 @@
 //! (Debian's `docker-compose`, which validates without a Docker engine) accepts the file with
 //! and without each profile, and it describes the demo: the A/B system's four services without
 //! a profile, the shop's five in the `shop` profile, the published ports, healthchecks and
-//! start order.
+//! start order; the discovery system's eight in the `discovery` profile.
 
 use std::collections::BTreeMap;
 use std::io::ErrorKind;
@@ -34,6 +34,7 @@ fn compose(args: &[&str]) -> Output {
         "COMPOSE_FILE",
         "COMPOSE_PROFILES",
         "SHOP_NET",
+        "DISCOVERY_PUBLISHED_PORT",
     ] {
         cmd.env_remove(var);
     }
@@ -362,6 +363,78 @@ fn shipping_trusts_exactly_the_gateways_addresses() {
         assert!(
             networks.is_none_or(|nets| !nets.contains_key("shop")),
             "{name} stays off the shop network"
+        );
+    }
+}
+
+/// `(service, port, subcommand)` of the discovery profile: published on the same port.
+const DISCOVERY: [(&str, u16, &str); 8] = [
+    ("discovery", 3000, "server"),
+    ("user-1", 4000, "user"),
+    ("user-2", 4001, "user"),
+    ("user-3", 4002, "user"),
+    ("order-1", 5000, "order"),
+    ("order-2", 5001, "order"),
+    ("order-3", 5002, "order"),
+    ("discovery-gateway", 8000, "gateway"),
+];
+
+#[test]
+fn the_discovery_profile_starts_the_registry_then_the_instances_then_the_gateway() {
+    let check = compose(&["--profile", "discovery", "config", "-q"]);
+    assert_success(&check, "docker-compose --profile discovery config -q");
+    let config = resolved_config(&["discovery"]);
+    let services = services(&config, &["discovery"]);
+    let image = services["service-b"]["image"].clone();
+    for (name, port, subcommand) in DISCOVERY {
+        let service = &services[name];
+        assert_eq!(strings(&service["profiles"]), ["discovery"], "{name}");
+        assert_eq!(service["image"], image, "{name} runs the one image");
+        assert_eq!(strings(&service["command"]), ["discovery", subcommand]);
+        assert_eq!(port_mappings(service), [format!("{port}:{port}")], "{name}");
+        assert_eq!(env_var(service, "PORT"), Some(port.to_string().as_str()));
+        assert_eq!(env_var(service, "INSTANCE_ID"), Some(name));
+        // The registry is ready when its API answers; the others when /health does.
+        let path = if subcommand == "server" {
+            "services"
+        } else {
+            "health"
+        };
+        let test = strings(&service["healthcheck"]["test"]);
+        let url = format!("http://127.0.0.1:{port}/{path}");
+        assert_eq!(test.last(), Some(&url), "{name}");
+        if subcommand == "server" {
+            assert_eq!(env_var(service, "REDIS_URL"), Some("redis://redis:6379"));
+            assert!(waits_for(service, "redis"));
+            continue;
+        }
+        assert_eq!(
+            env_var(service, "DISCOVERY_URL"),
+            Some("http://discovery:3000")
+        );
+        // Registered under its service name, which the gateway resolves on this network.
+        assert_eq!(env_var(service, "SERVICE_HOST"), Some(name), "{name}");
+    }
+    for (name, _, subcommand) in &DISCOVERY[1..7] {
+        assert!(waits_for(&services[*name], "discovery"), "{name}");
+        assert_eq!(env_var(&services[*name], "REDIS_URL"), None, "{subcommand}");
+    }
+    let gateway = &services["discovery-gateway"];
+    assert_eq!(env_var(gateway, "REDIS_URL"), Some("redis://redis:6379"));
+    for (dependency, _, _) in &DISCOVERY[1..7] {
+        assert!(
+            waits_for(gateway, dependency),
+            "the gateway waits for {dependency}"
+        );
+    }
+    let dockerfile = std::fs::read_to_string(workspace().join("Dockerfile")).expect("Dockerfile");
+    for expected in [
+        "cargo build --release --locked -p discovery",
+        "COPY --from=builder /usr/local/bin/discovery /usr/local/bin/",
+    ] {
+        assert!(
+            dockerfile.contains(expected),
+            "Dockerfile lacks {expected:?}"
         );
     }
 }

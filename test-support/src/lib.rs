@@ -1,5 +1,6 @@
 //! Test harness for the workspace: real `redis-server` processes on free ports, a Redis
-//! Cluster, a chaos TCP proxy, deadline polling and child processes that die with the test.
+//! Cluster, a chaos TCP proxy, deadline polling, child processes that die with the test, and a
+//! headless Chromium for the web pages.
 //!
 //! Everything here runs real processes on 127.0.0.1 and cleans up on drop; nothing is mocked.
 //! Tests wait on conditions with a deadline ([`wait_until`]) rather than fixed sleeps.
@@ -37,7 +38,10 @@
 //! - `cli`: [`ServiceCli`], the command line every service binary must have.
 //! - `ports`: [`free_port`].
 //! - `process`: signals via the `kill` command, [`process_exists`].
+//! - `browser`: [`Browser`], a headless Chromium, and its tabs ([`Page`]) driven over the
+//!   DevTools protocol (`cdp`): navigate, evaluate, wait for text, collect console errors.
 
+mod browser;
 mod cargo_bin;
 mod child;
 mod cli;
@@ -48,6 +52,7 @@ mod proxy;
 mod server;
 mod wait;
 
+pub use browser::{Browser, INSTALL_CHROMIUM, Page};
 pub use cargo_bin::{cargo_bin, try_cargo_bin};
 pub use child::ChildProcess;
 pub use cli::ServiceCli;

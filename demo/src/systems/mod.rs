@@ -1,11 +1,13 @@
 //! The systems the demo can run, one module each.
 //!
 //! A system says which binaries it needs, which processes to start in which order (each a
-//! [`Service`], ready when `GET /health` answers) and what to try once they are up. Adding one
+//! [`Service`], ready when `GET /health` answers, or the path its
+//! system's `ready_path` names) and what to try once they are up. Adding one
 //! means a module with its clap `Args` (flattening [`Common`](crate::cli::Common)), a variant
 //! here and one in [`SystemCmd`](crate::cli::SystemCmd).
 
 pub mod ab;
+pub mod discovery;
 pub mod shop;
 
 use crate::plan::{Addrs, Service};
@@ -17,6 +19,8 @@ pub enum SystemPlan {
     Ab(ab::AbPlan),
     /// The shop's gateways, payment, inventory and shipping.
     Shop(shop::ShopPlan),
+    /// The discovery server, user and order instances, and the API gateway.
+    Discovery(discovery::DiscoveryPlan),
 }
 
 impl SystemPlan {
@@ -25,6 +29,7 @@ impl SystemPlan {
         match self {
             Self::Ab(_) => ab::BINARIES,
             Self::Shop(_) => shop::BINARIES,
+            Self::Discovery(_) => discovery::BINARIES,
         }
     }
 
@@ -33,6 +38,7 @@ impl SystemPlan {
         match self {
             Self::Ab(plan) => plan.services(addrs),
             Self::Shop(plan) => plan.services(addrs),
+            Self::Discovery(plan) => plan.services(addrs),
         }
     }
 
@@ -41,6 +47,16 @@ impl SystemPlan {
         match self {
             Self::Ab(plan) => plan.instructions(addrs),
             Self::Shop(plan) => plan.instructions(addrs),
+            Self::Discovery(plan) => plan.instructions(addrs),
+        }
+    }
+
+    /// The path whose 200 tells that `service` is ready: `/health` unless its system says
+    /// otherwise.
+    pub fn ready_path(&self, service: &Service) -> &'static str {
+        match self {
+            Self::Discovery(plan) => plan.ready_path(service),
+            _ => "/health",
         }
     }
 }

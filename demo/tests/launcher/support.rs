@@ -170,6 +170,12 @@ pub fn demo_command() -> Command {
         "SHIPPING_SERVICE_URL",
         "LOG_FORMAT",
         "FAIL_EVERY",
+        "DEMO_DISCOVERY_PORT",
+        "DEMO_USER_PORTS",
+        "DEMO_ORDER_PORTS",
+        "DEMO_HEARTBEAT_INTERVAL",
+        "DISCOVERY_URL",
+        "HEARTBEAT_INTERVAL",
     ] {
         cmd.env_remove(var);
     }

@@ -15,9 +15,11 @@
 //!   timestamps.
 //! - [`user`], [`order`]: the instances, with the seed's data.
 //! - [`gateway`]: the API gateway.
+//! - [`dashboard`]: the web pages of the server and the gateway.
 
 pub mod client;
 pub mod common;
+pub mod dashboard;
 pub mod gateway;
 pub mod order;
 pub mod server;

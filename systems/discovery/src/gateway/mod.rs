@@ -10,6 +10,7 @@
 //! | `GET /orders/user/{userId}` | 200 `{orders, meta:{userId, source, instance, timestamp}}` (fallback: Fallback Product orders of that user); 400 `{"error":"Invalid user ID"}` when not a positive integer |
 //! | `GET /users-with-orders` | 200 `{users:[{...user, orders}], meta:{totalUsers, totalOrders, source, instance, timestamp}}`, the orders fetched in parallel; `source` is `fallback` when any part came from a fallback |
 //! | `GET /health` | 200 `{service:"api-gateway", instance, status:"healthy"|"degraded", port, timestamp, serviceDiscovery:{status:"healthy"|"unhealthy", server:"connected"|"disconnected", error?}, cache:{<svc>:{servicesCount, cachedAt, expiresAt, isValid, timeToExpiry}}, breakers:{<name>:{state, generation, retryAfterMs}}}` |
+//! | `GET /` | the dashboard (see [`crate::dashboard`]) |
 //! | `GET /metrics` | Prometheus |
 //!
 //! `instance` is `api-gateway-<port>`; `cachedAt`, `expiresAt` and `timestamp` are ISO 8601,
@@ -154,7 +155,7 @@ pub async fn router(config: &Config, server: &ServerConfig) -> Result<Router, Co
             let shared = Arc::clone(&probe);
             async move { health::fields(&shared).await }
         })
-        .build(routes::routes(shared));
+        .build(routes::routes(shared).merge(crate::dashboard::gateway()));
     Ok(app.layer(CorsLayer::very_permissive()))
 }
 

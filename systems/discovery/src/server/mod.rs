@@ -10,6 +10,7 @@
 //! | `GET /services/{name}` | 200 `{services:[{id,name,ip,port,heartbeatInterval,registeredAt,lastHeartbeat}]}`: alive instances only (last heartbeat within 1.5 x its interval); unknown name `[]` |
 //! | `GET /services` | 200 `{<name>:[{...instance, status:"alive"}]}` |
 //! | `DELETE /services/{name}/{port}` | 200 `{"message":"Service removed successfully"}`; 404 `{"error":"Service not found"}` (no alive instance of the name) or `{"error":"Service instance not found"}` (none on that port); 400 for a port not in 1-65535 |
+//! | `GET /` | the dashboard (see [`crate::dashboard`]) |
 //! | `GET /health` | 200 `{status, service, instance, redis:"up"|"down"}` (`status` `degraded` while Redis is down) |
 //! | `GET /metrics` | Prometheus |
 //!
@@ -99,5 +100,5 @@ pub async fn router(config: &Config, server: &ServerConfig) -> Result<Router, Co
                 fields
             }
         })
-        .build(routes::routes(shared)))
+        .build(routes::routes(shared).merge(crate::dashboard::registry())))
 }
