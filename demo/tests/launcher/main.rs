@@ -1,10 +1,12 @@
 //! End-to-end tests of the `demo` launcher: the real binary starts a real `redis-server` and the
 //! real services on free ports.
 //!
-//! They need `service-a`, `service-b` and `shop` built (`cargo build -p service-a -p service-b
-//! -p shop`, which `scripts/test` does first); the tests say so when they are missing.
+//! They need `service-a`, `service-b`, `shop` and `lab` built (`cargo build -p service-a -p
+//! service-b -p shop -p lab`, which `scripts/test` does first), and `lab` needs Debian's
+//! `prometheus`; the tests say so when they are missing.
 
 mod failures;
+mod lab;
 mod lifecycle;
 mod shop;
 mod support;
