@@ -7,6 +7,7 @@
 
 mod failures;
 mod lab;
+mod lab_scripts;
 mod lifecycle;
 mod shop;
 mod support;
