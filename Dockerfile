@@ -38,6 +38,8 @@ COPY . .
 RUN cargo build --release --locked -p service-a -p service-b -p shop \
     && install -m 0755 target/release/service-a target/release/service-b target/release/shop \
         /usr/local/bin/
+# The lab (`lab user|order|dashboard`): its dependencies are the shop's, already cooked above.
+RUN cargo build --release --locked -p lab && install -m 0755 target/release/lab /usr/local/bin/
 
 # --- runtime ----------------------------------------------------------------------------
 FROM debian:bookworm-slim
@@ -47,8 +49,10 @@ RUN apt-get update \
     && rm -rf /var/lib/apt/lists/*
 RUN useradd --system --uid 10001 --user-group --no-create-home --shell /usr/sbin/nologin app
 COPY --from=builder /usr/local/bin/service-a /usr/local/bin/service-b /usr/local/bin/shop /usr/local/bin/
+COPY --from=builder /usr/local/bin/lab /usr/local/bin/
 USER app
 # Inside a container the services must listen on every interface to be reachable.
 ENV BIND_ADDR=0.0.0.0
 EXPOSE 8080 8081 3000 3001 3002 3003
+EXPOSE 5001 5002
 CMD ["service-a"]
