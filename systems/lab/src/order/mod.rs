@@ -23,7 +23,7 @@
 //! |---|---|
 //! | `REDIS_URL` | `redis://127.0.0.1:6379`: where `user-service` lives |
 //! | `USER_SERVICE_URL` | `http://127.0.0.1:5001` |
-//! | `BREAKER__*` | 3 consecutive failures, open 30 s, one trial call ([`breaker_defaults`]); any `breaker_redis::Settings` field, e.g. `BREAKER__TIMEOUT=1s` |
+//! | `BREAKER__*` | 3 consecutive failures (counted for an hour), open 30 s, one trial call ([`breaker_defaults`]); any `breaker_redis::Settings` field, e.g. `BREAKER__TIMEOUT=1s` |
 //! | `RETRY__ATTEMPTS`, `RETRY__INTERVAL` | 3, 1s |
 //! | `USER_TIMEOUT` | 2s |
 //! | `MAX_ORDERS` | [`MAX_ORDERS`] |
@@ -113,10 +113,15 @@ impl Default for Config {
 
 /// The seed's pybreaker as settings: 3 consecutive failures open the circuit for 30 s, then
 /// one trial call decides.
+///
+/// pybreaker's count of failures in a row ends only with a success, never with time; the
+/// breaker's counts restart every `interval`, so that is an hour here: with the default 5 s, a
+/// lookup that takes 2 s to fail would see its count restart before the third failure.
 pub fn breaker_defaults() -> Vec<(&'static str, String)> {
     vec![
         ("trip", "consecutive_failures".to_owned()),
         ("failures", "3".to_owned()),
+        ("interval", "1h".to_owned()),
         ("max_requests", "1".to_owned()),
         ("timeout", "30s".to_owned()),
     ]
@@ -169,4 +174,22 @@ async fn lookup(config: &Config, server: &ServerConfig) -> Result<UserLookup, Co
         interval,
         config.user_timeout,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failures_in_a_row_are_not_forgotten_while_slow_lookups_fail() {
+        let settings = Overrides::default()
+            .apply("BREAKER", &breaker_defaults())
+            .expect("valid");
+        let longest = UserLookup::longest_call(3, Duration::from_secs(1), Duration::from_secs(2));
+        let config = common::breaker_config(&settings, longest, "BREAKER").expect("valid");
+        assert!(config.window().length() >= longest * 3 * 60, "{config:?}");
+        assert_eq!(config.open_timeout(), Duration::from_secs(30));
+        assert_eq!(config.max_requests(), 1);
+        assert!(config.lease() > longest);
+    }
 }
