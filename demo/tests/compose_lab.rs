@@ -1,8 +1,9 @@
 //! The lab's compose profiles: `lab` runs user, order and the dashboard from the one image,
 //! logging JSON, with a real Prometheus whose configuration (`prometheus/prometheus.yml`)
-//! scrapes exactly those three; `lab-logs` adds Vector, whose configuration (`vector/vector.toml`,
-//! checked here by parsing: no Vector validator installs from a package registry here) gathers
-//! the lab's lines into files. No two services of a profile publish the same host port.
+//! scrapes exactly those three; `docker-compose.logs.yml` adds Vector, whose configuration
+//! (`vector/vector.toml`, checked here by parsing: no Vector validator installs from a package
+//! registry here) gathers the lab's lines into files. No two services publish the same host
+//! port.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -17,11 +18,13 @@ fn workspace() -> PathBuf {
         .to_path_buf()
 }
 
-/// The services `docker-compose --profile ... config` resolves that `up` would start with
-/// `profiles` (those without a profile, and those in one of `profiles`).
-fn services(profiles: &[&str]) -> BTreeMap<String, Value> {
+/// The services `docker-compose -f ... --profile ... config` resolves from `files` that `up`
+/// would start with `profiles` (those without a profile, and those in one of `profiles`).
+fn services(files: &[&str], profiles: &[&str]) -> BTreeMap<String, Value> {
     let mut cmd = Command::new("docker-compose");
-    cmd.arg("-f").arg(workspace().join("docker-compose.yml"));
+    for file in files {
+        cmd.arg("-f").arg(workspace().join(file));
+    }
     for profile in profiles {
         cmd.args(["--profile", profile]);
     }
@@ -81,7 +84,7 @@ fn ports(service: &Value) -> Vec<String> {
 
 #[test]
 fn the_lab_profile_runs_the_lab_from_the_one_image_with_prometheus() {
-    let services = services(&["lab"]);
+    let services = services(&["docker-compose.yml"], &["lab"]);
     for (name, subcommand, port) in [
         ("lab-user", "user", "5001:5001"),
         ("lab-order", "order", "5002:5002"),
@@ -164,7 +167,8 @@ fn prometheus_scrapes_every_lab_service_by_its_compose_name() {
 
 #[test]
 fn the_log_store_collects_the_lab_s_json_lines_into_files() {
-    let services = services(&["lab", "lab-logs"]);
+    let services = services(&["docker-compose.yml", "docker-compose.logs.yml"], &["lab"]);
+    assert!(services.contains_key("lab-order"));
     let vector = &services["vector"];
     let volumes: Vec<String> = vector["volumes"]
         .as_sequence()
