@@ -1,4 +1,5 @@
-//! [`Fleet`]: every process the demo started, in start order, restarted when one dies.
+//! [`Fleet`]: every process the demo started, in start order, restarted when one dies (at most
+//! a limit of times a minute, after which it is left stopped and the others keep running).
 
 use std::collections::VecDeque;
 use std::time::Duration;

@@ -5,7 +5,9 @@
 //! in Redis; `shop`: payment, inventory, shipping and the API gateway replicas; `lab`: user,
 //! order, the dashboard and, when installed, Prometheus), waits until
 //! each answers, prints what to try, restarts a service that dies (with a back-off, like
-//! compose's `restart: always`), and stops everything it started on Ctrl-C or SIGTERM.
+//! compose's `restart: always`, and at most `--max-restarts-per-minute` times a minute: one
+//! that dies more often is left stopped while the rest keep running), and stops everything it
+//! started on Ctrl-C or SIGTERM.
 //! `cargo run --release -p demo -- [SYSTEM]` also builds the system's binaries first.
 //! `demo --help` and `demo <SYSTEM> --help` list the options.
 //!
