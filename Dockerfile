@@ -41,6 +41,8 @@ RUN cargo build --release --locked -p service-a -p service-b -p shop \
         /usr/local/bin/
 RUN cargo build --release --locked -p discovery \
     && install -m 0755 target/release/discovery /usr/local/bin/
+# The lab (`lab user|order|dashboard`): its dependencies are the shop's, already cooked above.
+RUN cargo build --release --locked -p lab && install -m 0755 target/release/lab /usr/local/bin/
 
 # --- runtime ----------------------------------------------------------------------------
 FROM debian:bookworm-slim
@@ -51,6 +53,7 @@ RUN apt-get update \
 RUN useradd --system --uid 10001 --user-group --no-create-home --shell /usr/sbin/nologin app
 COPY --from=builder /usr/local/bin/service-a /usr/local/bin/service-b /usr/local/bin/shop /usr/local/bin/
 COPY --from=builder /usr/local/bin/discovery /usr/local/bin/
+COPY --from=builder /usr/local/bin/lab /usr/local/bin/
 USER app
 # Inside a container the services must listen on every interface to be reachable.
 ENV BIND_ADDR=0.0.0.0

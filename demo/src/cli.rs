@@ -12,7 +12,9 @@ use anyhow::bail;
 use clap::{Args, Parser, Subcommand};
 
 use crate::plan::{Addrs, BinDir, DEFAULT_REDIS_PORT, Plan, RedisPlan};
-use crate::systems::{SystemPlan, ab::AbArgs, discovery::DiscoveryArgs, shop::ShopArgs};
+use crate::systems::{
+    SystemPlan, ab::AbArgs, discovery::DiscoveryArgs, lab::LabArgs, shop::ShopArgs,
+};
 
 /// Runs one of the demo systems as local processes with a private Redis, prints what to try,
 /// restarts a service that dies, and stops them all on Ctrl-C. Without a system: `ab`.
@@ -45,6 +47,8 @@ pub enum SystemCmd {
     Shop(ShopArgs),
     /// Discovery: a registry in Redis, user and order instances, an API gateway, dashboards.
     Discovery(DiscoveryArgs),
+    /// The lab: user and order services, a health dashboard and Prometheus.
+    Lab(LabArgs),
 }
 
 /// The options every system has.
@@ -75,6 +79,11 @@ pub struct Common {
     #[arg(long, default_value = "60s", value_parser = humantime::parse_duration)]
     pub startup_timeout: Duration,
 
+    /// Restarts of one process allowed within a minute; a process that dies once more is
+    /// left stopped while the others keep running. 0: no limit.
+    #[arg(long, env = "DEMO_MAX_RESTARTS_PER_MINUTE", default_value_t = 5)]
+    pub max_restarts_per_minute: u32,
+
     /// How long each process may take to exit after SIGTERM before it is killed.
     #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
     pub stop_timeout: Duration,
@@ -93,6 +102,7 @@ impl Cli {
             Some(SystemCmd::Ab(ab)) => ab.into_plan(),
             Some(SystemCmd::Shop(shop)) => shop.into_plan(),
             Some(SystemCmd::Discovery(discovery)) => discovery.into_plan(),
+            Some(SystemCmd::Lab(lab)) => lab.into_plan(),
         }
     }
 }
@@ -130,6 +140,8 @@ impl Common {
             },
             startup_timeout: self.startup_timeout,
             stop_timeout: self.stop_timeout,
+            max_restarts_per_minute: (self.max_restarts_per_minute > 0)
+                .then_some(self.max_restarts_per_minute),
         };
         plan.check_distinct_ports()?;
         Ok(plan)
@@ -201,7 +213,7 @@ mod tests {
         assert!(parse(&["shop", "--service-b-port", "9000"]).is_err());
         assert!(parse(&["ab", "--gateway-replicas", "2"]).is_err());
         assert!(parse(&["--gateway-port", "4000"]).is_err());
-        assert!(parse(&["lab"]).is_err());
+        assert!(parse(&["lab", "--gateway-port", "4000"]).is_err());
     }
 
     #[test]

@@ -1,5 +1,7 @@
-//! [`Fleet`]: every process the demo started, in start order, restarted when one dies.
+//! [`Fleet`]: every process the demo started, in start order, restarted when one dies (at most
+//! a limit of times a minute, after which it is left stopped and the others keep running).
 
+use std::collections::VecDeque;
 use std::time::Duration;
 
 use tokio::sync::mpsc;
@@ -17,7 +19,12 @@ struct Slot {
     backoff: Backoff,
     /// When it is to be started again, once it has died.
     restart_at: Option<Instant>,
+    /// When it was restarted within the last [`RESTART_WINDOW`].
+    recent_restarts: VecDeque<Instant>,
 }
+
+/// The window of the restart limit: a minute.
+pub const RESTART_WINDOW: Duration = Duration::from_secs(60);
 
 /// The started processes and one stream of their exits.
 #[derive(Debug)]
@@ -25,6 +32,8 @@ pub struct Fleet {
     slots: Vec<Slot>,
     exits_tx: mpsc::UnboundedSender<Exit>,
     exits: mpsc::UnboundedReceiver<Exit>,
+    /// Restarts of one process allowed within [`RESTART_WINDOW`]; `None` for no limit.
+    restart_limit: Option<u32>,
 }
 
 impl Fleet {
@@ -35,7 +44,16 @@ impl Fleet {
             slots: Vec::new(),
             exits_tx,
             exits,
+            restart_limit: None,
         }
+    }
+
+    /// Restarts a process at most `limit` times within [`RESTART_WINDOW`]: one that dies more
+    /// often is left stopped (and the rest keep running), because a service that keeps dying
+    /// needs a person, and restarting it for ever only fills the log.
+    pub fn with_restart_limit(mut self, limit: Option<u32>) -> Self {
+        self.restart_limit = limit;
+        self
     }
 
     /// Starts `spec` and prints `started <name> pid=<pid> port=<port>`; returns the pid.
@@ -52,6 +70,7 @@ impl Fleet {
             started: Instant::now(),
             backoff: Backoff::default(),
             restart_at: None,
+            recent_restarts: VecDeque::new(),
         });
         Ok(pid)
     }
@@ -98,6 +117,25 @@ impl Fleet {
         let Some(slot) = self.slots.iter_mut().find(|s| s.child.name() == exit.name) else {
             return;
         };
+        let now = Instant::now();
+        while slot
+            .recent_restarts
+            .front()
+            .is_some_and(|&at| now.duration_since(at) >= RESTART_WINDOW)
+        {
+            slot.recent_restarts.pop_front();
+        }
+        let recent = u32::try_from(slot.recent_restarts.len()).unwrap_or(u32::MAX);
+        if let Some(limit) = self.restart_limit.filter(|&limit| recent >= limit) {
+            say(format!(
+                "{} exited unexpectedly ({}); it was restarted {recent} times within the last \
+                 minute, the limit (--max-restarts-per-minute {limit}): not restarting it again; \
+                 the other processes keep running",
+                exit.name, exit.ended.description
+            ));
+            return;
+        }
+        slot.recent_restarts.push_back(now);
         let (delay, n) = slot.backoff.after_exit(slot.started.elapsed());
         slot.restart_at = Some(Instant::now() + delay);
         say(format!(

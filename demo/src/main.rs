@@ -2,9 +2,12 @@
 //!
 //! `demo [SYSTEM]` starts a private `redis-server` (or uses `--redis-url`) and every service
 //! of the system (`ab`, the default: service-b and two service-a replicas sharing the circuit
-//! in Redis; `shop`: payment, inventory, shipping and the API gateway replicas), waits until
+//! in Redis; `shop`: payment, inventory, shipping and the API gateway replicas; `lab`: user,
+//! order, the dashboard and, when installed, Prometheus), waits until
 //! each answers, prints what to try, restarts a service that dies (with a back-off, like
-//! compose's `restart: always`), and stops everything it started on Ctrl-C or SIGTERM.
+//! compose's `restart: always`, and at most `--max-restarts-per-minute` times a minute: one
+//! that dies more often is left stopped while the rest keep running), and stops everything it
+//! started on Ctrl-C or SIGTERM.
 //! `cargo run --release -p demo -- [SYSTEM]` also builds the system's binaries first.
 //! `demo --help` and `demo <SYSTEM> --help` list the options.
 //!
@@ -23,6 +26,7 @@
 //! - `signals`: SIGINT, SIGTERM and SIGHUP as one future.
 //! - `run`: the sequence: preflight, start, supervise, stop.
 //! - `out`: the demo's own `[demo] ...` lines.
+//! - `prometheus`: the lab's Prometheus, when installed: its configuration and process.
 
 mod backoff;
 mod binaries;
@@ -32,6 +36,7 @@ mod fleet;
 mod out;
 mod plan;
 mod preflight;
+mod prometheus;
 mod readiness;
 mod run;
 mod signals;

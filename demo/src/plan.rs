@@ -149,6 +149,8 @@ pub struct Plan {
     pub startup_timeout: Duration,
     /// Per process.
     pub stop_timeout: Duration,
+    /// Restarts of one process allowed within a minute; `None`: no limit.
+    pub max_restarts_per_minute: Option<u32>,
 }
 
 impl Plan {

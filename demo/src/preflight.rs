@@ -62,7 +62,8 @@ pub fn find_redis_server() -> anyhow::Result<PathBuf> {
         .with_context(|| format!("`redis-server` was not found on PATH; {INSTALL_REDIS}"))
 }
 
-fn find_on_path(program: &str) -> Option<PathBuf> {
+/// `program` in a directory of `PATH`, if any.
+pub fn find_on_path(program: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
     std::env::split_paths(&path)
         .map(|dir| dir.join(program))

@@ -38,8 +38,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let redis = redis_server.map(|program| (program, redis_dir.path()));
 
     let mut signals = Signals::install()?;
-    let mut fleet = Fleet::new();
-    let stop = supervise(&mut fleet, &mut signals, &plan, &bins, redis).await;
+    let mut fleet = Fleet::new().with_restart_limit(plan.max_restarts_per_minute);
+    let scratch = redis_dir.path().to_path_buf();
+    let stop = supervise(&mut fleet, &mut signals, &plan, &bins, redis, &scratch).await;
     let result = match stop {
         Stop::Signal(signal) => {
             say(format!("{signal} received: stopping everything"));
@@ -78,9 +79,10 @@ async fn supervise(
     plan: &Plan,
     bins: &Binaries,
     redis: Option<(PathBuf, &Path)>,
+    scratch: &Path,
 ) -> Stop {
     let failed = tokio::select! {
-        started = start_all(fleet, plan, bins, redis) => started.err().map(Stop::Failed),
+        started = start_all(fleet, plan, bins, redis, scratch) => started.err().map(Stop::Failed),
         signal = signals.recv() => Some(Stop::Signal(signal)),
     };
     if let Some(stop) = failed {
@@ -111,6 +113,7 @@ async fn start_all(
     plan: &Plan,
     bins: &Binaries,
     redis: Option<(PathBuf, &Path)>,
+    scratch: &Path,
 ) -> anyhow::Result<()> {
     if let (Some((program, dir)), RedisPlan::Private { port }) = (redis, &plan.addrs.redis) {
         let spec = redis_spec(program, *port, dir);
@@ -122,6 +125,9 @@ async fn start_all(
         let health = format!("{}{path}", plan.addrs.base_url(service.port));
         let spec = service_spec(service, bins);
         start(fleet, plan, spec, |_| Check::Http { url: health }).await?;
+    }
+    if let Some((spec, ready)) = crate::prometheus::plan(plan, scratch)? {
+        start(fleet, plan, spec, |_| Check::Http { url: ready }).await?;
     }
     Ok(())
 }

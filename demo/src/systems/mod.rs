@@ -8,6 +8,7 @@
 
 pub mod ab;
 pub mod discovery;
+pub mod lab;
 pub mod shop;
 
 use crate::plan::{Addrs, Service};
@@ -21,6 +22,8 @@ pub enum SystemPlan {
     Shop(shop::ShopPlan),
     /// The discovery server, user and order instances, and the API gateway.
     Discovery(discovery::DiscoveryPlan),
+    /// The lab's user, order and dashboard, and Prometheus.
+    Lab(lab::LabPlan),
 }
 
 impl SystemPlan {
@@ -30,6 +33,7 @@ impl SystemPlan {
             Self::Ab(_) => ab::BINARIES,
             Self::Shop(_) => shop::BINARIES,
             Self::Discovery(_) => discovery::BINARIES,
+            Self::Lab(_) => lab::BINARIES,
         }
     }
 
@@ -39,6 +43,7 @@ impl SystemPlan {
             Self::Ab(plan) => plan.services(addrs),
             Self::Shop(plan) => plan.services(addrs),
             Self::Discovery(plan) => plan.services(addrs),
+            Self::Lab(plan) => plan.services(addrs),
         }
     }
 
@@ -48,6 +53,7 @@ impl SystemPlan {
             Self::Ab(plan) => plan.instructions(addrs),
             Self::Shop(plan) => plan.instructions(addrs),
             Self::Discovery(plan) => plan.instructions(addrs),
+            Self::Lab(plan) => plan.instructions(addrs),
         }
     }
 
