@@ -174,6 +174,7 @@ impl Plan {
             port: s.port,
             option: s.port_option,
         }));
+        ports.extend(self.system.other_ports());
         ports
     }
 

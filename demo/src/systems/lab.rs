@@ -223,6 +223,17 @@ mod tests {
     }
 
     #[test]
+    fn prometheus_needs_a_port_of_its_own_unless_it_is_off() {
+        let err = refused(&["lab", "--prometheus-port", "5002"]);
+        assert!(
+            err.contains("port 5002 is given to both order and prometheus"),
+            "{err}"
+        );
+        let off = plan(&["lab", "--prometheus-port", "5002", "--no-prometheus"]);
+        assert!(off.ports().iter().all(|p| p.name != "prometheus"));
+    }
+
+    #[test]
     fn the_native_prometheus_configuration_is_the_repository_s() {
         let plan = plan(&["lab"]);
         let SystemPlan::Lab(lab) = &plan.system else {

@@ -11,7 +11,7 @@ pub mod discovery;
 pub mod lab;
 pub mod shop;
 
-use crate::plan::{Addrs, Service};
+use crate::plan::{Addrs, PortUse, Service};
 
 /// A system's validated settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,6 +54,20 @@ impl SystemPlan {
             Self::Shop(plan) => plan.instructions(addrs),
             Self::Discovery(plan) => plan.instructions(addrs),
             Self::Lab(plan) => plan.instructions(addrs),
+        }
+    }
+
+    /// Ports the system listens on besides its services': the lab's Prometheus.
+    pub fn other_ports(&self) -> Vec<PortUse> {
+        match self {
+            Self::Lab(plan) => plan.prometheus_port.map_or_else(Vec::new, |port| {
+                vec![PortUse {
+                    name: "prometheus".to_owned(),
+                    port,
+                    option: "--prometheus-port",
+                }]
+            }),
+            _ => Vec::new(),
         }
     }
 
