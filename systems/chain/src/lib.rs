@@ -23,9 +23,14 @@
 //! So with inventory down, order answers 502 `{"error":"failed to get inventory: 503 Service
 //! Unavailable","hop":"inventory-service","cause":"inventory service is down"}` and user 502
 //! `{"error":"failed to get orders: 502 Bad Gateway","hop":"inventory-service","cause":"failed
-//! to get inventory: 503 Service Unavailable"}`; once the `inventory-service` circuit is open,
-//! order answers 503 `circuit breaker is open` without calling inventory, and user 503
-//! `failed to get orders: 503 Service Unavailable` with the same `Retry-After`.
+//! to get inventory: 503 Service Unavailable"}`; after 3 such calls the `inventory-service`
+//! circuit is open, order answers 503 `circuit breaker is open` without calling inventory, and
+//! user 503 `failed to get orders: 503 Service Unavailable` with the same `Retry-After`.
+//!
+//! Each breaker counts the failures of its own hop: a network error, the time limit, or a 5xx
+//! of the service it calls that does not name another `hop`. A 5xx reporting a failure further
+//! down is answered at once by a working service, so user's `order-service` circuit stays
+//! closed while only inventory fails, and the error at the top keeps naming inventory.
 //!
 //! # Layout
 //!

@@ -86,9 +86,10 @@ impl Hop {
     /// `GET path` with `query`, through the breaker and within the time limit: the JSON body
     /// of a 2xx answer, or the error this service answers with.
     ///
-    /// A 5xx, a network error or the time limit counts as a failure of the breaker, except a
-    /// 503 with `Retry-After`: that is a circuit open further down, refusing at once, which
-    /// opening this circuit too would only keep closed to traffic for longer after it heals.
+    /// A network error, the time limit or a 5xx counts as a failure of the breaker, except a
+    /// 5xx whose `hop` names another service: the service answered at once, reporting a
+    /// failure further down, which that hop's own breaker counts. Opening this circuit too
+    /// would hide which hop failed and keep this one shut for longer once that one heals.
     ///
     /// # Errors
     ///
@@ -104,14 +105,8 @@ impl Hop {
         url.query_pairs_mut().extend_pairs(query);
         let result = tokio::time::timeout(self.timeout, self.exchange(url)).await;
         let outcome = match &result {
-            Ok(Ok(reply)) if reply.status.is_server_error() => {
-                let shed =
-                    reply.status == StatusCode::SERVICE_UNAVAILABLE && reply.retry_after.is_some();
-                if shed {
-                    Outcome::Success
-                } else {
-                    Outcome::Failure
-                }
+            Ok(Ok(reply)) if reply.status.is_server_error() && !self.further_down(reply) => {
+                Outcome::Failure
             }
             Ok(Ok(_)) => Outcome::Success,
             Ok(Err(_)) | Err(_) => Outcome::Failure,
@@ -156,6 +151,13 @@ impl Hop {
             Some(after) => error.with_retry_after(after),
             None => error,
         }
+    }
+
+    /// Whether `reply` names a failing service other than this hop's.
+    fn further_down(&self, reply: &Reply) -> bool {
+        reply.body["hop"]
+            .as_str()
+            .is_some_and(|hop| hop != self.spec.name)
     }
 
     /// `status` with `failed to get <what>: <cause>`, naming this hop.
