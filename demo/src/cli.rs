@@ -12,7 +12,7 @@ use anyhow::bail;
 use clap::{Args, Parser, Subcommand};
 
 use crate::plan::{Addrs, BinDir, DEFAULT_REDIS_PORT, Plan, RedisPlan};
-use crate::systems::{SystemPlan, ab::AbArgs, shop::ShopArgs};
+use crate::systems::{SystemPlan, ab::AbArgs, chain::ChainArgs, shop::ShopArgs};
 
 /// Runs one of the demo systems as local processes with a private Redis, prints what to try,
 /// restarts a service that dies, and stops them all on Ctrl-C. Without a system: `ab`.
@@ -43,6 +43,8 @@ pub enum SystemCmd {
     Ab(AbArgs),
     /// The shop: API gateway replicas in front of payment, inventory and shipping.
     Shop(ShopArgs),
+    /// The chain: user calls order calls inventory, each hop behind its own breaker.
+    Chain(ChainArgs),
 }
 
 /// The options every system has.
@@ -90,6 +92,7 @@ impl Cli {
             None => self.ab.into_plan(),
             Some(SystemCmd::Ab(ab)) => ab.into_plan(),
             Some(SystemCmd::Shop(shop)) => shop.into_plan(),
+            Some(SystemCmd::Chain(chain)) => chain.into_plan(),
         }
     }
 }
@@ -180,6 +183,7 @@ mod tests {
         assert!(matches!(plan(&[]).system, SystemPlan::Ab(_)));
         assert!(matches!(plan(&["ab"]).system, SystemPlan::Ab(_)));
         assert!(matches!(plan(&["shop"]).system, SystemPlan::Shop(_)));
+        assert!(matches!(plan(&["chain"]).system, SystemPlan::Chain(_)));
     }
 
     #[test]

@@ -2,7 +2,8 @@
 //!
 //! `demo [SYSTEM]` starts a private `redis-server` (or uses `--redis-url`) and every service
 //! of the system (`ab`, the default: service-b and two service-a replicas sharing the circuit
-//! in Redis; `shop`: payment, inventory, shipping and the API gateway replicas), waits until
+//! in Redis; `shop`: payment, inventory, shipping and the API gateway replicas; `chain`:
+//! inventory, order and user, each hop behind its own breaker), waits until
 //! each answers, prints what to try, restarts a service that dies (with a back-off, like
 //! compose's `restart: always`), and stops everything it started on Ctrl-C or SIGTERM.
 //! `cargo run --release -p demo -- [SYSTEM]` also builds the system's binaries first.

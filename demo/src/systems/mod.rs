@@ -6,6 +6,7 @@
 //! here and one in [`SystemCmd`](crate::cli::SystemCmd).
 
 pub mod ab;
+pub mod chain;
 pub mod shop;
 
 use crate::plan::{Addrs, Service};
@@ -17,6 +18,8 @@ pub enum SystemPlan {
     Ab(ab::AbPlan),
     /// The shop's gateways, payment, inventory and shipping.
     Shop(shop::ShopPlan),
+    /// The chain: user, order, inventory.
+    Chain(chain::ChainPlan),
 }
 
 impl SystemPlan {
@@ -25,6 +28,7 @@ impl SystemPlan {
         match self {
             Self::Ab(_) => ab::BINARIES,
             Self::Shop(_) => shop::BINARIES,
+            Self::Chain(_) => chain::BINARIES,
         }
     }
 
@@ -33,6 +37,7 @@ impl SystemPlan {
         match self {
             Self::Ab(plan) => plan.services(addrs),
             Self::Shop(plan) => plan.services(addrs),
+            Self::Chain(plan) => plan.services(addrs),
         }
     }
 
@@ -41,6 +46,7 @@ impl SystemPlan {
         match self {
             Self::Ab(plan) => plan.instructions(addrs),
             Self::Shop(plan) => plan.instructions(addrs),
+            Self::Chain(plan) => plan.instructions(addrs),
         }
     }
 }
