@@ -14,7 +14,7 @@
 //! | variable | default |
 //! |---|---|
 //! | `ORDER_SERVICE_URL` | `http://127.0.0.1:8081` |
-//! | `CALL_TIMEOUT` | `2s`: the whole call to order, body included. Give it more than order's own, so that order's 504 arrives rather than this one |
+//! | `CALL_TIMEOUT` | `3s`: the whole call to order, body included. Longer than order's own `2s`, so that when inventory is slow order's 504 (naming inventory) arrives before this limit would blame order |
 //! | `REDIS_URL` | `redis://127.0.0.1:6379`: where `order-service` lives (`breaker:{order-service}`) |
 //! | `BREAKER__*` | the seed's policy ([`crate::common::seed_settings`]); any `breaker_redis::Settings` field |
 //! | `PORT` | 8080 |
@@ -61,7 +61,7 @@ impl Default for Config {
     fn default() -> Self {
         Self {
             order_service_url: "http://127.0.0.1:8081".to_owned(),
-            call_timeout: Duration::from_secs(2),
+            call_timeout: Duration::from_secs(3),
             redis_url: "redis://127.0.0.1:6379".to_owned(),
             breaker: Overrides::default(),
         }
