@@ -12,6 +12,10 @@ use service_kit::{AppError, ConfigError, Overrides, ServerConfig};
 
 use super::breaker_config;
 
+/// The most of an answer read: the chain's bodies are a few dozen bytes, and a service that
+/// answers without end must not fill this one's memory.
+const MAX_REPLY_BYTES: usize = 64 * 1024;
+
 /// Which service a hop calls, and the settings that name it.
 #[derive(Debug, Clone, Copy)]
 pub struct HopSpec {
@@ -127,14 +131,20 @@ impl Hop {
     }
 
     async fn exchange(&self, url: Url) -> Result<Reply, String> {
-        let response = self.http.get(url).send().await.map_err(|e| causes(&e))?;
+        let mut response = self.http.get(url).send().await.map_err(|e| causes(&e))?;
         let status = response.status();
         let retry_after = response
             .headers()
             .get(RETRY_AFTER)
             .and_then(|v| v.to_str().ok()?.trim().parse::<u64>().ok())
             .map(Duration::from_secs);
-        let bytes = response.bytes().await.map_err(|e| causes(&e))?;
+        let mut bytes = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(|e| causes(&e))? {
+            if bytes.len() + chunk.len() > MAX_REPLY_BYTES {
+                return Err(format!("answer over {MAX_REPLY_BYTES} bytes"));
+            }
+            bytes.extend_from_slice(&chunk);
+        }
         let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
         Ok(Reply {
             status,
