@@ -84,6 +84,18 @@ async fn an_inventory_failure_reaches_the_top_naming_inventory() {
             "cause": cause,
         })
     );
+    // One request id follows the call down the chain, into inventory's log of the failure.
+    let traced = chain.http.get(format!("{}/users/2", chain.user.base));
+    let traced = traced.header("x-request-id", "trace-chain-1").send().await;
+    let (status, headers, _) = support::answer(traced).await;
+    assert_eq!(status, StatusCode::BAD_GATEWAY);
+    assert_eq!(headers["x-request-id"], "trace-chain-1");
+    let logged = "request_id=\"trace-chain-1\"";
+    test_support::wait_until(support::DEADLINE, "inventory logs the id", || async {
+        chain.inventory.child.output().contains(logged)
+    })
+    .await
+    .expect("the id reaches inventory");
     let order_service = chain.breaker("order-service").await;
     assert_eq!(
         order_service

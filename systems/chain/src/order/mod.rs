@@ -26,10 +26,12 @@ use std::time::Duration;
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
+use axum::http::HeaderMap;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use service_kit::http::REQUEST_ID;
 use service_kit::{App, AppError, ConfigError, HealthFields, Overrides, ServerConfig, Service};
 
 use crate::common::{Hop, HopSpec};
@@ -105,6 +107,7 @@ pub async fn router(config: &Config, server: &ServerConfig) -> Result<Router, Co
 
 async fn orders(
     State(inventory): State<Arc<Hop>>,
+    headers: HeaderMap,
     query: Result<Query<HashMap<String, String>>, QueryRejection>,
 ) -> Result<Json<Value>, AppError> {
     let required = || AppError::bad_request("user_id is required");
@@ -113,7 +116,8 @@ async fn orders(
         .get("user_id")
         .filter(|id| !id.trim().is_empty())
         .ok_or_else(required)?;
-    inventory.get("/inventory", &[]).await?;
+    let request_id = headers.get(REQUEST_ID);
+    inventory.get("/inventory", &[], request_id).await?;
     Ok(Json(json!({
         "message": format!("Order data for user ID {user_id}")
     })))

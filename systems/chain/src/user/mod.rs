@@ -24,10 +24,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{Path, State};
+use axum::http::HeaderMap;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use service_kit::http::REQUEST_ID;
 use service_kit::{App, AppError, ConfigError, HealthFields, Overrides, ServerConfig, Service};
 
 use crate::common::{Hop, HopSpec};
@@ -104,7 +106,11 @@ pub async fn router(config: &Config, server: &ServerConfig) -> Result<Router, Co
 async fn user(
     State(orders): State<Arc<Hop>>,
     Path(id): Path<String>,
+    headers: HeaderMap,
 ) -> Result<Json<Value>, AppError> {
-    orders.get("/orders", &[("user_id", &id)]).await?;
+    let request_id = headers.get(REQUEST_ID);
+    orders
+        .get("/orders", &[("user_id", &id)], request_id)
+        .await?;
     Ok(Json(json!({ "message": format!("User data for ID {id}") })))
 }
