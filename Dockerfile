@@ -1,5 +1,5 @@
-# One image with every demo binary (service-a, service-b, and `shop`, `discovery`, `lab`, each
-# with a subcommand per service); docker-compose.yml picks the binary with `command`.
+# One image with every demo binary (service-a, service-b, and `shop`, `discovery`, `chain`,
+# `lab`, each with a subcommand per service); docker-compose.yml picks the binary with `command`.
 #
 #   docker build -t circuit-breaker-demo .
 #   docker run --rm -p 8081:8081 circuit-breaker-demo service-b
@@ -35,11 +35,11 @@ COPY --from=planner /src/recipe.json recipe.json
 # Compiles only the dependencies of the service binaries: cached until the recipe changes. The same
 # packages as the build below, so both resolve the same features and nothing compiles twice.
 RUN cargo chef cook --release --locked --recipe-path recipe.json \
-    -p service-a -p service-b -p shop -p discovery -p lab
+    -p service-a -p service-b -p shop -p discovery -p chain -p lab
 COPY . .
-RUN cargo build --release --locked -p service-a -p service-b -p shop -p discovery -p lab \
+RUN cargo build --release --locked -p service-a -p service-b -p shop -p discovery -p chain -p lab \
     && install -m 0755 target/release/service-a target/release/service-b target/release/shop \
-        target/release/discovery target/release/lab /usr/local/bin/
+        target/release/discovery target/release/chain target/release/lab /usr/local/bin/
 
 # --- runtime ----------------------------------------------------------------------------
 FROM debian:bookworm-slim
@@ -49,7 +49,7 @@ RUN apt-get update \
     && rm -rf /var/lib/apt/lists/*
 RUN useradd --system --uid 10001 --user-group --no-create-home --shell /usr/sbin/nologin app
 COPY --from=builder /usr/local/bin/service-a /usr/local/bin/service-b /usr/local/bin/shop \
-    /usr/local/bin/discovery /usr/local/bin/lab /usr/local/bin/
+    /usr/local/bin/discovery /usr/local/bin/chain /usr/local/bin/lab /usr/local/bin/
 USER app
 # Inside a container the services must listen on every interface to be reachable.
 ENV BIND_ADDR=0.0.0.0

@@ -3,7 +3,7 @@
 //! `cargo run -p demo` builds only the demo. When the demo runs under cargo (which sets `CARGO`
 //! and `CARGO_MANIFEST_PATH` for the program it runs) and no `--bin-dir` is given, it runs
 //! `cargo build -p <each binary>` (`-p service-a -p service-b` for `ab`, `-p shop` for `shop`,
-//! `-p discovery` for `discovery`)
+//! `-p discovery` for `discovery`, `-p chain` for `chain`)
 //! with the profile it was itself built with, so the binaries next to it are current: cargo
 //! decides what is stale, which a timestamp comparison here could not (a change in
 //! `service-kit` makes every one stale).

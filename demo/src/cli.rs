@@ -13,7 +13,8 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::plan::{Addrs, BinDir, DEFAULT_REDIS_PORT, Plan, RedisPlan};
 use crate::systems::{
-    SystemPlan, ab::AbArgs, discovery::DiscoveryArgs, lab::LabArgs, shop::ShopArgs,
+    SystemPlan, ab::AbArgs, chain::ChainArgs, discovery::DiscoveryArgs, lab::LabArgs,
+    shop::ShopArgs,
 };
 
 /// Runs one of the demo systems as local processes with a private Redis, prints what to try,
@@ -49,6 +50,8 @@ pub enum SystemCmd {
     Discovery(DiscoveryArgs),
     /// The lab: user and order services, a health dashboard and Prometheus.
     Lab(LabArgs),
+    /// The chain: user calls order calls inventory, each hop behind its own breaker.
+    Chain(ChainArgs),
 }
 
 /// The options every system has.
@@ -103,6 +106,7 @@ impl Cli {
             Some(SystemCmd::Shop(shop)) => shop.into_plan(),
             Some(SystemCmd::Discovery(discovery)) => discovery.into_plan(),
             Some(SystemCmd::Lab(lab)) => lab.into_plan(),
+            Some(SystemCmd::Chain(chain)) => chain.into_plan(),
         }
     }
 }
@@ -195,6 +199,7 @@ mod tests {
         assert!(matches!(plan(&[]).system, SystemPlan::Ab(_)));
         assert!(matches!(plan(&["ab"]).system, SystemPlan::Ab(_)));
         assert!(matches!(plan(&["shop"]).system, SystemPlan::Shop(_)));
+        assert!(matches!(plan(&["chain"]).system, SystemPlan::Chain(_)));
     }
 
     #[test]

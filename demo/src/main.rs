@@ -2,8 +2,10 @@
 //!
 //! `demo [SYSTEM]` starts a private `redis-server` (or uses `--redis-url`) and every service
 //! of the system (`ab`, the default: service-b and two service-a replicas sharing the circuit
-//! in Redis; `shop`: payment, inventory, shipping and the API gateway replicas; `lab`: user,
-//! order, the dashboard and, when installed, Prometheus), waits until
+//! in Redis; `shop`: payment, inventory, shipping and the API gateway replicas; `discovery`: the
+//! registry, user and order instances and the gateway; `chain`: inventory, order and user, each
+//! hop behind its own breaker; `lab`: user, order, the dashboard and, when installed,
+//! Prometheus), waits until
 //! each answers, prints what to try, restarts a service that dies (with a back-off, like
 //! compose's `restart: always`, and at most `--max-restarts-per-minute` times a minute: one
 //! that dies more often is left stopped while the rest keep running), and stops everything it

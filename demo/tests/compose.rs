@@ -1,8 +1,9 @@
 //! `docker-compose.yml`, `Dockerfile` and `.dockerignore` at the workspace root: Compose 1.29
 //! (Debian's `docker-compose`, which validates without a Docker engine) accepts the file with
 //! and without each profile, and it describes the demo: the A/B system's four services without
-//! a profile, the shop's five in the `shop` profile, the published ports, healthchecks and
-//! start order; the discovery system's eight in the `discovery` profile.
+//! a profile, the shop's five in the `shop` profile, the discovery system's eight in the
+//! `discovery` profile, the chain's three in the `chain` profile, the published ports,
+//! healthchecks and start order.
 
 use std::collections::BTreeMap;
 use std::io::ErrorKind;
@@ -35,6 +36,9 @@ fn compose(args: &[&str]) -> Output {
         "COMPOSE_PROFILES",
         "SHOP_NET",
         "DISCOVERY_PUBLISHED_PORT",
+        "CHAIN_USER_PORT",
+        "CHAIN_ORDER_PORT",
+        "CHAIN_INVENTORY_PORT",
     ] {
         cmd.env_remove(var);
     }
@@ -58,7 +62,7 @@ fn assert_success(output: &Output, what: &str) {
 }
 
 /// The profiles of the file; each is checked on its own.
-const PROFILES: [&str; 1] = ["shop"];
+const PROFILES: [&str; 2] = ["shop", "chain"];
 
 #[test]
 fn docker_compose_accepts_the_file_with_every_profile() {
@@ -489,4 +493,82 @@ fn assert_ships(dockerfile: &str, binary: &str, ports: &[u16]) {
             "{port} not exposed"
         );
     }
+}
+
+/// The variable naming the next service of the chain, and its URL.
+type Next = Option<(&'static str, &'static str)>;
+
+/// `(service, published:target, subcommand, next)` of the chain profile: the seed's ports
+/// inside, 10000 higher on the host, away from A/B's.
+const CHAIN: [(&str, &str, &str, Next); 3] = [
+    ("chain-inventory", "18082:8082", "inventory", None),
+    (
+        "chain-order",
+        "18081:8081",
+        "order",
+        Some(("INVENTORY_SERVICE_URL", "http://chain-inventory:8082")),
+    ),
+    (
+        "chain-user",
+        "18080:8080",
+        "user",
+        Some(("ORDER_SERVICE_URL", "http://chain-order:8081")),
+    ),
+];
+
+#[test]
+fn the_chain_profile_runs_beside_ab_on_ports_of_its_own() {
+    let config = resolved_config(&["chain"]);
+    let services = services(&config, &["chain"]);
+    let names: Vec<&str> = services.keys().map(String::as_str).collect();
+    assert_eq!(
+        names,
+        [
+            "chain-inventory",
+            "chain-order",
+            "chain-user",
+            "redis",
+            "service-a-1",
+            "service-a-2",
+            "service-b"
+        ]
+    );
+    let image = services["service-b"]["image"].clone();
+    let mut published: Vec<String> = Vec::new();
+    for (name, service) in &services {
+        for mapping in port_mappings(service) {
+            let host = mapping.split(':').next().expect("a host port").to_owned();
+            assert!(!published.contains(&host), "{name} publishes {host} again");
+            published.push(host);
+        }
+    }
+    for (name, mapping, subcommand, next) in CHAIN {
+        let service = &services[name];
+        assert_eq!(strings(&service["profiles"]), ["chain"], "{name}");
+        assert_eq!(service["image"], image, "{name} runs the A/B image");
+        assert_eq!(
+            strings(&service["command"]),
+            ["chain", subcommand],
+            "{name}"
+        );
+        assert_eq!(port_mappings(service), [mapping], "{name}");
+        let container_port = mapping.rsplit(':').next().expect("a target port");
+        assert_eq!(env_var(service, "PORT"), Some(container_port), "{name}");
+        let test = strings(&service["healthcheck"]["test"]);
+        assert_eq!(
+            test.last().map(String::as_str),
+            Some(format!("http://127.0.0.1:{container_port}/health").as_str()),
+            "{name}"
+        );
+        if let Some((key, url)) = next {
+            assert_eq!(env_var(service, key), Some(url), "{name} {key}");
+            assert_eq!(env_var(service, "REDIS_URL"), Some("redis://redis:6379"));
+            assert!(waits_for(service, "redis"), "{name} waits for redis");
+            let next = url.trim_start_matches("http://").split(':').next();
+            let next = next.expect("a host");
+            assert!(waits_for(service, next), "{name} waits for {next}");
+        }
+    }
+    let dockerfile = std::fs::read_to_string(workspace().join("Dockerfile")).expect("Dockerfile");
+    assert_ships(&dockerfile, "chain", &[8080, 8081, 8082]);
 }

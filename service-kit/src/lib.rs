@@ -55,6 +55,8 @@
 //! - [`shutdown`]: [`signal`](shutdown::signal), resolving on SIGINT or SIGTERM.
 //! - `error`: [`AppError`], a JSON error answer whose cause is logged once.
 //! - `json`: [`Json`], the JSON extractor whose rejections are [`AppError`]s.
+//! - `overrides`: [`Overrides`], a settings section (`BREAKER__*`) given in part, applied over a
+//!   service's own defaults.
 //! - [`http`]: [`App`], adding `/health`, `/metrics`, JSON 404/405/413, request ids, tracing.
 //! - `serve`: [`serve`] a router until a future resolves (handlers can extract the peer's
 //!   `ConnectInfo<SocketAddr>`); [`spawn`] one on a free port for tests.
@@ -74,6 +76,7 @@ pub mod faults;
 pub mod http;
 mod json;
 pub mod metrics;
+mod overrides;
 mod run;
 mod serve;
 pub mod shutdown;
@@ -84,6 +87,7 @@ pub use config::{ConfigError, Loader, ServerConfig, load};
 pub use error::{AppError, BoxError};
 pub use http::{App, HealthFields};
 pub use json::Json;
+pub use overrides::Overrides;
 pub use run::{
     IntoApp, ON_SHUTDOWN_LIMIT, OnShutdown, Service, Settings, Stoppable, run, run_from,
 };

@@ -7,6 +7,7 @@
 //! here and one in [`SystemCmd`](crate::cli::SystemCmd).
 
 pub mod ab;
+pub mod chain;
 pub mod discovery;
 pub mod lab;
 pub mod shop;
@@ -24,6 +25,8 @@ pub enum SystemPlan {
     Discovery(discovery::DiscoveryPlan),
     /// The lab's user, order and dashboard, and Prometheus.
     Lab(lab::LabPlan),
+    /// The chain: user, order, inventory.
+    Chain(chain::ChainPlan),
 }
 
 impl SystemPlan {
@@ -34,6 +37,7 @@ impl SystemPlan {
             Self::Shop(_) => shop::BINARIES,
             Self::Discovery(_) => discovery::BINARIES,
             Self::Lab(_) => lab::BINARIES,
+            Self::Chain(_) => chain::BINARIES,
         }
     }
 
@@ -44,6 +48,7 @@ impl SystemPlan {
             Self::Shop(plan) => plan.services(addrs),
             Self::Discovery(plan) => plan.services(addrs),
             Self::Lab(plan) => plan.services(addrs),
+            Self::Chain(plan) => plan.services(addrs),
         }
     }
 
@@ -54,6 +59,7 @@ impl SystemPlan {
             Self::Shop(plan) => plan.instructions(addrs),
             Self::Discovery(plan) => plan.instructions(addrs),
             Self::Lab(plan) => plan.instructions(addrs),
+            Self::Chain(plan) => plan.instructions(addrs),
         }
     }
 

@@ -112,6 +112,50 @@ impl ShopPorts {
     }
 }
 
+/// Distinct free loopback ports for the chain.
+#[derive(Debug, Clone, Copy)]
+pub struct ChainPorts {
+    pub redis: u16,
+    pub user: u16,
+    pub order: u16,
+    pub inventory: u16,
+}
+
+impl ChainPorts {
+    pub fn free() -> Self {
+        let mut ports: Vec<u16> = Vec::new();
+        while ports.len() < 4 {
+            let port = free_port();
+            if !ports.contains(&port) {
+                ports.push(port);
+            }
+        }
+        Self {
+            redis: ports[0],
+            user: ports[1],
+            order: ports[2],
+            inventory: ports[3],
+        }
+    }
+
+    /// `chain` and every port option.
+    pub fn args(&self) -> Vec<String> {
+        [
+            "chain",
+            "--user-port",
+            &self.user.to_string(),
+            "--order-port",
+            &self.order.to_string(),
+            "--inventory-port",
+            &self.inventory.to_string(),
+            "--redis-port",
+            &self.redis.to_string(),
+        ]
+        .map(str::to_owned)
+        .to_vec()
+    }
+}
+
 fn is_free(port: u16) -> bool {
     TcpListener::bind((Ipv4Addr::LOCALHOST, port)).is_ok()
 }
@@ -120,6 +164,15 @@ fn is_free(port: u16) -> bool {
 pub fn shop_bin_dir() -> PathBuf {
     let shop = cargo_bin("shop");
     shop.parent()
+        .expect("a binary has a directory")
+        .to_path_buf()
+}
+
+/// The directory of the real `chain` binary (panics naming the build command if missing).
+pub fn chain_bin_dir() -> PathBuf {
+    let chain = cargo_bin("chain");
+    chain
+        .parent()
         .expect("a binary has a directory")
         .to_path_buf()
 }
@@ -176,6 +229,10 @@ pub fn demo_command() -> Command {
         "DEMO_HEARTBEAT_INTERVAL",
         "DISCOVERY_URL",
         "HEARTBEAT_INTERVAL",
+        "DEMO_USER_PORT",
+        "DEMO_ORDER_PORT",
+        "ORDER_SERVICE_URL",
+        "CALL_TIMEOUT",
     ] {
         cmd.env_remove(var);
     }

@@ -2,15 +2,15 @@
 //! service's own defaults instead of the settings type's.
 //!
 //! A settings type with `#[serde(default)]` fills what is not given from its `Default`: a
-//! lone `BREAKER__TIMEOUT=1s` would bring back breaker-redis's trip policy instead of
-//! opossum's. So the section is kept as given, and merged over the service's defaults when the
-//! router is built.
+//! lone `BREAKER__TIMEOUT=1s` would bring back breaker-redis's trip policy instead of the
+//! service's own (opossum's in the shop, the seed's consecutive failures in the chain). So the
+//! section is kept as given, and merged over the service's defaults when the router is built.
 
 use std::collections::{BTreeMap, HashMap};
 
+use crate::config::{ConfigError, Loader};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
-use service_kit::{ConfigError, Loader};
 
 /// The values given for one section, by setting (lower case, as the environment gives them).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
