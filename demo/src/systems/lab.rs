@@ -192,6 +192,7 @@ mod tests {
             ("user", 5001),
             ("order", 5002),
             ("dashboard", 8080),
+            ("prometheus", 9090),
         ];
         let expected: Vec<(String, u16)> = expected
             .iter()
