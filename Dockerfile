@@ -53,5 +53,5 @@ COPY --from=builder /usr/local/bin/service-a /usr/local/bin/service-b /usr/local
 USER app
 # Inside a container the services must listen on every interface to be reachable.
 ENV BIND_ADDR=0.0.0.0
-EXPOSE 8080 8081 3000 3001 3002 3003 4000 4001 4002 5000 5001 5002 8000
+EXPOSE 8080 8081 8082 3000 3001 3002 3003 4000 4001 4002 5000 5001 5002 8000
 CMD ["service-a"]

@@ -134,3 +134,19 @@ fn free_ports_and_missing_binaries() {
         "{err}"
     );
 }
+
+#[test]
+fn the_last_lines_are_captured_once_wait_exit_returns() {
+    // The reader threads may lag behind the exit; every run must still see both lines.
+    for run in 0..20 {
+        let child =
+            ChildProcess::spawn(sh("echo out; echo err >&2; exit 3"), "quick").expect("spawns");
+        let status = child.wait_exit(Duration::from_secs(5)).expect("exits");
+        assert_eq!(status.code(), Some(3));
+        let output = child.output();
+        assert!(
+            output.contains("out") && output.contains("err"),
+            "run {run}: {output}"
+        );
+    }
+}

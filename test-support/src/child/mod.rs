@@ -112,11 +112,14 @@ impl ChildProcess {
         let _ = child.wait();
     }
 
-    /// Waits for the process to exit by itself, failing at the deadline with its output.
+    /// Waits for the process to exit by itself, failing at the deadline with its output. Once
+    /// it has exited, waits (up to a second) for the last lines it wrote to be captured, so that
+    /// [`output`](Self::output) then holds all of them.
     pub fn wait_exit(&self, deadline: Duration) -> anyhow::Result<ExitStatus> {
         let end = Instant::now() + deadline;
         loop {
             if let Some(status) = self.child().try_wait()? {
+                self.output.wait_closed(Duration::from_secs(1));
                 return Ok(status);
             }
             if Instant::now() >= end {

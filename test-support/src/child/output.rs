@@ -49,6 +49,23 @@ impl Captured {
         })
     }
 
+    /// Waits until both streams reached their end, or `deadline` (a grandchild may hold a pipe
+    /// open), so that the lines of a process that exited are all there.
+    pub(crate) fn wait_closed(&self, deadline: Duration) {
+        let end = Instant::now() + deadline;
+        let mut state = self.lock();
+        while state.open_streams > 0 {
+            let left = end.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return;
+            }
+            state = match self.changed.wait_timeout(state, left) {
+                Ok((state, _)) => state,
+                Err(poisoned) => poisoned.into_inner().0,
+            };
+        }
+    }
+
     /// Every line so far, each prefixed with `name` and its stream.
     pub(crate) fn text(&self, name: &str) -> String {
         self.lock()
