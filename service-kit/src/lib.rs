@@ -68,6 +68,8 @@
 //! - [`faults`]: simulated faults (`failure_rate`, `delay_ms`, `down`, plus a service's own),
 //!   their `GET|PUT|DELETE /faults` routes, start-up overrides (`FAULTS__*`) and the decision a
 //!   handler asks for ([`FaultControl`](faults::FaultControl)).
+//! - [`time`]: milliseconds since the epoch, ISO 8601 timestamps and civil dates, as the
+//!   services' bodies carry them.
 
 mod cli;
 pub mod config;
@@ -82,6 +84,7 @@ mod serve;
 pub mod shutdown;
 mod system;
 pub mod telemetry;
+pub mod time;
 
 pub use config::{ConfigError, Loader, ServerConfig, load};
 pub use error::{AppError, BoxError};

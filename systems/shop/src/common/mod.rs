@@ -6,7 +6,6 @@
 //! - `store`: the Redis store every breaker and limiter of a service shares.
 //! - `backend`: the `/faults`, `down` and `/health` of the backend services.
 //! - `capped`: bounded stores, and work done once per key.
-//! - `time`: timestamps and dates as the seed's bodies carry them.
 
 mod backend;
 mod capped;
@@ -14,7 +13,6 @@ mod client;
 mod limit;
 mod policy;
 mod store;
-pub mod time;
 
 pub use backend::{SimulatedFailure, backend, simulated_call};
 pub use capped::{Capped, Claimed, OnceStore};
