@@ -48,8 +48,9 @@
 //!
 //! # Layout
 //!
-//! - [`config`]: [`load`], [`Loader`], [`ConfigError`] (names the variable to fix), and
-//!   [`ServerConfig`], the settings every service has.
+//! - [`config`]: [`load`], [`Loader`], [`ConfigError`] (names the variable to fix),
+//!   [`ServerConfig`], the settings every service has, and
+//!   [`http_url`](config::http_url), a called service's base URL checked.
 //! - [`telemetry`]: the `tracing` subscriber, text or JSON.
 //! - [`metrics`]: the process-wide Prometheus recorder, `GET /metrics`, HTTP request metrics.
 //! - [`shutdown`]: [`signal`](shutdown::signal), resolving on SIGINT or SIGTERM.

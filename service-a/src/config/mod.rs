@@ -88,20 +88,7 @@ impl Config {
     ///
     /// Not an `http://` URL, or one with credentials, a query or a fragment.
     pub fn hello_url(&self) -> Result<Url, ConfigError> {
-        let raw = &self.service_b_url;
-        let invalid = |message: String| ConfigError::invalid("SERVICE_B_URL", message);
-        let mut url = Url::parse(raw).map_err(|e| invalid(format!("{raw:?} is not a URL: {e}")))?;
-        if url.scheme() != "http" {
-            return Err(invalid(format!("{raw:?} is not an http:// URL")));
-        }
-        if !url.username().is_empty() || url.password().is_some() {
-            return Err(invalid("must not contain credentials".to_owned()));
-        }
-        if url.query().is_some() || url.fragment().is_some() {
-            return Err(invalid(format!(
-                "{raw:?} must not have a query or a fragment"
-            )));
-        }
+        let mut url = service_kit::config::http_url("SERVICE_B_URL", &self.service_b_url)?;
         let path = format!("{}/hello", url.path().trim_end_matches('/'));
         url.set_path(&path);
         Ok(url)
