@@ -69,9 +69,12 @@
 //! - [`faults`]: simulated faults (`failure_rate`, `delay_ms`, `down`, plus a service's own),
 //!   their `GET|PUT|DELETE /faults` routes, start-up overrides (`FAULTS__*`) and the decision a
 //!   handler asks for ([`FaultControl`](faults::FaultControl)).
+//! - [`breaker`]: the Redis store of a service's breakers and their validated configuration
+//!   (the half-open lease outliving a trial call), errors naming the variable.
 //! - [`time`]: milliseconds since the epoch, ISO 8601 timestamps and civil dates, as the
 //!   services' bodies carry them.
 
+pub mod breaker;
 mod cli;
 pub mod config;
 mod error;

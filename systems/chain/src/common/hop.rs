@@ -65,9 +65,7 @@ impl Hop {
         }
         let base = base_url(url, spec.url_var)?;
         let config = breaker_config(breaker, timeout)?;
-        let store = breaker_redis::RedisStore::connect(redis_url)
-            .await
-            .map_err(|e| ConfigError::invalid("REDIS_URL", e))?;
+        let store = service_kit::breaker::connect(redis_url).await?;
         let breaker = Breaker::builder(spec.name)
             .config(config)
             .store(store)
