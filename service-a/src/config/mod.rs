@@ -78,9 +78,6 @@ impl Default for Config {
     }
 }
 
-/// A lease this much longer than the call timeout outlives any trial call.
-const LEASE_MARGIN: Duration = Duration::from_secs(1);
-
 impl Config {
     /// The URL Service A calls: `SERVICE_B_URL` with `/hello` appended to its path.
     ///
@@ -117,19 +114,17 @@ impl Config {
     ///
     /// An invalid breaker setting, named as its variable (`BREAKER__MAX_REQUESTS`).
     pub fn breaker_config(&self) -> Result<breaker_redis::Config, ConfigError> {
-        let mut settings = self.breaker.clone();
-        let floor = self.call_timeout()? + LEASE_MARGIN;
-        let default = breaker_redis::Config::default().lease();
-        let lease = *settings.lease.get_or_insert(default.max(floor));
-        if lease < self.service_b_timeout {
+        let timeout = self.call_timeout()?;
+        let config = service_kit::breaker::breaker_config(&self.breaker, timeout, "BREAKER")?;
+        if config.lease() < timeout {
             tracing::warn!(
-                lease = ?lease,
-                timeout = ?self.service_b_timeout,
+                lease = ?config.lease(),
+                timeout = ?timeout,
                 "BREAKER__LEASE is shorter than SERVICE_B_TIMEOUT: a slow trial call can lose its \
                  permit and let more than max_requests trial calls run"
             );
         }
-        settings.build().map_err(breaker_error)
+        Ok(config)
     }
 
     /// `ADMIN_TOKEN`, `None` when unset or empty.
