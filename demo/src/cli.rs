@@ -158,7 +158,7 @@ pub mod testing {
     use clap::{CommandFactory, FromArgMatches};
 
     use super::Cli;
-    use crate::plan::Plan;
+    use crate::plan::{Plan, Service};
 
     /// Parses `args` ignoring the environment, so that a REDIS_URL or ADMIN_TOKEN exported
     /// where the tests run changes nothing.
@@ -186,6 +186,24 @@ pub mod testing {
             .map(|_| ())
             .expect_err("refused")
             .to_string()
+    }
+
+    /// The name and port of every process the plan for `args` starts, in start order.
+    pub fn names_and_ports(args: &[&str]) -> Vec<(String, u16)> {
+        plan(args)
+            .ports()
+            .into_iter()
+            .map(|p| (p.name, p.port))
+            .collect()
+    }
+
+    /// The value `service` is given for the environment variable `key`, if any.
+    pub fn env<'a>(service: &'a Service, key: &str) -> Option<&'a str> {
+        service
+            .env
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
     }
 }
 

@@ -48,8 +48,9 @@
 //!
 //! # Layout
 //!
-//! - [`config`]: [`load`], [`Loader`], [`ConfigError`] (names the variable to fix), and
-//!   [`ServerConfig`], the settings every service has.
+//! - [`config`]: [`load`], [`Loader`], [`ConfigError`] (names the variable to fix),
+//!   [`ServerConfig`], the settings every service has, and
+//!   [`http_url`](config::http_url), a called service's base URL checked.
 //! - [`telemetry`]: the `tracing` subscriber, text or JSON.
 //! - [`metrics`]: the process-wide Prometheus recorder, `GET /metrics`, HTTP request metrics.
 //! - [`shutdown`]: [`signal`](shutdown::signal), resolving on SIGINT or SIGTERM.
@@ -68,7 +69,12 @@
 //! - [`faults`]: simulated faults (`failure_rate`, `delay_ms`, `down`, plus a service's own),
 //!   their `GET|PUT|DELETE /faults` routes, start-up overrides (`FAULTS__*`) and the decision a
 //!   handler asks for ([`FaultControl`](faults::FaultControl)).
+//! - [`breaker`]: the Redis store of a service's breakers and their validated configuration
+//!   (the half-open lease outliving a trial call), errors naming the variable.
+//! - [`time`]: milliseconds since the epoch, ISO 8601 timestamps and civil dates, as the
+//!   services' bodies carry them.
 
+pub mod breaker;
 mod cli;
 pub mod config;
 mod error;
@@ -82,6 +88,7 @@ mod serve;
 pub mod shutdown;
 mod system;
 pub mod telemetry;
+pub mod time;
 
 pub use config::{ConfigError, Loader, ServerConfig, load};
 pub use error::{AppError, BoxError};

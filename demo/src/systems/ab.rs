@@ -158,15 +158,7 @@ impl AbPlan {
 
 #[cfg(test)]
 mod tests {
-    use crate::cli::testing::{parse, plan, refused};
-
-    fn names_and_ports(args: &[&str]) -> Vec<(String, u16)> {
-        plan(args)
-            .ports()
-            .into_iter()
-            .map(|p| (p.name, p.port))
-            .collect()
-    }
+    use crate::cli::testing::{names_and_ports, parse, plan, refused};
 
     #[test]
     fn defaults_are_the_documented_ports() {

@@ -176,17 +176,13 @@ impl LabPlan {
 
 #[cfg(test)]
 mod tests {
-    use crate::cli::testing::{plan, refused};
+    use crate::cli::testing::{names_and_ports, plan, refused};
     use crate::systems::SystemPlan;
 
     #[test]
     fn the_lab_runs_on_the_seed_ports_and_moves_with_its_options() {
         let default = plan(&["lab"]);
-        let ports: Vec<(String, u16)> = default
-            .ports()
-            .into_iter()
-            .map(|p| (p.name, p.port))
-            .collect();
+        let ports = names_and_ports(&["lab"]);
         let expected = [
             ("redis", 6379),
             ("user", 5001),

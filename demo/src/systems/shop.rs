@@ -195,24 +195,7 @@ fn trusted_proxies(addrs: &Addrs) -> String {
 
 #[cfg(test)]
 mod tests {
-    use crate::cli::testing::{parse, plan, refused};
-    use crate::plan::Service;
-
-    fn names_and_ports(args: &[&str]) -> Vec<(String, u16)> {
-        plan(args)
-            .ports()
-            .into_iter()
-            .map(|p| (p.name, p.port))
-            .collect()
-    }
-
-    fn env<'a>(service: &'a Service, key: &str) -> Option<&'a str> {
-        service
-            .env
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
-    }
+    use crate::cli::testing::{env, names_and_ports, parse, plan, refused};
 
     #[test]
     fn defaults_are_the_seed_ports_in_start_order() {

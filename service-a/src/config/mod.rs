@@ -78,9 +78,6 @@ impl Default for Config {
     }
 }
 
-/// A lease this much longer than the call timeout outlives any trial call.
-const LEASE_MARGIN: Duration = Duration::from_secs(1);
-
 impl Config {
     /// The URL Service A calls: `SERVICE_B_URL` with `/hello` appended to its path.
     ///
@@ -88,20 +85,7 @@ impl Config {
     ///
     /// Not an `http://` URL, or one with credentials, a query or a fragment.
     pub fn hello_url(&self) -> Result<Url, ConfigError> {
-        let raw = &self.service_b_url;
-        let invalid = |message: String| ConfigError::invalid("SERVICE_B_URL", message);
-        let mut url = Url::parse(raw).map_err(|e| invalid(format!("{raw:?} is not a URL: {e}")))?;
-        if url.scheme() != "http" {
-            return Err(invalid(format!("{raw:?} is not an http:// URL")));
-        }
-        if !url.username().is_empty() || url.password().is_some() {
-            return Err(invalid("must not contain credentials".to_owned()));
-        }
-        if url.query().is_some() || url.fragment().is_some() {
-            return Err(invalid(format!(
-                "{raw:?} must not have a query or a fragment"
-            )));
-        }
+        let mut url = service_kit::config::http_url("SERVICE_B_URL", &self.service_b_url)?;
         let path = format!("{}/hello", url.path().trim_end_matches('/'));
         url.set_path(&path);
         Ok(url)
@@ -130,19 +114,17 @@ impl Config {
     ///
     /// An invalid breaker setting, named as its variable (`BREAKER__MAX_REQUESTS`).
     pub fn breaker_config(&self) -> Result<breaker_redis::Config, ConfigError> {
-        let mut settings = self.breaker.clone();
-        let floor = self.call_timeout()? + LEASE_MARGIN;
-        let default = breaker_redis::Config::default().lease();
-        let lease = *settings.lease.get_or_insert(default.max(floor));
-        if lease < self.service_b_timeout {
+        let timeout = self.call_timeout()?;
+        let config = service_kit::breaker::breaker_config(&self.breaker, timeout, "BREAKER")?;
+        if config.lease() < timeout {
             tracing::warn!(
-                lease = ?lease,
-                timeout = ?self.service_b_timeout,
+                lease = ?config.lease(),
+                timeout = ?timeout,
                 "BREAKER__LEASE is shorter than SERVICE_B_TIMEOUT: a slow trial call can lose its \
                  permit and let more than max_requests trial calls run"
             );
         }
-        settings.build().map_err(breaker_error)
+        Ok(config)
     }
 
     /// `ADMIN_TOKEN`, `None` when unset or empty.

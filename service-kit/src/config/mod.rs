@@ -31,6 +31,7 @@
 //!   `false`/`no`/`off` as 0. Validate ranges after loading (see [`ConfigError::invalid`]).
 
 mod error;
+mod http_url;
 mod server;
 
 use std::collections::BTreeMap;
@@ -40,6 +41,7 @@ use std::path::PathBuf;
 use serde::de::DeserializeOwned;
 
 pub use error::ConfigError;
+pub use http_url::http_url;
 pub use server::ServerConfig;
 
 /// The variable naming the optional TOML file.

@@ -34,7 +34,10 @@
 //! - `control`: [`FaultControl`], the current settings, the defaults and the random source.
 //! - `routes`: [`routes`], the three `/faults` routes.
 //! - `config`: [`FaultsConfig`], the start-up settings (`FAULTS__*`).
+//! - `backend`: [`backend`], the router of a service that only answers: its API refused while
+//!   `down`, the `/faults` routes and a `/health` saying `UP` or `DOWN`.
 
+mod backend;
 mod config;
 mod control;
 mod routes;
@@ -48,6 +51,7 @@ use axum::http::StatusCode;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+pub use backend::backend;
 pub use config::FaultsConfig;
 pub use control::{Decision, FaultControl};
 pub use routes::routes;

@@ -11,8 +11,7 @@
 //! - [`server`]: the registry and its API.
 //! - [`client`]: what the instances and the gateway use to register, heartbeat, unregister and
 //!   find instances.
-//! - [`common`]: the seed's data, the instances' shared settings, `/health` and registration,
-//!   timestamps.
+//! - [`common`]: the seed's data, the instances' shared settings, `/health` and registration.
 //! - [`user`], [`order`]: the instances, with the seed's data.
 //! - [`gateway`]: the API gateway.
 //! - [`dashboard`]: the web pages of the server and the gateway.

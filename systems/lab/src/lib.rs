@@ -11,8 +11,9 @@
 //! - [`user`], [`order`], [`dashboard`]: one service each, with its `SERVICE`, `Config` and
 //!   `router`.
 //!
-//! The breakers' `BREAKER__*` overrides, the Redis store and the backends' `down` switch are
-//! the shop's ([`shop::common`]).
+//! The breaker's `BREAKER__*` overrides, its Redis store and configuration, and the user
+//! service's `down` switch are service-kit's ([`service_kit::Overrides`],
+//! [`service_kit::breaker`], [`service_kit::faults::backend`]).
 
 pub mod dashboard;
 pub mod order;

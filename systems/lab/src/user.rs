@@ -75,7 +75,7 @@ pub fn router(config: &Config, server: &ServerConfig) -> Result<Router, ConfigEr
         .route("/users", get(async || Json(USERS)))
         .route("/users/{id}", get(find))
         .with_state(Arc::clone(&control));
-    Ok(shop::common::backend(server, control, "User", api))
+    Ok(service_kit::faults::backend(server, control, "User", api))
 }
 
 async fn find(

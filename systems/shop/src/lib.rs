@@ -10,7 +10,7 @@
 //!
 //! - [`common`]: what several services share: the breakers' trip policy (and `BREAKER__*`
 //!   over it), the client's IP (behind trusted proxies), the rate limit's answers, the Redis
-//!   store, the backends' `down` switch and `/health`, capped once-per-key stores, timestamps.
+//!   store, the backends' `down` switch and `/health`, capped once-per-key stores.
 //! - [`gateway`], [`payment`], [`inventory`], [`shipping`]: one service each, with its
 //!   `SERVICE`, `Config` and `router`.
 

@@ -7,7 +7,7 @@ use common::shipping::{Env, shipment};
 use common::{answer, get, post, post_raw, set_faults};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use shop::common::time::{date, now_ms};
+use service_kit::time::{date, now_ms};
 use shop::shipping::{Config, VALID_STATUSES};
 use test_support::RedisServer;
 

@@ -9,7 +9,7 @@ use common::answer;
 use common::shipping::{Env, shipment};
 use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
-use shop::common::time::now_ms;
+use service_kit::time::now_ms;
 use shop::common::{RATE_LIMIT_MESSAGE, TrustedProxies};
 use shop::shipping::Config;
 

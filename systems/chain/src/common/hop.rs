@@ -65,9 +65,7 @@ impl Hop {
         }
         let base = base_url(url, spec.url_var)?;
         let config = breaker_config(breaker, timeout)?;
-        let store = breaker_redis::RedisStore::connect(redis_url)
-            .await
-            .map_err(|e| ConfigError::invalid("REDIS_URL", e))?;
+        let store = service_kit::breaker::connect(redis_url).await?;
         let breaker = Breaker::builder(spec.name)
             .config(config)
             .store(store)
@@ -236,15 +234,12 @@ impl Hop {
 
 /// `raw` as the base URL of a service: `http://host:port`, nothing more.
 fn base_url(raw: &str, setting: &str) -> Result<Url, ConfigError> {
-    let invalid = |message: String| ConfigError::invalid(setting, message);
-    let url = Url::parse(raw).map_err(|e| invalid(format!("{raw:?} is not a URL: {e}")))?;
-    if url.scheme() != "http" {
-        return Err(invalid(format!("{raw:?} is not an http:// URL")));
-    }
-    if url.path() != "/" || url.query().is_some() || url.fragment().is_some() {
-        return Err(invalid(format!(
-            "{raw:?} must be scheme, host and port only"
-        )));
+    let url = service_kit::config::http_url(setting, raw)?;
+    if url.path() != "/" {
+        return Err(ConfigError::invalid(
+            setting,
+            format!("{raw:?} must be scheme, host and port only"),
+        ));
     }
     Ok(url)
 }

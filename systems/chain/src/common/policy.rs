@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use breaker_redis::{Settings, TripKind};
-use service_kit::{ConfigError, Overrides};
+use service_kit::{ConfigError, Overrides, breaker};
 
 /// How long a circuit stays open before trial calls, as the seed's breaker did.
 const OPEN_FOR: Duration = Duration::from_secs(5);
@@ -40,9 +40,6 @@ pub fn seed_defaults() -> Vec<(&'static str, String)> {
     ]
 }
 
-/// A lease this much longer than the call's own time limit outlives any trial call.
-const LEASE_MARGIN: Duration = Duration::from_secs(1);
-
 /// The breaker configuration: the seed's policy with the `BREAKER__*` values `given` over it,
 /// and (unless given) a half-open lease of at least `call_timeout` + 1 s, so that a trial
 /// call never outlives its permit.
@@ -54,14 +51,8 @@ pub fn breaker_config(
     given: &Overrides,
     call_timeout: Duration,
 ) -> Result<breaker_redis::Config, ConfigError> {
-    let mut settings: Settings = given.apply("BREAKER", &seed_defaults())?;
-    let default = breaker_redis::Config::default().lease();
-    settings
-        .lease
-        .get_or_insert(default.max(call_timeout + LEASE_MARGIN));
-    settings.build().map_err(|e| {
-        ConfigError::invalid(format!("BREAKER__{}", e.setting.to_uppercase()), e.reason)
-    })
+    let settings: Settings = given.apply("BREAKER", &seed_defaults())?;
+    breaker::breaker_config(&settings, call_timeout, "BREAKER")
 }
 
 #[cfg(test)]

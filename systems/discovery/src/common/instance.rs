@@ -8,8 +8,8 @@ use serde::Deserialize;
 use serde_json::json;
 use service_kit::{App, ConfigError, ServerConfig, Service, Stoppable};
 
-use super::time::now_iso;
 use crate::client::{self, Registration};
+use service_kit::time::now_iso;
 
 /// An instance's settings.
 #[derive(Debug, Clone, Deserialize)]

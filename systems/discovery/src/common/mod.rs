@@ -2,11 +2,9 @@
 //!
 //! - `data`: the seed's users and orders, and the gateway's fallback answers.
 //! - `instance`: the user and order instances' settings, `/health` and registration.
-//! - `time`: ISO 8601 timestamps.
 
 mod data;
 mod instance;
-pub mod time;
 
 pub use data::{
     INVALID_USER_ID, fallback_orders, fallback_users, orders, orders_of, parse_user_id, users,

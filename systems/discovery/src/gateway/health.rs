@@ -7,7 +7,7 @@ use serde_json::{Map, Value, json};
 use service_kit::HealthFields;
 
 use super::Shared;
-use crate::common::time::{iso, now_iso};
+use service_kit::time::{iso, now_iso};
 
 /// The seed's fields, plus `breakers`.
 pub(super) async fn fields(shared: &Shared) -> HealthFields {

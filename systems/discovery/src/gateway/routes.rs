@@ -11,7 +11,8 @@ use serde_json::{Value, json};
 use service_kit::AppError;
 
 use super::Shared;
-use crate::common::{self, INVALID_USER_ID, time::now_iso};
+use crate::common::{self, INVALID_USER_ID};
+use service_kit::time::now_iso;
 
 /// `meta.source` when the services answered.
 pub const LIVE: &str = "service-discovery + circuit-breaker";

@@ -45,8 +45,9 @@ use axum::Router;
 use breaker_redis::Breaker;
 use reqwest::Url;
 use serde::Deserialize;
+use service_kit::Overrides;
+use service_kit::breaker::{breaker_config, connect};
 use service_kit::{App, ConfigError, ServerConfig, Service};
-use shop::common::{self, Overrides};
 
 use lookup::UserLookup;
 
@@ -159,8 +160,8 @@ async fn lookup(config: &Config, server: &ServerConfig) -> Result<UserLookup, Co
     let (attempts, interval) = (config.retry.attempts, config.retry.interval);
     let longest = UserLookup::longest_call(attempts, interval, config.user_timeout);
     let settings = config.breaker.apply("BREAKER", &breaker_defaults())?;
-    let breaker_config = common::breaker_config(&settings, longest, "BREAKER")?;
-    let store = common::connect(&config.redis_url).await?;
+    let breaker_config = breaker_config(&settings, longest, "BREAKER")?;
+    let store = connect(&config.redis_url).await?;
     let breaker = Breaker::builder(BREAKER)
         .config(breaker_config)
         .store(store)
@@ -186,7 +187,7 @@ mod tests {
             .apply("BREAKER", &breaker_defaults())
             .expect("valid");
         let longest = UserLookup::longest_call(3, Duration::from_secs(1), Duration::from_secs(2));
-        let config = common::breaker_config(&settings, longest, "BREAKER").expect("valid");
+        let config = breaker_config(&settings, longest, "BREAKER").expect("valid");
         assert!(config.window().length() >= longest * 3 * 60, "{config:?}");
         assert_eq!(config.open_timeout(), Duration::from_secs(30));
         assert_eq!(config.max_requests(), 1);

@@ -10,8 +10,8 @@ use lab::{dashboard, order, user};
 use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 use serde_json::Value;
+use service_kit::Overrides;
 use service_kit::{ServerConfig, Spawned};
-use shop::common::Overrides;
 use test_support::{ChildProcess, RedisServer};
 
 /// Deadline for conditions the tests wait on.

@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use breaker_redis::{Settings, TripKind};
 use service_kit::ConfigError;
+use service_kit::breaker::breaker_config;
 
 use super::Overrides;
 
@@ -48,31 +49,6 @@ pub fn opossum_config(
 ) -> Result<breaker_redis::Config, ConfigError> {
     let settings: Settings = given.apply("BREAKER", &opossum_defaults(open_for))?;
     breaker_config(&settings, call_timeout, "BREAKER")
-}
-
-/// A lease this much longer than the call's own time limit outlives any trial call.
-const LEASE_MARGIN: Duration = Duration::from_secs(1);
-
-/// `settings` validated, with the lease (unless given) at least `call_timeout` + 1 s so that a
-/// trial call never outlives its half-open permit. `section` names the variables in errors
-/// (`BREAKER` gives `BREAKER__TIMEOUT`).
-///
-/// # Errors
-///
-/// An invalid setting, named as its variable.
-pub fn breaker_config(
-    settings: &Settings,
-    call_timeout: Duration,
-    section: &str,
-) -> Result<breaker_redis::Config, ConfigError> {
-    let mut settings = settings.clone();
-    let default = breaker_redis::Config::default().lease();
-    settings
-        .lease
-        .get_or_insert(default.max(call_timeout + LEASE_MARGIN));
-    settings.build().map_err(|e| {
-        ConfigError::invalid(format!("{section}__{}", e.setting.to_uppercase()), e.reason)
-    })
 }
 
 #[cfg(test)]

@@ -67,20 +67,7 @@ impl Config {
     ///
     /// Not an `http://` URL, or one with credentials, a query or a fragment.
     pub fn service_url(raw: &str, setting: &str) -> Result<Url, ConfigError> {
-        let invalid = |message: String| ConfigError::invalid(setting, message);
-        let url = Url::parse(raw).map_err(|e| invalid(format!("{raw:?} is not a URL: {e}")))?;
-        if url.scheme() != "http" {
-            return Err(invalid(format!("{raw:?} is not an http:// URL")));
-        }
-        if !url.username().is_empty() || url.password().is_some() {
-            return Err(invalid("must not contain credentials".to_owned()));
-        }
-        if url.query().is_some() || url.fragment().is_some() {
-            return Err(invalid(format!(
-                "{raw:?} must not have a query or a fragment"
-            )));
-        }
-        Ok(url)
+        service_kit::config::http_url(setting, raw)
     }
 
     /// `SERVICE_TIMEOUT`, checked.

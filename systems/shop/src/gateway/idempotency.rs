@@ -13,11 +13,12 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{LazyLock, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use service_kit::time::now_ms;
 
 use super::shared::Shared;
 use super::upstream::Answer;
@@ -286,13 +287,6 @@ fn redis_key(key: &str) -> String {
 
 fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
-}
-
-fn now_ms() -> u64 {
-    let since = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
-    millis(since)
 }
 
 /// The local records: expiring, at most [`LOCAL_CAPACITY`], the oldest evicted first.

@@ -14,7 +14,7 @@ use service_kit::{AppError, Json};
 
 use super::database::{Access, Database, DbError};
 use super::stock::{Item, Shortage, Stock};
-use crate::common::time::{iso_timestamp, now_ms};
+use service_kit::time::{iso_timestamp, now_ms};
 
 /// Why a retried step did not answer; only the database's own failures are retried.
 #[derive(Debug)]

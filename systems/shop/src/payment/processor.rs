@@ -8,8 +8,8 @@ use breaker_redis::Breaker;
 use resilience::TimeLimit;
 use service_kit::faults::FaultControl;
 
-use crate::common::time::now_ms;
 use crate::common::{SimulatedFailure, simulated_call};
+use service_kit::time::now_ms;
 
 /// What the processor said: a transaction id and `success`, or the fallback's `pending`.
 #[derive(Debug, Clone, PartialEq, Eq)]

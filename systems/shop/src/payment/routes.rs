@@ -12,8 +12,8 @@ use serde_json::{Number, Value};
 use service_kit::{AppError, Json};
 
 use super::processor::Processor;
-use crate::common::time::{iso_timestamp, now_ms};
 use crate::common::{Claimed, OnceStore};
+use service_kit::time::{iso_timestamp, now_ms};
 
 /// A payment as stored and answered.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -8,8 +8,8 @@ use breaker_redis::Breaker;
 use resilience::TimeLimit;
 use service_kit::faults::FaultControl;
 
-use crate::common::time::{date, now_ms};
 use crate::common::{SimulatedFailure, simulated_call};
+use service_kit::time::{date, now_ms};
 
 /// Days from today to the estimated delivery.
 const DELIVERY_DAYS: i64 = 3;

@@ -13,8 +13,8 @@ use serde_json::Value;
 use service_kit::{AppError, Json};
 
 use super::provider::Provider;
-use crate::common::time::{iso_timestamp, now_ms};
 use crate::common::{Claimed, OnceStore};
+use service_kit::time::{iso_timestamp, now_ms};
 
 /// The statuses a shipment can be given.
 pub const VALID_STATUSES: [&str; 5] =

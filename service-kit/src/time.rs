@@ -1,16 +1,20 @@
-//! Wall-clock values the seed's bodies carry: milliseconds for ids (`txn_<ms>`), ISO 8601
-//! timestamps, civil dates; computed from Unix time without a date library.
+//! Wall-clock values the demo services' bodies carry: milliseconds since the Unix epoch (for
+//! ids such as `txn_<ms>`), ISO 8601 timestamps in UTC with milliseconds (as JavaScript's
+//! `toISOString()` writes them) and civil dates; computed from Unix time without a date library.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
 const MS_PER_DAY: u64 = 86_400_000;
 
-/// Milliseconds since the Unix epoch (0 if the clock is before it).
-pub fn now_ms() -> u64 {
-    let elapsed = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
+/// Milliseconds from the Unix epoch to `at` (0 if `at` is before it).
+pub fn ms_since_epoch(at: SystemTime) -> u64 {
+    let elapsed = at.duration_since(UNIX_EPOCH).unwrap_or_default();
     u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// Milliseconds since the Unix epoch now (0 if the clock is before it).
+pub fn now_ms() -> u64 {
+    ms_since_epoch(SystemTime::now())
 }
 
 /// The civil date (year, month 1-12, day 1-31) `days` days after 1970-01-01, proleptic
@@ -40,7 +44,7 @@ pub fn date(ms: u64, days_after: i64) -> String {
     format!("{y:04}-{m:02}-{d:02}")
 }
 
-/// `ms` as JavaScript's `toISOString()` writes it: `2026-11-29T22:42:21.123Z`.
+/// `ms` (since the Unix epoch) as `2026-11-29T22:42:21.123Z`.
 pub fn iso_timestamp(ms: u64) -> String {
     let in_day = ms % MS_PER_DAY;
     let (h, rest) = (in_day / 3_600_000, in_day % 3_600_000);
@@ -49,8 +53,20 @@ pub fn iso_timestamp(ms: u64) -> String {
     format!("{}T{h:02}:{min:02}:{s:02}.{milli:03}Z", date(ms, 0))
 }
 
+/// `at` as [`iso_timestamp`] writes it.
+pub fn iso(at: SystemTime) -> String {
+    iso_timestamp(ms_since_epoch(at))
+}
+
+/// Now, as [`iso_timestamp`] writes it.
+pub fn now_iso() -> String {
+    iso(SystemTime::now())
+}
+
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
 
     #[test]
@@ -74,5 +90,14 @@ mod tests {
         assert_eq!(iso_timestamp(ms), "2026-12-30T23:59:59.999Z");
         assert_eq!(iso_timestamp(0), "1970-01-01T00:00:00.000Z");
         assert_eq!(date(951_782_400_000, 3), "2000-03-03");
+    }
+
+    #[test]
+    fn iso_timestamps_are_utc_with_milliseconds() {
+        assert_eq!(iso(UNIX_EPOCH), "1970-01-01T00:00:00.000Z");
+        let at = UNIX_EPOCH + Duration::from_millis(1_796_166_101_123);
+        assert_eq!(iso(at), "2026-12-01T23:01:41.123Z");
+        let leap = UNIX_EPOCH + Duration::from_millis(951_782_400_000);
+        assert_eq!(iso(leap), "2000-02-29T00:00:00.000Z");
     }
 }
