@@ -28,7 +28,7 @@
 //! | `POST /breaker/close` | forces it closed for every replica (admits everything, never trips) |
 //! | `POST /breaker/reset` | clears any override and every count: a fresh closed circuit |
 //! | `GET /health` | service-kit's `{"status","service","instance"}` plus `"redis":"ok"` or `"redis":"degraded"` (then also `"status":"degraded"`); always 200 |
-//! | `GET /metrics` | Prometheus text; adds `service_b_calls_total{result="ok|failed|refused|timeout|rejected"}` (one per attempt) and `{result="rate_limited|bulkhead_full"}` (one per request shed before any attempt), `service_b_retries_total` (attempts after the first) and `service_b_fallbacks_total` (answers from the last good answer) to the breaker's, the toolkit's (`rate_limit_*`, `bulkhead_*`) and service-kit's metrics |
+//! | `GET /metrics` | Prometheus text; adds `upstream_calls_total{upstream="service-b",result="ok|failed|refused|timeout|rejected"}` (one per attempt) and `{result="rate_limited|bulkhead_full"}` (one per request shed before any attempt), `upstream_retries_total{upstream="service-b"}` (attempts after the first) and `upstream_fallbacks_total{upstream="service-b"}` (answers from the last good answer) to the breaker's, the toolkit's (`rate_limit_*`, `bulkhead_*`) and service-kit's metrics |
 //!
 //! The three `POST /breaker/*` routes need `Authorization: Bearer <ADMIN_TOKEN>` (compared in
 //! constant time; any body is ignored) and answer 200

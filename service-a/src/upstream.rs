@@ -40,7 +40,7 @@ pub(crate) enum UpstreamError {
 }
 
 impl UpstreamError {
-    /// A short label for logs and the `service_b_calls_total` metric.
+    /// A short label for logs and the `upstream_calls_total` metric.
     pub(crate) fn label(&self) -> &'static str {
         match self {
             UpstreamError::Refused(_) => "refused",

@@ -63,6 +63,15 @@ fn install() -> PrometheusHandle {
     if let Err(e) = metrics::set_global_recorder(recorder) {
         tracing::warn!(error = %e, "another metrics recorder is installed; /metrics stays empty");
     }
+    metrics::describe_counter!(
+        "http_requests_total",
+        "HTTP requests answered, by method, matched route and status."
+    );
+    metrics::describe_histogram!(
+        DURATION,
+        metrics::Unit::Seconds,
+        "Time to answer an HTTP request, by method and matched route."
+    );
     handle
 }
 

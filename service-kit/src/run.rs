@@ -198,6 +198,9 @@ where
     R: IntoApp,
 {
     crate::telemetry::init()?;
+    // Installed before the service builds its breakers and limiters, which describe their
+    // metrics and create their series at 0 as they are built.
+    crate::metrics::handle();
     let loader = Loader::from_env()?;
     let server = ServerConfig::from_loader(&loader, service.name, service.default_port)?;
     let app: C = loader.load()?;

@@ -30,7 +30,7 @@ pub(crate) type CallService = BoxCloneSyncService<CallRequest, Success, BoxError
 pub(crate) struct CallRequest {
     /// The peer's address, the key of its rate limit; `None` without connection info.
     pub(crate) client: Option<IpAddr>,
-    /// Attempts made for this request (every clone shares it), for `service_b_retries_total`.
+    /// Attempts made for this request (every clone shares it), for `upstream_retries_total`.
     pub(crate) attempts: Arc<AtomicU32>,
 }
 
@@ -126,7 +126,8 @@ impl Fallback<Success, BoxError> for LastGoodAnswer {
             let Some(body) = last_good.recall::<Value>().await else {
                 return Err(error);
             };
-            metrics::counter!("service_b_fallbacks_total").increment(1);
+            metrics::counter!("upstream_fallbacks_total", "upstream" => super::UPSTREAM)
+                .increment(1);
             debug!(failure = %error, "answered with service-b's last good answer");
             Ok(Success {
                 body,
