@@ -103,7 +103,7 @@ pub async fn track(req: Request, next: Next) -> Response {
 
 /// A standard method's name, or `other` for an extension method (`FOOBAR`, `get`): HTTP allows
 /// any token as a method, so the raw name would give every client a new series.
-fn method_label(method: &Method) -> &'static str {
+pub(crate) fn method_label(method: &Method) -> &'static str {
     match method.as_str() {
         "GET" => "GET",
         "HEAD" => "HEAD",
