@@ -14,7 +14,7 @@
 //!
 //! | route | answer |
 //! |---|---|
-//! | `GET /call-service-b` | calls `GET {SERVICE_B_URL}/hello` through the breaker (query strings are ignored), once unless `RETRY__MAX_ATTEMPTS` allows retries (see [Resilience](#resilience)): |
+//! | `GET /call-service-b` | calls `GET {SERVICE_B_URL}/hello` through the breaker (query strings are ignored; `traceparent`, `tracestate` and `x-request-id` are passed on), once unless `RETRY__MAX_ATTEMPTS` allows retries (see [Resilience](#resilience)): |
 //! | | 200 `{"instance":ID,"upstream":<B's JSON body>,"breaker":{..}}` when B answers 2xx with JSON |
 //! | | 502 `{"error":"service-b call failed","detail":D,"upstream_status":N,"breaker":{..}}` when B answers 5xx, 3xx, 408 or 429, cannot be reached, or sends a 2xx body that is not JSON (or over 1 MiB): a **failure** for the breaker (`upstream_status` only when B answered) |
 //! | | 502, same body, when B answers any other 4xx: B is healthy and refused what A sent, so the call is **ignored** by the breaker (not counted), not retried, and never answered from the fallback |

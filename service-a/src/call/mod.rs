@@ -21,6 +21,7 @@ use std::sync::atomic::AtomicU32;
 use axum::extract::State;
 use axum::response::Response;
 use resilience::{BulkheadFull, RateLimited};
+use service_kit::trace::TraceContext;
 use tower::{BoxError, ServiceExt};
 use tracing::{debug, warn};
 
@@ -34,10 +35,12 @@ use crate::state::AppState;
 pub(crate) async fn call_service_b(
     State(app): State<Arc<AppState>>,
     ClientIp(client): ClientIp,
+    trace: TraceContext,
 ) -> Response {
     let attempts = Arc::new(AtomicU32::new(0));
     let request = CallRequest {
         client,
+        trace,
         attempts: attempts.clone(),
     };
     let result = app.call.clone().oneshot(request).await;
