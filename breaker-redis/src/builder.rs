@@ -77,6 +77,7 @@ impl BreakerBuilder {
     pub fn build(self) -> Result<Breaker, ConfigError> {
         let origin = self.replica_id.unwrap_or_else(random_id);
         let spec = Spec::new(&self.name, self.config, &origin)?;
+        crate::metrics::register(spec.name());
         let store = self.store.unwrap_or_else(|| Arc::new(MemoryStore::new()));
         let (events, _) = broadcast::channel(256);
         let cached = match spec.config().admission {

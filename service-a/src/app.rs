@@ -74,6 +74,10 @@ pub async fn router(config: &Config, server: &ServerConfig) -> Result<Router, St
         upstream,
         timeout: call_timeout,
     });
+    // Installed first so that the series below exist from the start, even in a process
+    // that builds this router without `service_kit::run`.
+    service_kit::metrics::handle();
+    crate::call::register_metrics();
     let state = Arc::new(AppState {
         breaker: breaker.clone(),
         instance: server.instance_id.clone(),

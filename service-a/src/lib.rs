@@ -14,7 +14,7 @@
 //!
 //! | route | answer |
 //! |---|---|
-//! | `GET /call-service-b` | calls `GET {SERVICE_B_URL}/hello` through the breaker (query strings are ignored), once unless `RETRY__MAX_ATTEMPTS` allows retries (see [Resilience](#resilience)): |
+//! | `GET /call-service-b` | calls `GET {SERVICE_B_URL}/hello` through the breaker (query strings are ignored; `traceparent`, `tracestate` and `x-request-id` are passed on), once unless `RETRY__MAX_ATTEMPTS` allows retries (see [Resilience](#resilience)): |
 //! | | 200 `{"instance":ID,"upstream":<B's JSON body>,"breaker":{..}}` when B answers 2xx with JSON |
 //! | | 502 `{"error":"service-b call failed","detail":D,"upstream_status":N,"breaker":{..}}` when B answers 5xx, 3xx, 408 or 429, cannot be reached, or sends a 2xx body that is not JSON (or over 1 MiB): a **failure** for the breaker (`upstream_status` only when B answered) |
 //! | | 502, same body, when B answers any other 4xx: B is healthy and refused what A sent, so the call is **ignored** by the breaker (not counted), not retried, and never answered from the fallback |
@@ -28,7 +28,7 @@
 //! | `POST /breaker/close` | forces it closed for every replica (admits everything, never trips) |
 //! | `POST /breaker/reset` | clears any override and every count: a fresh closed circuit |
 //! | `GET /health` | service-kit's `{"status","service","instance"}` plus `"redis":"ok"` or `"redis":"degraded"` (then also `"status":"degraded"`); always 200 |
-//! | `GET /metrics` | Prometheus text; adds `service_b_calls_total{result="ok|failed|refused|timeout|rejected"}` (one per attempt) and `{result="rate_limited|bulkhead_full"}` (one per request shed before any attempt), `service_b_retries_total` (attempts after the first) and `service_b_fallbacks_total` (answers from the last good answer) to the breaker's, the toolkit's (`rate_limit_*`, `bulkhead_*`) and service-kit's metrics |
+//! | `GET /metrics` | Prometheus text; adds `upstream_calls_total{upstream="service-b",result="ok|failed|refused|timeout|rejected"}` (one per attempt) and `{result="rate_limited|bulkhead_full"}` (one per request shed before any attempt), `upstream_retries_total{upstream="service-b"}` (attempts after the first) and `upstream_fallbacks_total{upstream="service-b"}` (answers from the last good answer) to the breaker's, the toolkit's (`rate_limit_*`, `bulkhead_*`) and service-kit's metrics |
 //!
 //! The three `POST /breaker/*` routes need `Authorization: Bearer <ADMIN_TOKEN>` (compared in
 //! constant time; any body is ignored) and answer 200

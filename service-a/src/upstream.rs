@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use reqwest::{Client, Response, StatusCode, Url};
 use serde_json::Value;
+use service_kit::trace::TraceContext;
 use tracing::debug;
 
 /// The largest body accepted from B; B's answers are a few dozen bytes.
@@ -40,7 +41,7 @@ pub(crate) enum UpstreamError {
 }
 
 impl UpstreamError {
-    /// A short label for logs and the `service_b_calls_total` metric.
+    /// A short label for logs and the `upstream_calls_total` metric.
     pub(crate) fn label(&self) -> &'static str {
         match self {
             UpstreamError::Refused(_) => "refused",
@@ -62,9 +63,13 @@ impl Upstream {
         Ok(Self { client, hello })
     }
 
-    /// Calls `GET /hello` once.
-    pub(crate) async fn hello(&self) -> Result<Value, UpstreamError> {
-        let response = match self.client.get(self.hello.clone()).send().await {
+    /// Calls `GET /hello` once, passing on the incoming request's `trace` headers.
+    pub(crate) async fn hello(&self, trace: &TraceContext) -> Result<Value, UpstreamError> {
+        let mut request = self.client.get(self.hello.clone());
+        for (name, value) in trace.headers() {
+            request = request.header(name, value);
+        }
+        let response = match request.send().await {
             Ok(response) => response,
             Err(e) => return request_failed(&e),
         };

@@ -74,6 +74,12 @@ async fn n_calls_reach_b_and_the_rest_get_503_at_once() {
     // The slots are free again.
     env.faults(json!({"delay_ms": 0})).await;
     assert_eq!(env.call(&a).await.0, StatusCode::OK);
-    let lines = metric_lines(&env, &a, r#"service_b_calls_total{result="bulkhead_full"}"#).await;
+    let lines = metric_lines(
+        &env,
+        &a,
+        r#"upstream_calls_total{upstream="service-b",result="bulkhead_full"}"#,
+    )
+    .await;
     assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(!lines[0].ends_with(" 0"), "{lines:?}");
 }

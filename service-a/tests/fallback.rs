@@ -63,8 +63,9 @@ async fn every_replica_serves_the_last_good_answer() {
     let body = fallback_answer(&env, &a2, "open").await;
     assert_eq!(body["upstream"], good["upstream"]);
     assert_eq!(env.b_requests().await, before);
-    let lines = metric_lines(&env, &a2, "service_b_fallbacks_total").await;
+    let lines = metric_lines(&env, &a2, "upstream_fallbacks_total").await;
     assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(!lines[0].ends_with(" 0"), "{lines:?}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -57,8 +57,14 @@ async fn over_the_burst_answers_429_with_retry_after() {
         let status = env.http.get(a.url(path)).send().await.expect(path).status();
         assert_eq!(status, StatusCode::OK, "{path}");
     }
-    let lines = metric_lines(&env, &a, r#"service_b_calls_total{result="rate_limited"}"#).await;
+    let lines = metric_lines(
+        &env,
+        &a,
+        r#"upstream_calls_total{upstream="service-b",result="rate_limited"}"#,
+    )
+    .await;
     assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(!lines[0].ends_with(" 0"), "{lines:?}");
 }
 
 /// `GET /call-service-b` on `router` as if from `ip` (only loopback sockets are available).

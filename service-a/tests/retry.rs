@@ -45,8 +45,9 @@ async fn a_failed_call_is_retried_and_every_attempt_is_counted() {
         (&json!(4), &json!(1)),
         "each attempt is counted by the breaker: {snapshot}"
     );
-    let retries = metric_lines(&env, &a, "service_b_retries_total").await;
+    let retries = metric_lines(&env, &a, "upstream_retries_total").await;
     assert_eq!(retries.len(), 1, "{retries:?}");
+    assert!(!retries[0].ends_with(" 0"), "{retries:?}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

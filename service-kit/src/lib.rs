@@ -52,6 +52,7 @@
 //!   [`ServerConfig`], the settings every service has, and
 //!   [`http_url`](config::http_url), a called service's base URL checked.
 //! - [`telemetry`]: the `tracing` subscriber, text or JSON.
+//! - [`trace`]: [`TraceContext`](trace::TraceContext), the headers passed on to every outbound call.
 //! - [`metrics`]: the process-wide Prometheus recorder, `GET /metrics`, HTTP request metrics.
 //! - [`shutdown`]: [`signal`](shutdown::signal), resolving on SIGINT or SIGTERM.
 //! - `error`: [`AppError`], a JSON error answer whose cause is logged once.
@@ -89,6 +90,7 @@ pub mod shutdown;
 mod system;
 pub mod telemetry;
 pub mod time;
+pub mod trace;
 
 pub use config::{ConfigError, Loader, ServerConfig, load};
 pub use error::{AppError, BoxError};

@@ -63,6 +63,15 @@ fn install() -> PrometheusHandle {
     if let Err(e) = metrics::set_global_recorder(recorder) {
         tracing::warn!(error = %e, "another metrics recorder is installed; /metrics stays empty");
     }
+    metrics::describe_counter!(
+        "http_requests_total",
+        "HTTP requests answered, by method, matched route and status."
+    );
+    metrics::describe_histogram!(
+        DURATION,
+        metrics::Unit::Seconds,
+        "Time to answer an HTTP request, by method and matched route."
+    );
     handle
 }
 
@@ -94,7 +103,7 @@ pub async fn track(req: Request, next: Next) -> Response {
 
 /// A standard method's name, or `other` for an extension method (`FOOBAR`, `get`): HTTP allows
 /// any token as a method, so the raw name would give every client a new series.
-fn method_label(method: &Method) -> &'static str {
+pub(crate) fn method_label(method: &Method) -> &'static str {
     match method.as_str() {
         "GET" => "GET",
         "HEAD" => "HEAD",

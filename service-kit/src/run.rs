@@ -197,12 +197,20 @@ where
     F: AsyncFnOnce(Settings<C>) -> R,
     R: IntoApp,
 {
-    crate::telemetry::init()?;
     let loader = Loader::from_env()?;
     let server = ServerConfig::from_loader(&loader, service.name, service.default_port)?;
+    crate::telemetry::init_service(service.name, &server.instance_id)?;
+    // Installed before the service builds its breakers and limiters, which describe their
+    // metrics and create their series at 0 as they are built.
+    crate::metrics::handle();
     let app: C = loader.load()?;
     let addr = server.addr();
-    tracing::info!(service = service.name, instance = %server.instance_id, "starting");
+    // In JSON the service and instance are on every line already.
+    tracing::info!(
+        "starting {} as instance {}",
+        service.name,
+        server.instance_id
+    );
     let (router, on_shutdown) = build(Settings { server, app })
         .await
         .into_parts()

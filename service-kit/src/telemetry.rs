@@ -4,11 +4,17 @@
 //! |---|---|---|
 //! | `LOG_FORMAT` | `text`, `json` | `text` |
 //! | `RUST_LOG` | an `EnvFilter` directive | `info` |
+//!
+//! In JSON every line is one object with `timestamp`, `level`, `message` and the event's fields at
+//! the top level, `target`, the request's `span` (`method`, `path`, `request_id`) when there is
+//! one, and, once [`init_service`] named them, `service` and `instance` first, so that lines from
+//! many processes can be mixed and still told apart.
 
-use std::io::IsTerminal;
+use std::io::{self, IsTerminal, Write};
 use std::str::FromStr;
 
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::util::SubscriberInitExt;
 
 use crate::config::ConfigError;
@@ -49,7 +55,18 @@ impl FromStr for LogFormat {
 pub fn init() -> Result<(), ConfigError> {
     let format = std::env::var("LOG_FORMAT").unwrap_or_default().parse()?;
     let filter = std::env::var("RUST_LOG").unwrap_or_default();
-    init_with(format, &filter)
+    install(format, &filter, Stamped::default())
+}
+
+/// Like [`init`], and in JSON every line also carries `service` and `instance`.
+///
+/// # Errors
+///
+/// `LOG_FORMAT` or `RUST_LOG` is invalid.
+pub fn init_service(service: &str, instance: &str) -> Result<(), ConfigError> {
+    let format = std::env::var("LOG_FORMAT").unwrap_or_default().parse()?;
+    let filter = std::env::var("RUST_LOG").unwrap_or_default();
+    install(format, &filter, Stamped::new(service, instance))
 }
 
 /// Like [`init`], with the settings given.
@@ -58,6 +75,10 @@ pub fn init() -> Result<(), ConfigError> {
 ///
 /// `filter` is not a valid `EnvFilter` directive.
 pub fn init_with(format: LogFormat, filter: &str) -> Result<(), ConfigError> {
+    install(format, filter, Stamped::default())
+}
+
+fn install(format: LogFormat, filter: &str, stamped: Stamped) -> Result<(), ConfigError> {
     let filter = if filter.is_empty() { "info" } else { filter };
     let filter = EnvFilter::try_new(filter).map_err(|e| ConfigError::invalid("RUST_LOG", e))?;
     let builder = tracing_subscriber::fmt()
@@ -68,12 +89,73 @@ pub fn init_with(format: LogFormat, filter: &str) -> Result<(), ConfigError> {
         LogFormat::Text => builder.finish().try_init(),
         LogFormat::Json => builder
             .json()
+            .flatten_event(true)
             .with_current_span(true)
             .with_span_list(false)
+            .with_writer(stamped)
             .finish()
             .try_init(),
     };
     Ok(())
+}
+
+/// Standard output, with `"service":…,"instance":…` put first in every JSON line.
+///
+/// The formatter hands over each line in one `write` call, so the fields are spliced in after the
+/// opening brace without parsing the line again.
+#[derive(Debug, Default)]
+struct Stamped {
+    /// `{"service":"…","instance":"…",`, or empty for plain lines.
+    prefix: Vec<u8>,
+}
+
+impl Stamped {
+    fn new(service: &str, instance: &str) -> Self {
+        let prefix = format!(
+            "{{\"service\":{},\"instance\":{},",
+            serde_json::Value::from(service),
+            serde_json::Value::from(instance)
+        );
+        Self {
+            prefix: prefix.into_bytes(),
+        }
+    }
+}
+
+impl<'a> MakeWriter<'a> for Stamped {
+    type Writer = StampedWriter<'a>;
+
+    fn make_writer(&'a self) -> Self::Writer {
+        StampedWriter {
+            prefix: &self.prefix,
+            out: io::stdout(),
+        }
+    }
+}
+
+/// One line's writer from [`Stamped`].
+#[derive(Debug)]
+struct StampedWriter<'a> {
+    prefix: &'a [u8],
+    out: io::Stdout,
+}
+
+impl Write for StampedWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match buf.split_first() {
+            Some((b'{', rest)) if !self.prefix.is_empty() => {
+                let mut out = self.out.lock();
+                out.write_all(self.prefix)?;
+                out.write_all(rest)?;
+                Ok(buf.len())
+            }
+            _ => self.out.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
 }
 
 #[cfg(test)]

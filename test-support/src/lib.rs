@@ -38,6 +38,7 @@
 //! - `cli`: [`ServiceCli`], the command line every service binary must have.
 //! - `ports`: [`free_port`].
 //! - `process`: signals via the `kill` command, [`process_exists`].
+//! - `promtool`: [`promtool_check_metrics`], `promtool check metrics` on a `/metrics` body.
 //! - `browser`: [`Browser`], a headless Chromium, and its tabs ([`Page`]) driven over the
 //!   DevTools protocol (`cdp`): navigate, evaluate, wait for text, collect console errors.
 
@@ -48,6 +49,7 @@ mod cli;
 mod cluster;
 mod ports;
 mod process;
+mod promtool;
 mod proxy;
 mod server;
 mod wait;
@@ -59,6 +61,7 @@ pub use cli::ServiceCli;
 pub use cluster::RedisCluster;
 pub use ports::{free_port, try_free_port};
 pub use process::process_exists;
+pub use promtool::{INSTALL_PROMETHEUS, promtool_check_metrics};
 pub use proxy::ChaosProxy;
 pub use server::{RedisServer, RedisServerBuilder, faketime_library};
 pub use wait::{POLL_INTERVAL, wait_until, wait_until_blocking};

@@ -46,6 +46,7 @@ impl BulkheadBuilder {
             let reason = format!("must be from 1 to {}", Semaphore::MAX_PERMITS);
             return Err(invalid("max_concurrent", reason));
         }
+        super::register_metrics(&self.name);
         let inner = Inner {
             semaphore: Arc::new(Semaphore::new(self.max_concurrent)),
             name: self.name.into(),

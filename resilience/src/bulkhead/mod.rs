@@ -139,6 +139,21 @@ impl Drop for BulkheadPermit {
     }
 }
 
+/// Describes the bulkhead metrics and creates this bulkhead's series at 0, so that a fresh replica
+/// exposes them (with HELP text) before the first call.
+fn register_metrics(name: &str) {
+    metrics::describe_counter!(
+        "bulkhead_rejections_total",
+        "Calls a bulkhead rejected because every slot stayed taken."
+    );
+    metrics::describe_gauge!(
+        "bulkhead_in_flight",
+        "Calls holding a bulkhead slot right now."
+    );
+    metrics::counter!("bulkhead_rejections_total", "bulkhead" => name.to_owned()).increment(0);
+    in_flight(name).increment(0.0);
+}
+
 fn in_flight(name: &str) -> metrics::Gauge {
     metrics::gauge!("bulkhead_in_flight", "bulkhead" => name.to_owned())
 }

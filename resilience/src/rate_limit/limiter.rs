@@ -85,6 +85,7 @@ impl RateLimiterBuilder {
         let config = self.config.ok_or_else(|| {
             ConfigError::new("rate limit", "per_second", "a rate limiter needs a quota")
         })?;
+        metrics::register(&self.name);
         let inner = Inner {
             local: Local::new(config.quota),
             health: Health::new(config.retry_backoff),

@@ -21,6 +21,7 @@ use std::sync::atomic::AtomicU32;
 use axum::extract::State;
 use axum::response::Response;
 use resilience::{BulkheadFull, RateLimited};
+use service_kit::trace::TraceContext;
 use tower::{BoxError, ServiceExt};
 use tracing::{debug, warn};
 
@@ -34,10 +35,12 @@ use crate::state::AppState;
 pub(crate) async fn call_service_b(
     State(app): State<Arc<AppState>>,
     ClientIp(client): ClientIp,
+    trace: TraceContext,
 ) -> Response {
     let attempts = Arc::new(AtomicU32::new(0));
     let request = CallRequest {
         client,
+        trace,
         attempts: attempts.clone(),
     };
     let result = app.call.clone().oneshot(request).await;
@@ -45,7 +48,8 @@ pub(crate) async fn call_service_b(
         .map_or(0, AtomicU32::into_inner)
         .saturating_sub(1);
     if retries > 0 {
-        metrics::counter!("service_b_retries_total").increment(u64::from(retries));
+        metrics::counter!("upstream_retries_total", "upstream" => UPSTREAM)
+            .increment(u64::from(retries));
         debug!(retries, ok = result.is_ok(), "retried service-b");
     }
     match result {
@@ -78,8 +82,46 @@ fn failure(app: &AppState, error: BoxError) -> Response {
     }
 }
 
+/// The `upstream` label of this service's call metrics.
+pub(crate) const UPSTREAM: &str = "service-b";
+
+/// Every result of [`count`], for creating the series at 0.
+const RESULTS: [&str; 7] = [
+    "ok",
+    "failed",
+    "refused",
+    "timeout",
+    "rejected",
+    "rate_limited",
+    "bulkhead_full",
+];
+
+/// Describes the call metrics and creates their series at 0, so that a fresh replica exposes
+/// them (with HELP text) before the first call.
+pub(crate) fn register_metrics() {
+    metrics::describe_counter!(
+        "upstream_calls_total",
+        "Attempts at calling an upstream by result, and requests shed before any attempt (rate_limited, bulkhead_full)."
+    );
+    metrics::describe_counter!(
+        "upstream_retries_total",
+        "Attempts at calling an upstream after the first."
+    );
+    metrics::describe_counter!(
+        "upstream_fallbacks_total",
+        "Requests answered with an upstream's last good answer."
+    );
+    for result in RESULTS {
+        metrics::counter!("upstream_calls_total", "upstream" => UPSTREAM, "result" => result)
+            .increment(0);
+    }
+    metrics::counter!("upstream_retries_total", "upstream" => UPSTREAM).increment(0);
+    metrics::counter!("upstream_fallbacks_total", "upstream" => UPSTREAM).increment(0);
+}
+
 /// Counts one attempt (`ok`, `failed`, `refused`, `timeout`, `rejected`) or one request shed
 /// before any attempt (`rate_limited`, `bulkhead_full`).
 fn count(result: &'static str) {
-    metrics::counter!("service_b_calls_total", "result" => result).increment(1);
+    metrics::counter!("upstream_calls_total", "upstream" => UPSTREAM, "result" => result)
+        .increment(1);
 }

@@ -15,6 +15,7 @@ use resilience::rate_limit::{ByIp, RateLimitLayer, RateLimiter};
 use resilience::retry::{Predicate, Retry, RetryLayer, RetryPolicy};
 use resilience::time_limit::TimeLimit;
 use serde_json::Value;
+use service_kit::trace::TraceContext;
 use tower::util::BoxCloneSyncService;
 use tower::{BoxError, ServiceBuilder};
 use tracing::debug;
@@ -30,7 +31,9 @@ pub(crate) type CallService = BoxCloneSyncService<CallRequest, Success, BoxError
 pub(crate) struct CallRequest {
     /// The peer's address, the key of its rate limit; `None` without connection info.
     pub(crate) client: Option<IpAddr>,
-    /// Attempts made for this request (every clone shares it), for `service_b_retries_total`.
+    /// The headers to pass on to service-b.
+    pub(crate) trace: TraceContext,
+    /// Attempts made for this request (every clone shares it), for `upstream_retries_total`.
     pub(crate) attempts: Arc<AtomicU32>,
 }
 
@@ -51,9 +54,9 @@ pub(crate) struct Parts {
 /// Builds the stack. The retry budget is shared by every request of this replica.
 pub(crate) fn stack(parts: Parts) -> CallService {
     let upstream = parts.upstream;
-    let call = tower::service_fn(move |_: CallRequest| {
+    let call = tower::service_fn(move |req: CallRequest| {
         let upstream = upstream.clone();
-        async move { upstream.hello().await.map_err(BoxError::from) }
+        async move { upstream.hello(&req.trace).await.map_err(BoxError::from) }
     });
     let svc = ServiceBuilder::new()
         .option_layer(
@@ -126,7 +129,8 @@ impl Fallback<Success, BoxError> for LastGoodAnswer {
             let Some(body) = last_good.recall::<Value>().await else {
                 return Err(error);
             };
-            metrics::counter!("service_b_fallbacks_total").increment(1);
+            metrics::counter!("upstream_fallbacks_total", "upstream" => super::UPSTREAM)
+                .increment(1);
             debug!(failure = %error, "answered with service-b's last good answer");
             Ok(Success {
                 body,

@@ -6,11 +6,14 @@
 //!
 //! 1. request id: `x-request-id` taken from the request or generated (UUID v4), recorded in the
 //!    request's tracing span and echoed on the response;
-//! 2. tracing: an `info` span per request (`method`, `path`, `request_id`), start and end events
-//!    at `debug` (errors are logged by [`AppError`](crate::AppError), once);
-//! 3. the HTTP metrics of [`crate::metrics`];
-//! 4. the body limit ([`ServerConfig::max_body_bytes`]), answering JSON 413.
+//! 2. tracing: an `info` span per request (`method`, `path`, `request_id`), a start event at
+//!    `debug` (errors are logged by [`AppError`](crate::AppError), once);
+//! 3. the access log (`access`): one `info` line per request with `method`, `route`, `status`,
+//!    `latency_ms`, `request_id` and `client`;
+//! 4. the HTTP metrics of [`crate::metrics`];
+//! 5. the body limit ([`ServerConfig::max_body_bytes`]), answering JSON 413.
 
+mod access;
 mod health;
 mod reject;
 
@@ -25,8 +28,8 @@ use axum::middleware;
 use axum::routing::get;
 use tower::ServiceBuilder;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::trace::{DefaultOnResponse, TraceLayer};
-use tracing::{Level, Span};
+use tower_http::trace::TraceLayer;
+use tracing::Span;
 
 pub use health::HealthFields;
 
@@ -96,10 +99,11 @@ impl App {
             .layer(
                 TraceLayer::new_for_http()
                     .make_span_with(request_span as fn(&Request<Body>) -> Span)
-                    .on_response(DefaultOnResponse::new().level(Level::DEBUG))
+                    .on_response(())
                     .on_failure(()),
             )
             .layer(PropagateRequestIdLayer::x_request_id())
+            .layer(middleware::from_fn(access::log))
             .layer(middleware::from_fn(crate::metrics::track))
             .layer(middleware::from_fn_with_state(
                 limit,

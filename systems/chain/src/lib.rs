@@ -32,8 +32,9 @@
 //! down is answered at once by a working service, so user's `order-service` circuit stays
 //! closed while only inventory fails, and the error at the top keeps naming inventory.
 //!
-//! Every call passes on the request's `x-request-id` (service-kit makes one when a client gave
-//! none), so that one id marks a request's lines in the logs of all three services.
+//! Every call passes on the request's `traceparent`, `tracestate` and `x-request-id`
+//! (service-kit makes an id when a client gave none), so that one id marks a request's lines in
+//! the logs of all three services.
 //!
 //! # Layout
 //!

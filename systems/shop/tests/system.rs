@@ -126,6 +126,20 @@ impl Shop {
             .sum::<f64>() as u64
     }
 
+    /// `promtool check metrics` on every process's `/metrics`.
+    async fn check_metrics(&self, when: &str) {
+        let all = [&self.payment, &self.inventory, &self.shipping]
+            .into_iter()
+            .chain(&self.gateways);
+        for process in all {
+            let text = self.http.get(process.url("/metrics")).send().await;
+            let text = text.expect("GET /metrics").text().await.expect("text");
+            if let Err(e) = test_support::promtool_check_metrics(&text) {
+                panic!("{} {when}: {e:#}", process.child.name());
+            }
+        }
+    }
+
     fn outputs(&self) -> String {
         let all = [&self.payment, &self.inventory, &self.shipping]
             .into_iter()
@@ -242,6 +256,37 @@ async fn payment_down_opens_the_circuit_for_both_gateways_until_it_is_back() {
         shop.breaker_state("payment-service").await.as_deref(),
         Some("closed")
     );
+}
+
+#[tokio::test]
+async fn every_process_passes_promtool_fresh_and_after_orders_and_a_trip() {
+    let shop = Shop::start().await;
+    shop.check_metrics("fresh").await;
+    let fresh = shop.http.get(shop.gateways[0].url("/metrics")).send().await;
+    let fresh = fresh.expect("GET /metrics").text().await.expect("text");
+    let series = r#"breaker_rejections_total{breaker="payment-service"} 0"#;
+    assert!(fresh.lines().any(|l| l == series), "{series} in:\n{fresh}");
+
+    let order = example_order();
+    let gateway = &shop.gateways[0];
+    let (status, _, body) =
+        post_keyed(&shop.http, &gateway.url("/api/orders"), "m-1", &order).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    shop.faults(&shop.payment, json!({"down": true})).await;
+    let mut n = 0;
+    wait_until(DEADLINE, "payment-service open in Redis", || {
+        n += 1;
+        let shop = &shop;
+        let request = shop.http.post(gateway.url("/api/payments"));
+        let request = request.json(&payment_body(&format!("m-{n}")));
+        async move {
+            let _ = request.send().await;
+            shop.breaker_state("payment-service").await.as_deref() == Some("open")
+        }
+    })
+    .await
+    .expect("the circuit opens");
+    shop.check_metrics("after orders and a trip").await;
 }
 
 #[tokio::test]

@@ -3,12 +3,12 @@
 
 use std::time::Duration;
 
+use axum::http::StatusCode;
 use axum::http::header::RETRY_AFTER;
-use axum::http::{HeaderValue, StatusCode};
 use breaker_redis::{Breaker, CircuitOpen, Outcome};
 use reqwest::Url;
 use serde_json::{Value, json};
-use service_kit::http::REQUEST_ID;
+use service_kit::trace::TraceContext;
 use service_kit::{AppError, ConfigError, Overrides, ServerConfig};
 
 use super::breaker_config;
@@ -87,7 +87,8 @@ impl Hop {
     }
 
     /// `GET path` with `query`, through the breaker and within the time limit, passing on the
-    /// request's `x-request-id` so that one id follows a call down the chain in every log: the
+    /// request's `traceparent`, `tracestate` and `x-request-id` so that one id follows a call
+    /// down the chain in every log: the
     /// JSON body of a 2xx answer, or the error this service answers with.
     ///
     /// A network error, the time limit or a 5xx counts as a failure of the breaker, except a
@@ -102,7 +103,7 @@ impl Hop {
         &self,
         path: &str,
         query: &[(&str, &str)],
-        request_id: Option<&HeaderValue>,
+        trace: &TraceContext,
     ) -> Result<Value, AppError> {
         let permit = self
             .breaker
@@ -112,7 +113,7 @@ impl Hop {
         let mut url = self.base.clone();
         url.set_path(path);
         url.query_pairs_mut().extend_pairs(query);
-        let result = tokio::time::timeout(self.timeout, self.exchange(url, request_id)).await;
+        let result = tokio::time::timeout(self.timeout, self.exchange(url, trace)).await;
         let outcome = match &result {
             Ok(Ok(reply)) if reply.status.is_server_error() && !self.further_down(reply) => {
                 Outcome::Failure
@@ -135,10 +136,10 @@ impl Hop {
         }
     }
 
-    async fn exchange(&self, url: Url, request_id: Option<&HeaderValue>) -> Result<Reply, String> {
+    async fn exchange(&self, url: Url, trace: &TraceContext) -> Result<Reply, String> {
         let mut request = self.http.get(url);
-        if let Some(id) = request_id {
-            request = request.header(REQUEST_ID, id);
+        for (name, value) in trace.headers() {
+            request = request.header(name, value);
         }
         let mut response = request.send().await.map_err(|e| causes(&e))?;
         let status = response.status();

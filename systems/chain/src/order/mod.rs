@@ -31,7 +31,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use service_kit::http::REQUEST_ID;
+use service_kit::trace::TraceContext;
 use service_kit::{App, AppError, ConfigError, HealthFields, Overrides, ServerConfig, Service};
 
 use crate::common::{Hop, HopSpec};
@@ -116,8 +116,8 @@ async fn orders(
         .get("user_id")
         .filter(|id| !id.trim().is_empty())
         .ok_or_else(required)?;
-    let request_id = headers.get(REQUEST_ID);
-    inventory.get("/inventory", &[], request_id).await?;
+    let trace = TraceContext::from_headers(&headers);
+    inventory.get("/inventory", &[], &trace).await?;
     Ok(Json(json!({
         "message": format!("Order data for user ID {user_id}")
     })))

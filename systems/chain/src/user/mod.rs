@@ -29,7 +29,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use service_kit::http::REQUEST_ID;
+use service_kit::trace::TraceContext;
 use service_kit::{App, AppError, ConfigError, HealthFields, Overrides, ServerConfig, Service};
 
 use crate::common::{Hop, HopSpec};
@@ -108,9 +108,7 @@ async fn user(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Json<Value>, AppError> {
-    let request_id = headers.get(REQUEST_ID);
-    orders
-        .get("/orders", &[("user_id", &id)], request_id)
-        .await?;
+    let trace = TraceContext::from_headers(&headers);
+    orders.get("/orders", &[("user_id", &id)], &trace).await?;
     Ok(Json(json!({ "message": format!("User data for ID {id}") })))
 }

@@ -11,8 +11,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 
 use super::State;
-use super::upstream::{Answer, Call, REQUEST_ID, Upstream};
+use super::upstream::{Answer, Call, Upstream};
 use crate::common::peer_ip;
+use service_kit::trace::TraceContext;
 
 /// The proxied routes: each prefix, alone or followed by a path.
 pub(crate) fn routes(state: &Arc<State>) -> Router {
@@ -54,7 +55,7 @@ async fn forward(state: &State, upstream: &Upstream, request: Request) -> Respon
         path,
         body,
         forwarded_for: &forwarded_for,
-        request_id: headers.get(REQUEST_ID),
+        trace: &TraceContext::from_headers(&headers),
     };
     match upstream.send(call).await {
         Ok(reply) => {

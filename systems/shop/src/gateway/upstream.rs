@@ -10,12 +10,10 @@ use axum::response::{IntoResponse, Response};
 use breaker_redis::{Breaker, CircuitOpen, Outcome};
 use reqwest::Url;
 use serde_json::{Value, json};
+use service_kit::trace::TraceContext;
 use tracing::{debug, warn};
 
 use crate::common::FORWARDED_FOR;
-
-/// The request id header, passed on to every service.
-pub(crate) const REQUEST_ID: &str = "x-request-id";
 
 /// A JSON answer of the gateway's own: status, body, and `Retry-After` when it helps.
 #[derive(Debug, Clone, PartialEq)]
@@ -91,7 +89,8 @@ pub(crate) struct Call<'a> {
     pub(crate) body: Option<Bytes>,
     /// The `X-Forwarded-For` to send.
     pub(crate) forwarded_for: &'a str,
-    pub(crate) request_id: Option<&'a HeaderValue>,
+    /// The incoming request's trace headers, passed on.
+    pub(crate) trace: &'a TraceContext,
 }
 
 /// A backend service: its breaker, address and time limit.
@@ -157,8 +156,8 @@ impl Upstream {
             .http
             .request(call.method, self.url(call.path))
             .header(FORWARDED_FOR, call.forwarded_for);
-        if let Some(id) = call.request_id {
-            request = request.header(REQUEST_ID, id);
+        for (name, value) in call.trace.headers() {
+            request = request.header(name, value);
         }
         if let Some(body) = call.body {
             request = request.header(CONTENT_TYPE, "application/json").body(body);

@@ -108,6 +108,7 @@ impl Database {
     /// Draws from a source seeded with `seed` (`FAULTS__SEED`), or from the system.
     pub(super) fn new(faults: Arc<FaultControl<DbFaults>>, seed: Option<u64>) -> Self {
         let dice = seed.map_or_else(rand::make_rng, StdRng::seed_from_u64);
+        register_metrics();
         Self {
             faults,
             dice: Mutex::new(dice),
@@ -144,6 +145,21 @@ impl Database {
             _ => 0,
         };
         (Duration::from_millis(delay), dice.random::<f64>())
+    }
+}
+
+/// Describes the database metric and creates its series at 0, so that a fresh replica exposes
+/// them (with HELP text) before the first access.
+fn register_metrics() {
+    metrics::describe_counter!(
+        "inventory_db_attempts_total",
+        "Accesses to the simulated inventory database, by operation and result."
+    );
+    for access in [Access::List, Access::Product, Access::Check, Access::Update] {
+        for result in ["ok", "failed"] {
+            metrics::counter!("inventory_db_attempts_total", "operation" => access.label(), "result" => result)
+                .increment(0);
+        }
     }
 }
 

@@ -5,9 +5,10 @@
 
 use std::time::SystemTime;
 
-use axum::http::{HeaderValue, Method, StatusCode};
+use axum::http::{Method, StatusCode};
 use humantime_serde::re::humantime;
 use serde_json::{Value, json};
+use service_kit::trace::TraceContext;
 
 use super::validate::Order;
 use crate::gateway::State;
@@ -20,7 +21,7 @@ pub(crate) const UNAVAILABLE: &str = "Some items are not available in the reques
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Context<'a> {
     pub(crate) forwarded_for: &'a str,
-    pub(crate) request_id: Option<&'a HeaderValue>,
+    pub(crate) trace: &'a TraceContext,
 }
 
 /// How an order ended.
@@ -206,7 +207,7 @@ async fn post(
             path,
             body: Some(body.to_string().into()),
             forwarded_for: cx.forwarded_for,
-            request_id: cx.request_id,
+            trace: cx.trace,
         };
         match upstream.send(call).await {
             Ok(reply) if !reply.status.is_server_error() => return Ok(reply),

@@ -17,9 +17,10 @@ use serde_json::Value;
 use super::State;
 use super::idempotency::{self, Begin};
 use super::proxy::read_json;
-use super::upstream::{Answer, REQUEST_ID};
+use super::upstream::Answer;
 use crate::common::peer_ip;
 use flow::{Context, Ended};
+use service_kit::trace::TraceContext;
 use validate::Order;
 
 /// The 409 while the first request with a key runs.
@@ -32,7 +33,7 @@ struct Job {
     order: Order,
     key: Option<(String, String)>,
     forwarded_for: String,
-    request_id: Option<HeaderValue>,
+    trace: TraceContext,
 }
 
 /// The handler.
@@ -71,14 +72,14 @@ async fn read(state: &State, request: Request) -> Result<Job, Answer> {
         order,
         key: key.map(|k| (k, idempotency::fingerprint(&body))),
         forwarded_for: state.trusted.forward(peer, &headers),
-        request_id: headers.get(REQUEST_ID).cloned(),
+        trace: TraceContext::from_headers(&headers),
     })
 }
 
 async fn run(state: &State, job: Job) -> Answer {
     let cx = Context {
         forwarded_for: &job.forwarded_for,
-        request_id: job.request_id.as_ref(),
+        trace: &job.trace,
     };
     let fresh_id = state.order_ids.next(&state.shared).await;
     let Some((key, fingerprint)) = &job.key else {
