@@ -1,6 +1,7 @@
 //! [`Hop`]: the next service of the chain behind its breaker and time limit, and the answers a
 //! service gives when the call to it fails (see the crate's "Errors through the chain").
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::http::StatusCode;
@@ -9,7 +10,7 @@ use breaker_redis::{Breaker, CircuitOpen, Outcome};
 use reqwest::Url;
 use serde_json::{Value, json};
 use service_kit::trace::TraceContext;
-use service_kit::{AppError, ConfigError, Overrides, ServerConfig};
+use service_kit::{App, AppError, ConfigError, HealthFields, Overrides, ServerConfig};
 
 use super::breaker_config;
 
@@ -215,6 +216,21 @@ impl Hop {
             error = error.with_retry_after(precise.unwrap_or(after));
         }
         error
+    }
+
+    /// The standard routes of a service that calls through `hop`: its `/health` says `UP` and
+    /// shows the hop's breaker.
+    pub fn app(hop: &Arc<Self>, server: &ServerConfig) -> App {
+        let hop = Arc::clone(hop);
+        App::new(server).health_check(move || {
+            let hop = Arc::clone(&hop);
+            async move {
+                let mut fields = HealthFields::new();
+                fields.insert("status".to_owned(), "UP".into());
+                fields.insert("breaker".to_owned(), hop.health().await);
+                fields
+            }
+        })
     }
 
     /// The breaker's name and shared state (`unknown` while Redis cannot say), for `/health`;

@@ -32,7 +32,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use service_kit::trace::TraceContext;
-use service_kit::{App, AppError, ConfigError, HealthFields, Overrides, ServerConfig, Service};
+use service_kit::{AppError, ConfigError, Overrides, ServerConfig, Service};
 
 use crate::common::{Hop, HopSpec};
 
@@ -89,16 +89,7 @@ pub async fn router(config: &Config, server: &ServerConfig) -> Result<Router, Co
         )
         .await?,
     );
-    let health = Arc::clone(&inventory);
-    let app = App::new(server).health_check(move || {
-        let hop = Arc::clone(&health);
-        async move {
-            let mut fields = HealthFields::new();
-            fields.insert("status".to_owned(), "UP".into());
-            fields.insert("breaker".to_owned(), hop.health().await);
-            fields
-        }
-    });
+    let app = Hop::app(&inventory, server);
     let api = Router::new()
         .route("/orders", get(orders))
         .with_state(inventory);

@@ -30,7 +30,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use service_kit::trace::TraceContext;
-use service_kit::{App, AppError, ConfigError, HealthFields, Overrides, ServerConfig, Service};
+use service_kit::{AppError, ConfigError, Overrides, ServerConfig, Service};
 
 use crate::common::{Hop, HopSpec};
 
@@ -87,16 +87,7 @@ pub async fn router(config: &Config, server: &ServerConfig) -> Result<Router, Co
         )
         .await?,
     );
-    let health = Arc::clone(&orders);
-    let app = App::new(server).health_check(move || {
-        let hop = Arc::clone(&health);
-        async move {
-            let mut fields = HealthFields::new();
-            fields.insert("status".to_owned(), "UP".into());
-            fields.insert("breaker".to_owned(), hop.health().await);
-            fields
-        }
-    });
+    let app = Hop::app(&orders, server);
     let api = Router::new()
         .route("/users/{id}", get(user))
         .with_state(orders);
