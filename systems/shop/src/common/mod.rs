@@ -16,7 +16,7 @@ pub use backend::{SimulatedFailure, simulated_call};
 pub use capped::{Capped, Claimed, OnceStore};
 pub use client::{FORWARDED_FOR, TrustedProxies, peer_ip};
 pub use limit::{IpRateLimit, RATE_LIMIT_MESSAGE};
-pub use policy::{opossum_config, opossum_defaults, opossum_settings};
+pub use policy::{dependency_breaker, nonzero, opossum_config, opossum_defaults, opossum_settings};
 pub use service_kit::Overrides;
 pub use service_kit::breaker::{breaker_config, connect};
 pub use service_kit::faults::backend;

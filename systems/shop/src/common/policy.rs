@@ -2,9 +2,9 @@
 
 use std::time::Duration;
 
-use breaker_redis::{Settings, TripKind};
-use service_kit::ConfigError;
+use breaker_redis::{Breaker, RedisStore, Settings, TripKind};
 use service_kit::breaker::breaker_config;
+use service_kit::{ConfigError, ServerConfig};
 
 use super::Overrides;
 
@@ -51,6 +51,41 @@ pub fn opossum_config(
     breaker_config(&settings, call_timeout, "BREAKER")
 }
 
+/// The breaker `name` in front of a simulated dependency of this replica (`server`): opossum's
+/// policy with `given` over it, open `open_for`, its lease above `call_timeout`, shared in `store`.
+///
+/// # Errors
+///
+/// An invalid `BREAKER__*` setting, named as its variable.
+pub fn dependency_breaker(
+    name: &str,
+    given: &Overrides,
+    open_for: Duration,
+    call_timeout: Duration,
+    store: RedisStore,
+    server: &ServerConfig,
+) -> Result<Breaker, ConfigError> {
+    let config = opossum_config(given, open_for, call_timeout)?;
+    Breaker::builder(name)
+        .config(config)
+        .store(store)
+        .replica_id(server.instance_id.clone())
+        .build()
+        .map_err(|e| ConfigError::invalid("BREAKER", e))
+}
+
+/// Refuses a zero `value` of `variable`: a time limit of 0 or a store of no entries.
+///
+/// # Errors
+///
+/// `value` is zero; the error names `variable`.
+pub fn nonzero<T: Default + PartialEq>(variable: &str, value: T) -> Result<(), ConfigError> {
+    if value == T::default() {
+        return Err(ConfigError::invalid(variable, "must be above 0"));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -94,5 +129,14 @@ mod tests {
         let err = breaker_config(&settings, Duration::from_secs(3), "BREAKER")
             .expect_err("no trial call");
         assert!(err.to_string().contains("BREAKER__MAX_REQUESTS"), "{err}");
+    }
+
+    #[test]
+    fn zero_is_refused_naming_its_variable() {
+        assert!(nonzero("MAX_ORDERS", 1_usize).is_ok());
+        assert!(nonzero("LIST_TIMEOUT", Duration::from_millis(1)).is_ok());
+        let err = nonzero("LIST_TIMEOUT", Duration::ZERO).expect_err("zero");
+        assert!(err.to_string().contains("LIST_TIMEOUT"), "{err}");
+        assert!(nonzero("MAX_ORDERS", 0_usize).is_err());
     }
 }

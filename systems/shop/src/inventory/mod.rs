@@ -149,12 +149,8 @@ impl Config {
 ///
 /// An invalid setting, naming its variable.
 pub async fn router(config: &Config, server: &ServerConfig) -> Result<Router, ConfigError> {
-    if config.list_timeout.is_zero() {
-        return Err(ConfigError::invalid("LIST_TIMEOUT", "must be above 0"));
-    }
-    if config.max_orders == 0 {
-        return Err(ConfigError::invalid("MAX_ORDERS", "must be at least 1"));
-    }
+    common::nonzero("LIST_TIMEOUT", config.list_timeout)?;
+    common::nonzero("MAX_ORDERS", config.max_orders)?;
     let retry = config.retry()?;
     let control = Arc::new(FaultControl::from_config(config.faults()?, &config.faults)?);
     let db = database::Database::new(Arc::clone(&control), config.faults.seed);

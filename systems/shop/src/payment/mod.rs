@@ -41,7 +41,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use breaker_redis::Breaker;
 use serde::Deserialize;
 use service_kit::faults::{FaultControl, Faults, FaultsConfig};
 use service_kit::{ConfigError, ServerConfig, Service};
@@ -104,21 +103,12 @@ pub fn default_faults() -> Faults {
 ///
 /// An invalid setting, naming its variable.
 pub async fn router(config: &Config, server: &ServerConfig) -> Result<Router, ConfigError> {
-    if config.processor_timeout.is_zero() {
-        return Err(ConfigError::invalid("PROCESSOR_TIMEOUT", "must be above 0"));
-    }
-    if config.max_payments == 0 {
-        return Err(ConfigError::invalid("MAX_PAYMENTS", "must be at least 1"));
-    }
-    let breaker_config =
-        common::opossum_config(&config.breaker, OPEN_FOR, config.processor_timeout)?;
+    common::nonzero("PROCESSOR_TIMEOUT", config.processor_timeout)?;
+    common::nonzero("MAX_PAYMENTS", config.max_payments)?;
     let store = common::connect(&config.redis_url).await?;
-    let breaker = Breaker::builder(BREAKER)
-        .config(breaker_config)
-        .store(store)
-        .replica_id(server.instance_id.clone())
-        .build()
-        .map_err(|e| ConfigError::invalid("BREAKER", e))?;
+    let timeout = config.processor_timeout;
+    let breaker =
+        common::dependency_breaker(BREAKER, &config.breaker, OPEN_FOR, timeout, store, server)?;
     let control = Arc::new(FaultControl::from_config(default_faults(), &config.faults)?);
     let processor =
         processor::Processor::new(breaker, Arc::clone(&control), config.processor_timeout);

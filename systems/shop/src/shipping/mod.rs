@@ -52,7 +52,6 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::middleware;
-use breaker_redis::Breaker;
 use serde::Deserialize;
 use service_kit::faults::{FaultControl, Faults, FaultsConfig};
 use service_kit::{ConfigError, ServerConfig, Service};
@@ -126,14 +125,8 @@ pub fn default_faults() -> Faults {
 ///
 /// An invalid setting, naming its variable.
 pub async fn router(config: &Config, server: &ServerConfig) -> Result<Router, ConfigError> {
-    if config.provider_timeout.is_zero() {
-        return Err(ConfigError::invalid("PROVIDER_TIMEOUT", "must be above 0"));
-    }
-    if config.max_shipments == 0 {
-        return Err(ConfigError::invalid("MAX_SHIPMENTS", "must be at least 1"));
-    }
-    let breaker_config =
-        common::opossum_config(&config.breaker, OPEN_FOR, config.provider_timeout)?;
+    common::nonzero("PROVIDER_TIMEOUT", config.provider_timeout)?;
+    common::nonzero("MAX_SHIPMENTS", config.max_shipments)?;
     let store = common::connect(&config.redis_url).await?;
     let limit = IpRateLimit::new(
         RATE_LIMIT,
@@ -142,12 +135,9 @@ pub async fn router(config: &Config, server: &ServerConfig) -> Result<Router, Co
         config.trusted_proxies.clone(),
         "RATE_LIMIT_PER_MINUTE",
     )?;
-    let breaker = Breaker::builder(BREAKER)
-        .config(breaker_config)
-        .store(store)
-        .replica_id(server.instance_id.clone())
-        .build()
-        .map_err(|e| ConfigError::invalid("BREAKER", e))?;
+    let timeout = config.provider_timeout;
+    let breaker =
+        common::dependency_breaker(BREAKER, &config.breaker, OPEN_FOR, timeout, store, server)?;
     let control = Arc::new(FaultControl::from_config(default_faults(), &config.faults)?);
     let provider = provider::Provider::new(breaker, Arc::clone(&control), config.provider_timeout);
     let api = routes::routes(provider, config.max_shipments).layer(middleware::from_fn_with_state(
