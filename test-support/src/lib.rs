@@ -36,7 +36,7 @@
 //! - `child`: [`ChildProcess`]; `output` captures its lines.
 //! - `cargo_bin`: [`cargo_bin`], the path of a workspace binary.
 //! - `cli`: [`ServiceCli`], the command line every service binary must have.
-//! - `ports`: [`free_port`].
+//! - `ports`: [`free_port`], [`free_ports`].
 //! - `process`: signals via the `kill` command, [`process_exists`].
 //! - `promtool`: [`promtool_check_metrics`], `promtool check metrics` on a `/metrics` body.
 //! - `browser`: [`Browser`], a headless Chromium, and its tabs ([`Page`]) driven over the
@@ -59,7 +59,7 @@ pub use cargo_bin::{cargo_bin, try_cargo_bin};
 pub use child::ChildProcess;
 pub use cli::ServiceCli;
 pub use cluster::RedisCluster;
-pub use ports::{free_port, try_free_port};
+pub use ports::{free_port, free_ports, free_ports_besides, try_free_port};
 pub use process::process_exists;
 pub use promtool::{INSTALL_PROMETHEUS, promtool_check_metrics};
 pub use proxy::ChaosProxy;

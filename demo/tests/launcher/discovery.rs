@@ -7,23 +7,12 @@ use std::path::PathBuf;
 
 use reqwest::StatusCode;
 use serde_json::Value;
-use test_support::{cargo_bin, free_port, wait_until};
+use test_support::{cargo_bin, free_ports, wait_until};
 
 use crate::support::{
     READY, assert_all_gone, get_status, http, kill, names, restarted, spawn_demo, started,
     wait_exit,
 };
-
-fn distinct_free_ports(n: usize) -> Vec<u16> {
-    let mut ports = Vec::new();
-    while ports.len() < n {
-        let port = free_port();
-        if !ports.contains(&port) {
-            ports.push(port);
-        }
-    }
-    ports
-}
 
 fn joined(ports: &[u16]) -> String {
     ports
@@ -53,7 +42,7 @@ async fn registered_ports(http: &reqwest::Client, server: u16, name: &str) -> Ve
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn discovery_starts_the_server_first_serves_everything_and_restarts_an_instance() {
-    let ports = distinct_free_ports(9);
+    let ports = free_ports(9);
     let (redis, server, users, orders, gateway) =
         (ports[0], ports[1], &ports[2..5], &ports[5..8], ports[8]);
     let bin_dir: PathBuf = cargo_bin("discovery")

@@ -8,24 +8,12 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use test_support::{cargo_bin, free_port, wait_until};
+use test_support::{cargo_bin, free_ports, wait_until};
 
 use crate::support::{
     READY, assert_all_gone, get_status, http, kill, names, restarted, spawn_demo, started,
     wait_exit, wait_healthy,
 };
-
-/// Distinct free loopback ports for Redis, user, order, dashboard and Prometheus.
-fn free_ports() -> [u16; 5] {
-    let mut ports: Vec<u16> = Vec::new();
-    while ports.len() < 5 {
-        let port = free_port();
-        if !ports.contains(&port) {
-            ports.push(port);
-        }
-    }
-    [ports[0], ports[1], ports[2], ports[3], ports[4]]
-}
 
 /// Fails naming the package when Prometheus is not installed.
 fn require_prometheus() {
@@ -54,7 +42,8 @@ fn all_up(targets: &Value) -> bool {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_lab_runs_with_prometheus_and_stops_restarting_a_service_past_the_limit() {
     require_prometheus();
-    let [redis, user, order, dashboard, prom] = free_ports();
+    let p = free_ports(5);
+    let (redis, user, order, dashboard, prom) = (p[0], p[1], p[2], p[3], p[4]);
     let args: Vec<String> = [
         "lab",
         "--redis-port",

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::{Command, Output};
 
 use serde_json::json;
-use test_support::{cargo_bin, free_port};
+use test_support::{cargo_bin, free_ports};
 
 use crate::support::{READY, http, wait_exit};
 
@@ -19,13 +19,7 @@ struct Lab {
 
 impl Lab {
     async fn start() -> Self {
-        let mut ports: Vec<u16> = Vec::new();
-        while ports.len() < 4 {
-            let port = free_port();
-            if !ports.contains(&port) {
-                ports.push(port);
-            }
-        }
+        let ports = free_ports(4);
         let options = [
             "--redis-port",
             "--user-port",

@@ -5,7 +5,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use test_support::{ChildProcess, cargo_bin, free_port, wait_until};
+use test_support::{
+    ChildProcess, cargo_bin, free_port, free_ports, free_ports_besides, wait_until,
+};
 
 /// How long the demo may take to print `ready:` (debug binaries start in well under a second).
 pub const READY: Duration = Duration::from_secs(60);
@@ -23,13 +25,7 @@ pub struct Ports {
 
 impl Ports {
     pub fn free() -> Self {
-        let mut ports: Vec<u16> = Vec::new();
-        while ports.len() < 4 {
-            let port = free_port();
-            if !ports.contains(&port) {
-                ports.push(port);
-            }
-        }
+        let ports = free_ports(4);
         Self {
             redis: ports[0],
             b: ports[1],
@@ -74,19 +70,14 @@ impl ShopPorts {
                 break port;
             }
         };
-        let mut taken = vec![gateway, gateway + 10];
-        while taken.len() < 6 {
-            let port = free_port();
-            if !taken.contains(&port) {
-                taken.push(port);
-            }
-        }
+        let gateways = [gateway, gateway + 10];
+        let taken = free_ports_besides(4, &gateways);
         Self {
-            gateways: [gateway, gateway + 10],
-            payment: taken[2],
-            inventory: taken[3],
-            shipping: taken[4],
-            redis: taken[5],
+            gateways,
+            payment: taken[0],
+            inventory: taken[1],
+            shipping: taken[2],
+            redis: taken[3],
         }
     }
 
@@ -123,13 +114,7 @@ pub struct ChainPorts {
 
 impl ChainPorts {
     pub fn free() -> Self {
-        let mut ports: Vec<u16> = Vec::new();
-        while ports.len() < 4 {
-            let port = free_port();
-            if !ports.contains(&port) {
-                ports.push(port);
-            }
-        }
+        let ports = free_ports(4);
         Self {
             redis: ports[0],
             user: ports[1],
