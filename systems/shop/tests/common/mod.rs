@@ -63,6 +63,16 @@ pub async fn post_raw(
     (status, body)
 }
 
+/// Posts each `(content type, raw body, status)` to `url` and requires that status with a JSON
+/// `error`: bad bodies a JSON route must refuse before it reads them.
+pub async fn refuses_raw(http: &reqwest::Client, url: &str, cases: Vec<(&str, String, u16)>) {
+    for (content_type, body, expected) in cases {
+        let (status, answer) = post_raw(http, url, content_type, body).await;
+        assert_eq!(status.as_u16(), expected, "{url} {answer}");
+        assert!(answer["error"].is_string(), "{answer}");
+    }
+}
+
 /// `PUT /faults` on the service at `base`; panics unless it is accepted.
 pub async fn set_faults(http: &reqwest::Client, base: &str, faults: &Value) -> Value {
     let url = format!("{base}/faults");
