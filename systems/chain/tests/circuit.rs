@@ -146,15 +146,7 @@ async fn a_slow_order_opens_users_circuit_on_timeouts() {
 
 #[tokio::test]
 async fn recovery_takes_exactly_two_trial_successes() {
-    let env = Env {
-        order: &[("BREAKER__TIMEOUT", "300ms")],
-        ..Env::default()
-    };
-    let chain = Chain::start(env).await;
-    chain.inventory_faults(&json!({"down": true})).await;
-    for _ in 0..3 {
-        chain.get(&chain.order.base, ORDERS).await;
-    }
+    let chain = tripped_with_a_short_open_period().await;
     assert_eq!(chain.state("inventory-service").await, "open");
     chain.inventory_faults(&json!({"down": false})).await;
 
@@ -185,15 +177,7 @@ async fn recovery_takes_exactly_two_trial_successes() {
 
 #[tokio::test]
 async fn a_failed_trial_opens_the_circuit_again() {
-    let env = Env {
-        order: &[("BREAKER__TIMEOUT", "300ms")],
-        ..Env::default()
-    };
-    let chain = Chain::start(env).await;
-    chain.inventory_faults(&json!({"down": true})).await;
-    for _ in 0..3 {
-        chain.get(&chain.order.base, ORDERS).await;
-    }
+    let chain = tripped_with_a_short_open_period().await;
     let before = chain.inventory_calls().await;
     let http = &chain.http;
     let url = format!("{}{ORDERS}", chain.order.base);
@@ -205,4 +189,19 @@ async fn a_failed_trial_opens_the_circuit_again() {
     .expect("a trial call");
     assert_eq!(chain.inventory_calls().await, before + 1);
     assert_eq!(chain.state("inventory-service").await, "open");
+}
+
+/// A chain whose `inventory-service` circuit stays open 300 ms, after three calls to order with
+/// inventory down (inventory still down).
+async fn tripped_with_a_short_open_period() -> Chain {
+    let env = Env {
+        order: &[("BREAKER__TIMEOUT", "300ms")],
+        ..Env::default()
+    };
+    let chain = Chain::start(env).await;
+    chain.inventory_faults(&json!({"down": true})).await;
+    for _ in 0..3 {
+        chain.get(&chain.order.base, ORDERS).await;
+    }
+    chain
 }
