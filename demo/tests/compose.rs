@@ -342,6 +342,14 @@ fn shipping_trusts_exactly_the_gateways_addresses() {
         .map(|entry| scalar(&entry["subnet"]))
         .collect();
     assert_eq!(subnets, ["172.30.123.0/24"]);
+    // Addresses handed out on their own stay above .127, clear of the gateways' fixed ones.
+    let ranges: Vec<String> = config["networks"]["shop"]["ipam"]["config"]
+        .as_sequence()
+        .expect("the shop network has an IPAM config")
+        .iter()
+        .map(|entry| scalar(&entry["ip_range"]))
+        .collect();
+    assert_eq!(ranges, ["172.30.123.128/25"]);
     for (name, _, _) in SHOP {
         assert!(
             services[name]["networks"]
