@@ -159,6 +159,12 @@ async fn recovery_takes_exactly_two_trial_successes() {
     })
     .await
     .expect("a trial call");
+    // A trial's outcome may reach Redis just after its answer went out.
+    wait_until(DEADLINE, "the first trial success recorded", || async {
+        chain.breaker("inventory-service").await["half_open_successes"] == "1"
+    })
+    .await
+    .expect("recorded");
     let hash = chain.breaker("inventory-service").await;
     assert_eq!(hash["state"], "half-open", "one success: {hash:?}");
     let log = chain.order.child.output();
@@ -166,6 +172,11 @@ async fn recovery_takes_exactly_two_trial_successes() {
 
     let (status, _, body) = chain.get(&chain.order.base, ORDERS).await;
     assert_eq!(status, StatusCode::OK, "{body}");
+    wait_until(DEADLINE, "the second trial success recorded", || async {
+        chain.breaker("inventory-service").await["state"] != "half-open"
+    })
+    .await
+    .expect("recorded");
     let hash = chain.breaker("inventory-service").await;
     assert_eq!(hash["state"], "closed", "two successes: {hash:?}");
     let (status, _, body) = chain.get(&chain.user.base, USER).await;
