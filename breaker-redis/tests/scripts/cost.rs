@@ -75,3 +75,29 @@ async fn a_batch_reads_the_rolling_window_once_and_writes_each_bucket_once() {
     let snap = store.snapshot(&spec, Some(now)).await.unwrap();
     assert_eq!((snap.requests, snap.failures), (3000, 667));
 }
+
+/// Publishing the settings costs the hot path nothing: once they are in Redis, a closed call's
+/// scripts run the same commands as before the settings hash existed (the hash's TTL follows
+/// the state's once per half key_ttl, not once per call).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn closed_calls_do_not_touch_the_settings_hash() {
+    let server = RedisServer::start().unwrap();
+    let (b, _, mut con) = crate::setup(&server, "svc", config().build().unwrap()).await;
+    crate::common::run(&b, "S").await;
+    test_support::wait_until(Duration::from_secs(10), "settings published", || {
+        let mut con = con.clone();
+        async move {
+            let n: u64 = cli(&mut con, &["EXISTS", "breaker:{svc}:settings"]).await;
+            n == 1
+        }
+    })
+    .await
+    .unwrap();
+    crate::common::run(&b, "S").await;
+    let () = cli(&mut con, &["CONFIG", "RESETSTAT"]).await;
+    crate::common::run(&b, &"S".repeat(20)).await;
+    assert_eq!(calls(&mut con, "hmget").await, 40, "one read per script");
+    assert_eq!(calls(&mut con, "hset").await, 20, "one write per outcome");
+    assert_eq!(calls(&mut con, "pexpire").await, 20, "the state's TTL only");
+    assert_eq!(calls(&mut con, "exists").await, 0);
+}
