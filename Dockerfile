@@ -1,5 +1,6 @@
 # One image with every demo binary (service-a, service-b, and `shop`, `discovery`, `chain`,
 # `lab`, each with a subcommand per service); docker-compose.yml picks the binary with `command`.
+# `breakerctl`, the operators' CLI, is in it too: `docker compose exec service-a breakerctl list`.
 #
 #   docker build -t circuit-breaker-demo .
 #   docker run --rm -p 8081:8081 circuit-breaker-demo service-b
@@ -35,11 +36,14 @@ COPY --from=planner /src/recipe.json recipe.json
 # Compiles only the dependencies of the service binaries: cached until the recipe changes. The same
 # packages as the build below, so both resolve the same features and nothing compiles twice.
 RUN cargo chef cook --release --locked --recipe-path recipe.json \
-    -p service-a -p service-b -p shop -p discovery -p chain -p lab
+    -p service-a -p service-b -p shop -p discovery -p chain -p lab \
+    -p breakerctl
 COPY . .
 RUN cargo build --release --locked -p service-a -p service-b -p shop -p discovery -p chain -p lab \
+        -p breakerctl \
     && install -m 0755 target/release/service-a target/release/service-b target/release/shop \
-        target/release/discovery target/release/chain target/release/lab /usr/local/bin/
+        target/release/discovery target/release/chain target/release/lab /usr/local/bin/ \
+    && install -m 0755 target/release/breakerctl /usr/local/bin/
 
 # --- runtime ----------------------------------------------------------------------------
 FROM debian:bookworm-slim
@@ -50,6 +54,7 @@ RUN apt-get update \
 RUN useradd --system --uid 10001 --user-group --no-create-home --shell /usr/sbin/nologin app
 COPY --from=builder /usr/local/bin/service-a /usr/local/bin/service-b /usr/local/bin/shop \
     /usr/local/bin/discovery /usr/local/bin/chain /usr/local/bin/lab /usr/local/bin/
+COPY --from=builder /usr/local/bin/breakerctl /usr/local/bin/
 USER app
 # Inside a container the services must listen on every interface to be reachable.
 ENV BIND_ADDR=0.0.0.0
