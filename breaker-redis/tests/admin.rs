@@ -266,6 +266,31 @@ async fn unknown_breakers_missing_settings_bad_urls_and_unreachable_redis_are_ty
             .is_none()
     );
 
+    // Settings that do not read as settings: listed without them, reported by show and open.
+    let () = command(
+        &server,
+        &[
+            "HSET",
+            "breaker:{odd}:settings",
+            "trip",
+            "sometimes",
+            "replica",
+            "x",
+        ],
+    )
+    .await;
+    let list = admin.list().await.unwrap();
+    let odd = list.iter().find(|b| b.name == "odd").unwrap();
+    assert!(odd.settings.is_none() && !odd.stored);
+    assert!(matches!(
+        admin.show("odd").await,
+        Err(AdminError::InvalidSettings { name, .. }) if name == "odd"
+    ));
+    assert!(matches!(
+        admin.open("odd").await,
+        Err(AdminError::InvalidSettings { .. })
+    ));
+
     assert!(matches!(
         Admin::connect("http://localhost").await,
         Err(AdminError::BadUrl { .. })

@@ -23,14 +23,16 @@ struct Raw {
 
 impl Admin {
     /// Every breaker with a state or settings hash under this prefix, sorted by name. Found
-    /// with `SCAN` (never `KEYS`, which would stall Redis); counts are as last written.
+    /// with `SCAN` (never `KEYS`, which would stall Redis); counts are as last written. A
+    /// settings hash that cannot be read shows as no settings here (one bad hash does not hide
+    /// the fleet); [`show`](Self::show) reports it.
     pub async fn list(&self) -> Result<Vec<BreakerSummary>, AdminError> {
         let names = self.scan_names().await?;
         let mut out = Vec::with_capacity(names.len());
         for chunk in names.chunks(PIPELINE) {
             let raws = self.read_raw(chunk).await?;
             for (name, raw) in chunk.iter().zip(raws) {
-                out.push(summary(name, raw)?);
+                out.push(summary(name, raw, false)?);
             }
         }
         Ok(out)
@@ -66,7 +68,7 @@ impl Admin {
             return Err(AdminError::UnknownBreaker(name.to_owned()));
         }
         let mut detail = BreakerDetail {
-            summary: summary(name, raw)?,
+            summary: summary(name, raw, true)?,
             in_flight: leases,
             window_start_ms: window_start.and_then(|v| v.parse().ok()).unwrap_or(0),
             history_len,
@@ -209,7 +211,8 @@ fn stored_settings(
     })
 }
 
-fn summary(name: &str, raw: Raw) -> Result<BreakerSummary, AdminError> {
+/// A breaker's summary; with `strict`, unreadable settings are an error rather than none.
+fn summary(name: &str, raw: Raw, strict: bool) -> Result<BreakerSummary, AdminError> {
     let field = |f: &str| raw.state.get(f).map(String::as_str);
     let number = |f: &str| field(f).and_then(|v| v.parse().ok()).unwrap_or(0);
     let stored = !raw.state.is_empty();
@@ -221,7 +224,11 @@ fn summary(name: &str, raw: Raw) -> Result<BreakerSummary, AdminError> {
     let settings = if raw.settings.is_empty() {
         None
     } else {
-        Some(stored_settings(name, raw.settings.clone())?)
+        match stored_settings(name, raw.settings) {
+            Ok(settings) => Some(settings),
+            Err(e) if strict => return Err(e),
+            Err(_) => None,
+        }
     };
     Ok(BreakerSummary {
         name: name.to_owned(),
