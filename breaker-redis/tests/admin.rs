@@ -315,3 +315,30 @@ async fn unknown_breakers_missing_settings_bad_urls_and_unreachable_redis_are_ty
         Err(AdminError::Unreachable { .. })
     ));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_watch_ends_when_its_connection_is_lost_and_history_after_resumes() {
+    let mut server = RedisServer::start().unwrap();
+    let admin = admin(&server).await;
+    let b = breaker(&server, "svc", "replica-1").await;
+    settings_published(&admin, "svc").await;
+    let mut watch = admin.watch(None).await.unwrap();
+    b.force_open().await.unwrap();
+    let last = tokio::time::timeout(WAIT, watch.next())
+        .await
+        .unwrap()
+        .unwrap();
+
+    server.kill();
+    let end = tokio::time::timeout(WAIT, watch.next()).await.unwrap();
+    assert!(end.is_none(), "the stream ends with its connection");
+
+    // What a resuming client does: a new watch, then what it missed since its last id.
+    server.restart().unwrap();
+    let b = breaker(&server, "svc", "replica-1").await;
+    settings_published(&admin, "svc").await;
+    b.force_closed().await.unwrap();
+    let missed = admin.history_after("svc", &last.id).await.unwrap();
+    assert_eq!(missed.len(), 1, "{missed:?}");
+    assert_eq!(missed[0].forced, Forced::Closed);
+}
