@@ -92,6 +92,10 @@ async fn watch(
         admin.show(name).await?;
     }
     let mut transitions = admin.watch(name).await?;
+    // Installed before the first line goes out: a script that stops the watch as soon as it
+    // sees the header must meet the handler, not the default action that kills the process.
+    let stop = stop_signal()?;
+    tokio::pin!(stop);
     if !json {
         writeln!(out, "{}", render::watch_header())?;
     }
@@ -99,8 +103,6 @@ async fn watch(
     out.flush()?;
     let deadline = timeout.map(|t| tokio::time::Instant::now() + t);
     let mut seen = 0;
-    let stop = stop_signal();
-    tokio::pin!(stop);
     while count.is_none_or(|n| seen < n) {
         let until_deadline = async {
             match deadline {
@@ -137,24 +139,24 @@ fn print_transition(
     Ok(())
 }
 
-/// Resolves on Ctrl-C or SIGTERM.
-async fn stop_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    () = ctrl_c => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => ctrl_c.await,
+/// Installs the Ctrl-C (SIGINT) and SIGTERM handlers now, and resolves on either signal.
+#[cfg(unix)]
+fn stop_signal() -> io::Result<impl Future<Output = ()>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    let mut terminate = signal(SignalKind::terminate())?;
+    Ok(async move {
+        tokio::select! {
+            _ = interrupt.recv() => {}
+            _ = terminate.recv() => {}
         }
-    }
-    #[cfg(not(unix))]
-    ctrl_c.await;
+    })
+}
+
+/// Resolves on Ctrl-C.
+#[cfg(not(unix))]
+fn stop_signal() -> io::Result<impl Future<Output = ()>> {
+    Ok(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
 }
