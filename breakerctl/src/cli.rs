@@ -13,11 +13,13 @@ use clap::{Parser, Subcommand};
                   4 Redis unreachable, 5 bad Redis URL, 6 no settings in Redis for an override."
 )]
 pub struct Args {
-    /// The Redis the breakers keep their state in.
+    /// The Redis the breakers keep their state in (its value, which may hold a password, is
+    /// not shown in the help).
     #[arg(
         long,
         global = true,
         env = "REDIS_URL",
+        hide_env_values = true,
         default_value = "redis://127.0.0.1:6379"
     )]
     pub redis_url: String,
