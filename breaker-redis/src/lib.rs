@@ -66,7 +66,8 @@
 //!   subscriber per store), the fail-safe layer (with its background probe), the
 //!   [`StoreHealth`] every breaker on one store shares, and [`StoreError`]'s [`ErrorClass`].
 //!   `store::ops` holds the operations (`StoreOps`: acquire, record, force, snapshot,
-//!   subscribe) and `store::spec` the `Spec` they take: one breaker as the stores see it.
+//!   subscribe, publish_settings) and `store::spec` the `Spec` they take: one breaker as the
+//!   stores see it; `store::settings_hash` the settings hash tools read.
 //! - `breaker`, `builder`, `permit`, `error`: [`Breaker`], [`Permit`], [`CircuitOpen`],
 //!   [`CallError`].
 //! - `inner`: what a breaker's clones, permits and batch sender share (recording, observing

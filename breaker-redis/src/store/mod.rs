@@ -33,9 +33,10 @@ pub(crate) use self::spec::Spec;
 /// share one `Arc<dyn Store>` between breakers with
 /// [`BreakerBuilder::shared_store`](crate::BreakerBuilder::shared_store).
 ///
-/// Sealed: the operations a store performs (acquire, record, force, snapshot, subscribe) are
-/// part of the breaker's protocol with its Lua scripts, not an extension point, so they live in
-/// a supertrait private to this crate and no other type can be a `Store`.
+/// Sealed: the operations a store performs (acquire, record, force, snapshot, subscribe,
+/// publish_settings) are part of the breaker's protocol with its Lua scripts, not an extension
+/// point, so they live in a supertrait private to this crate and no other type can be a
+/// `Store`.
 ///
 /// ```compile_fail,E0277
 /// #[derive(Debug)]
