@@ -1,0 +1,177 @@
+//! [`Config`]: the dashboard's own settings, and their validation into [`Limits`]. Every error
+//! names the variable to fix.
+
+use std::time::Duration;
+
+use serde::Deserialize;
+use service_kit::ConfigError;
+
+/// The dashboard's settings (the server's own, `PORT`, `BIND_ADDR`, `INSTANCE_ID`, are
+/// service-kit's).
+///
+/// Not `deny_unknown_fields`: every variable of the process reaches this level.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct Config {
+    /// `REDIS_URL`, default `redis://127.0.0.1:6379`: where the breakers live.
+    pub redis_url: String,
+    /// `ADMIN_TOKEN`; unset or empty turns the override routes off (they answer 404).
+    pub admin_token: Option<String>,
+    /// `KEY_PREFIX`, default `breaker`: the breakers' key prefix (`BREAKER__KEY_PREFIX` of the
+    /// services).
+    pub key_prefix: String,
+    /// `REDIS_POOL_SIZE`, default 8: pooled connections at most.
+    pub redis_pool_size: usize,
+    /// `REDIS_TIMEOUT`, default `2s`: the longest wait for a pooled connection, for connecting,
+    /// and for one answer.
+    #[serde(with = "humantime_serde")]
+    pub redis_timeout: Duration,
+    /// `SSE_MAX_CLIENTS`, default 64: live feeds open at once; one more is answered 503.
+    pub sse_max_clients: usize,
+    /// `SSE_KEEP_ALIVE`, default `15s`: how often an idle feed sends a comment, so that
+    /// proxies do not close it.
+    #[serde(with = "humantime_serde")]
+    pub sse_keep_alive: Duration,
+    /// `MAX_BREAKERS`, default 1000: breakers listed (and followed by a feed of all breakers)
+    /// at most.
+    pub max_breakers: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            redis_url: "redis://127.0.0.1:6379".to_owned(),
+            admin_token: None,
+            key_prefix: "breaker".to_owned(),
+            redis_pool_size: 8,
+            redis_timeout: Duration::from_secs(2),
+            sse_max_clients: 64,
+            sse_keep_alive: Duration::from_secs(15),
+            max_breakers: 1000,
+        }
+    }
+}
+
+/// The validated settings the dashboard runs with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limits {
+    /// Pooled connections at most.
+    pub pool_size: usize,
+    /// Longest wait for Redis.
+    pub redis_timeout: Duration,
+    /// Live feeds at once.
+    pub sse_max_clients: usize,
+    /// Keep-alive period of a live feed.
+    pub sse_keep_alive: Duration,
+    /// Breakers listed at most.
+    pub max_breakers: usize,
+}
+
+/// The largest value accepted for the counts above: far beyond any sensible one, it keeps a
+/// typo (`SSE_MAX_CLIENTS=1000000`) from becoming a resource sink.
+const MAX_COUNT: usize = 100_000;
+
+impl Config {
+    /// The settings checked.
+    ///
+    /// # Errors
+    ///
+    /// A count of 0 or above 100000, a duration under 1 ms, an empty `KEY_PREFIX`.
+    pub fn limits(&self) -> Result<Limits, ConfigError> {
+        let count = |name: &str, n: usize| {
+            if n == 0 || n > MAX_COUNT {
+                return Err(ConfigError::invalid(
+                    name,
+                    format!("must be 1 to {MAX_COUNT}"),
+                ));
+            }
+            Ok(n)
+        };
+        let duration = |name: &str, d: Duration| {
+            if d < Duration::from_millis(1) {
+                return Err(ConfigError::invalid(name, "must be at least 1ms"));
+            }
+            Ok(d)
+        };
+        if self.key_prefix.is_empty() || self.key_prefix.contains(['{', '}', ' ']) {
+            return Err(ConfigError::invalid(
+                "KEY_PREFIX",
+                "must be non-empty, without braces or spaces",
+            ));
+        }
+        Ok(Limits {
+            pool_size: count("REDIS_POOL_SIZE", self.redis_pool_size)?,
+            redis_timeout: duration("REDIS_TIMEOUT", self.redis_timeout)?,
+            sse_max_clients: count("SSE_MAX_CLIENTS", self.sse_max_clients)?,
+            sse_keep_alive: duration("SSE_KEEP_ALIVE", self.sse_keep_alive)?,
+            max_breakers: count("MAX_BREAKERS", self.max_breakers)?,
+        })
+    }
+
+    /// `ADMIN_TOKEN`, `None` when unset or empty.
+    pub fn admin_token(&self) -> Option<&str> {
+        self.admin_token.as_deref().filter(|t| !t.is_empty())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_defaults_are_valid() {
+        let limits = Config::default().limits().expect("valid");
+        assert_eq!(limits.sse_max_clients, 64);
+        assert_eq!(limits.pool_size, 8);
+    }
+
+    #[test]
+    fn bad_values_are_named_by_their_variable() {
+        let cases = [
+            (
+                Config {
+                    sse_max_clients: 0,
+                    ..Config::default()
+                },
+                "SSE_MAX_CLIENTS",
+            ),
+            (
+                Config {
+                    redis_pool_size: MAX_COUNT + 1,
+                    ..Config::default()
+                },
+                "REDIS_POOL_SIZE",
+            ),
+            (
+                Config {
+                    redis_timeout: Duration::ZERO,
+                    ..Config::default()
+                },
+                "REDIS_TIMEOUT",
+            ),
+            (
+                Config {
+                    key_prefix: "a{b".to_owned(),
+                    ..Config::default()
+                },
+                "KEY_PREFIX",
+            ),
+        ];
+        for (config, variable) in cases {
+            let err = config.limits().expect_err(variable).to_string();
+            assert!(
+                err.starts_with(&format!("invalid value for {variable}: ")),
+                "{err}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_empty_token_is_no_token() {
+        let config = Config {
+            admin_token: Some(String::new()),
+            ..Config::default()
+        };
+        assert_eq!(config.admin_token(), None);
+    }
+}
