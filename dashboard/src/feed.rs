@@ -23,6 +23,8 @@ use crate::fleet::Transition;
 pub enum FeedItem {
     /// A transition heard on a breaker's channel.
     Transition(Arc<Transition>),
+    /// The subscription was lost: nothing is heard until [`FeedItem::Resubscribed`].
+    Lost,
     /// The subscription was made again: what was published meanwhile was not heard.
     Resubscribed,
 }
@@ -92,6 +94,7 @@ async fn run(
                 let _ = tx.send(FeedItem::Resubscribed);
                 let lost = session(sink, stream, timeout, &tx).await;
                 up.send_replace(false);
+                let _ = tx.send(FeedItem::Lost);
                 warn!(reason = lost, "transition subscription lost; reconnecting");
             }
             Err(e) => debug!(error = %e, "cannot subscribe to the breakers' transitions"),

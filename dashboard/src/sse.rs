@@ -140,6 +140,7 @@ impl Client {
             let delivered = match item {
                 Ok(FeedItem::Transition(t)) => self.deliver(&t).await,
                 Ok(FeedItem::Resubscribed) | Err(RecvError::Lagged(_)) => self.catch_up().await,
+                Ok(FeedItem::Lost) => self.status(false).await,
                 Err(RecvError::Closed) => return,
             };
             if delivered.is_err() {
