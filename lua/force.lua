@@ -1,10 +1,12 @@
 -- force.lua: an operator's override, shared by every replica.
 --
--- KEYS:    the breaker's state hash, lease zset, window hash and history stream (see lib.lua)
+-- KEYS:    the breaker's state hash, lease zset, window hash, history stream and settings
+--          hash (see lib.lua)
 -- ARGV:    1..15 as in lib.lua; 16 = mode: "open" (reject every call until reset),
 --          "closed" (admit every call, never trip), "disabled" (admit every call, count
 --          nothing) or "reset" (back to a fresh closed circuit that trips normally)
--- Returns: {verdict "ok", state, forced, generation, -1, from, to, repaired, now_ms}
+-- Returns: {verdict "ok", state, forced, generation, -1, from, to, repaired, now_ms,
+--           settings_missing}
 --          from/to are always set: every override is a transition under a new generation,
 --          published like any other.
 --

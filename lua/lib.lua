@@ -1,6 +1,7 @@
 -- lib.lua: the prelude shared by every breaker script. breaker-redis prepends it to each
--- operation file (acquire.lua, record.lua, record_batch.lua, force.lua, snapshot.lua) when it
--- builds the script, so every operation runs as one atomic script. It is not a script by itself.
+-- operation file (acquire.lua, record.lua, record_batch.lua, force.lua, snapshot.lua,
+-- settings.lua) when it builds the script, so every operation runs as one atomic script. It is
+-- not a script by itself.
 --
 -- KEYS (the same for every operation; one hash tag, so one Redis Cluster slot):
 --   KEYS[1]  state hash    e.g. breaker:{service-b}         fields listed in FIELDS below
@@ -9,6 +10,13 @@
 --   KEYS[4]  history       e.g. breaker:{service-b}:history stream of transitions, capped near
 --            HISTORY_LEN entries; fields breaker, from, to, forced, generation, reason, origin,
 --            at_ms, instance (see announce() below)
+--   KEYS[5]  settings      e.g. breaker:{service-b}:settings  the configuration of the replica
+--            that wrote it last (settings.lua): the serde form's fields as plain values
+--            (trip failure_ratio, interval 5s, max_requests 3...), plus replica, instance,
+--            written_at_ms (server time) and script_args (ARGV 2..12 below, space-separated,
+--            so that a script can read its static settings with one HGET). The scripts never
+--            read it; they keep it alive with the state (see "Lifetimes") and report when it
+--            is missing, so that the breaker writes it again.
 --
 -- ARGV 1..15 (the same for every operation; operation arguments start at 16):
 --   1 now in ms, or "" to use the server's TIME     9  half-open successes needed to close
@@ -24,11 +32,12 @@
 --   7 rolling buckets
 --   8 half-open permits (max_requests)
 --
--- Every reply but snapshot's is:
+-- Every reply but snapshot's and settings.lua's is:
 --   {verdict, state, forced, generation, retry_after_ms (-1: none), from, to, repaired (0|1),
---    now_ms}
--- where from/to are "" unless this call made a transition, and now_ms is the time the script
--- ran at (an admission's time, which record.lua takes back).
+--    now_ms, settings_missing (0|1)}
+-- where from/to are "" unless this call made a transition, now_ms is the time the script ran
+-- at (an admission's time, which record.lua takes back), and settings_missing is 1 when this
+-- call found no settings hash to keep alive (the breaker then writes it, see settings.lua).
 --
 -- Generations only grow. A breaker without a state hash (new, expired, flushed) starts at the
 -- current time in ms, and a repaired one at max(now, stored generation + 1); every transition
@@ -40,6 +49,10 @@
 -- updated_at (read with the state, so no extra command per call; a write only twice per
 -- key_ttl). A forced state hash has no TTL at all: an
 -- override lasts until it is reset. Leases and window buckets live shorter than the TTL.
+-- The settings hash lives as long as the state: its TTL is renewed to key_ttl (or removed
+-- while forced) when the state is created, when an override starts or ends, and once half
+-- of key_ttl has passed since the last renewal (the state's settings_at field says when, read
+-- with the state), so it costs one command per key_ttl / 2, not one per call.
 --
 -- Numbers. Lua 5.1 prints numbers with %.14g (tostring, concatenation, cjson, HSET), so every
 -- stored or published number stays below LIMIT = 1e14, where that is exact (and far below
@@ -73,7 +86,7 @@ local C = {
   open_ms = tonumber(ARGV[10]), lease_ms = tonumber(ARGV[11]), ttl_ms = tonumber(ARGV[12]),
   origin = ARGV[13], channel = ARGV[14], name = ARGV[15],
 }
-local K_STATE, K_LEASES, K_WINDOW, K_HISTORY = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local K_STATE, K_LEASES, K_WINDOW, K_HISTORY, K_SETTINGS = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 
 local FIELDS = { 'state', 'forced', 'generation', 'open_until', 'window_start', 'requests',
   'failures', 'consecutive_failures', 'half_open_successes' }
@@ -93,6 +106,12 @@ local STORED = {}
 -- When the state hash was last written (its updated_at; 0 if unreadable): keep_alive() renews
 -- the TTL from it, without asking Redis for the TTL on every call.
 local UPDATED = 0
+
+-- When the settings hash's lifetime was last renewed (the state's settings_at; 0 if unreadable).
+local SETTINGS_AT = 0
+
+-- Set when this call looked for the settings hash and found none; the reply says so.
+local SETTINGS_MISSING = false
 
 -- The rolling window as read once by this script (see window()); nil until then, and again
 -- after a transition deleted it.
@@ -146,8 +165,9 @@ end
 -- Returns the breaker and whether it must be written back (it is new, or was missing fields
 -- or had to be repaired).
 local function load()
-  local raw = on_key(K_STATE, 'HMGET', 'updated_at', unpack(FIELDS))
+  local raw = on_key(K_STATE, 'HMGET', 'updated_at', 'settings_at', unpack(FIELDS))
   UPDATED = count(table.remove(raw, 1)) or 0
+  SETTINGS_AT = count(table.remove(raw, 1)) or 0
   local b, present = {}, false
   for i, f in ipairs(FIELDS) do
     local v = raw[i]
@@ -192,11 +212,40 @@ local function save_window()
   redis.call('PEXPIRE', K_WINDOW, C.ttl_ms)
 end
 
+-- Whether the settings hash's lifetime must follow the state's now (see "Lifetimes").
+local function settings_due(b)
+  return CREATED or STORED.forced ~= b.forced or NOW - SETTINGS_AT >= C.ttl_ms / 2
+    or SETTINGS_AT > NOW
+end
+
+-- Gives the settings hash the state's lifetime: key_ttl, or none while forced. Returns false
+-- (and the reply reports it) when there is no settings hash.
+local function renew_settings(b)
+  local present
+  if b.forced == 'none' then
+    present = redis.call('PEXPIRE', K_SETTINGS, C.ttl_ms) == 1
+  else
+    present = redis.call('EXISTS', K_SETTINGS) == 1
+    if present then redis.call('PERSIST', K_SETTINGS) end
+  end
+  SETTINGS_MISSING = not present
+  return present
+end
+
+-- The state hash's settings_at field and value, when the settings hash was renewed now.
+local function settings_args(b, args)
+  if settings_due(b) and renew_settings(b) then
+    args[#args + 1] = 'settings_at'
+    args[#args + 1] = NOW
+  end
+  return args
+end
+
 -- Writes the fields that changed since load() (all of them for a new or repaired breaker)
 -- and sets the state hash's lifetime: none while forced, key_ttl otherwise.
 local function save(b)
   if CREATED then redis.call('DEL', K_LEASES, K_WINDOW) end
-  local args = { 'updated_at', NOW }
+  local args = settings_args(b, { 'updated_at', NOW })
   for _, f in ipairs(FIELDS) do
     if b[f] ~= STORED[f] then
       args[#args + 1] = f
@@ -216,12 +265,15 @@ end
 -- half of it has passed since the last write, and removes any TTL from a forced one (a
 -- forced state written by an older script, or by hand, may still carry one).
 local function keep_alive(b)
+  local args = {}
   if b.forced ~= 'none' then
     if redis.call('PTTL', K_STATE) >= 0 then redis.call('PERSIST', K_STATE) end
   elseif NOW - UPDATED >= C.ttl_ms / 2 then
-    redis.call('HSET', K_STATE, 'updated_at', NOW)
+    args = { 'updated_at', NOW }
     redis.call('PEXPIRE', K_STATE, C.ttl_ms)
   end
+  settings_args(b, args)
+  if #args > 0 then redis.call('HSET', K_STATE, unpack(args)) end
 end
 
 -- Ends every call: writes what changed, or keeps the keys alive.
@@ -266,7 +318,7 @@ end
 
 local function reply(verdict, b, retry_after, from, to)
   return { verdict, b.state, b.forced, b.generation, retry_after or -1, from or '', to or '',
-    REPAIRED and 1 or 0, NOW }
+    REPAIRED and 1 or 0, NOW, SETTINGS_MISSING and 1 or 0 }
 end
 
 -- A fixed window's counts (consecutive failures too, as gobreaker does) restart every interval.

@@ -1,11 +1,13 @@
 -- record.lua: reports the outcome of a call that acquire.lua admitted.
 --
--- KEYS:    the breaker's state hash, lease zset, window hash and history stream (see lib.lua)
+-- KEYS:    the breaker's state hash, lease zset, window hash, history stream and settings
+--          hash (see lib.lua)
 -- ARGV:    1..15 as in lib.lua; 16 = generation the permit was admitted under,
 --          17 = permit id, 18 = outcome: "success", "failure" or "release" (the call was
 --          abandoned: free its lease, count nothing), 19 = the admission's time in ms (the
 --          now_ms of acquire's reply; "" for now)
--- Returns: {verdict, state, forced, generation, retry_after_ms, from, to, repaired, now_ms}
+-- Returns: {verdict, state, forced, generation, retry_after_ms, from, to, repaired, now_ms,
+--           settings_missing}
 --          verdict "counted", "released", "stale" (admitted under another generation, or its
 --          half-open lease already expired, or in a window that has ended: counts nothing)
 --          or "ignored" (forced or disabled).

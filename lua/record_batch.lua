@@ -1,11 +1,13 @@
 -- record_batch.lua: reports the outcomes of several calls admitted, without a round trip
 -- each, from a replica's cached view of a closed circuit (cached admission).
 --
--- KEYS:    the breaker's state hash, lease zset, window hash and history stream (see lib.lua)
+-- KEYS:    the breaker's state hash, lease zset, window hash, history stream and settings
+--          hash (see lib.lua)
 -- ARGV:    1..15 as in lib.lua; 16 = generation the calls were admitted under,
 --          17 = the outcomes in the order they were recorded, one letter each:
 --          "S" success, "F" failure (ignored outcomes are not sent)
--- Returns: {verdict, state, forced, generation, -1, from, to, repaired, now_ms}
+-- Returns: {verdict, state, forced, generation, -1, from, to, repaired, now_ms,
+--           settings_missing}
 --          verdict "counted", "stale" (another generation: nothing counted) or "ignored"
 --          (forced, disabled, or no longer closed).
 --

@@ -1,6 +1,7 @@
 -- snapshot.lua: reads the breaker as every replica sees it (repairing it if it is corrupted).
 --
--- KEYS:    the breaker's state hash, lease zset, window hash and history stream (see lib.lua)
+-- KEYS:    the breaker's state hash, lease zset, window hash, history stream and settings
+--          hash (see lib.lua)
 -- ARGV:    1..15 as in lib.lua
 -- Returns: {state, forced, generation, open_until_ms, requests, failures,
 --           consecutive_failures, half_open_successes, in_flight, now_ms, repaired (0|1)}

@@ -95,6 +95,7 @@ impl BreakerBuilder {
         let own = Arc::new(OwnReports::default());
         let sink = sink(spec.instance(), &events, cached.clone(), own.clone());
         let subscription = store.subscribe(&spec, sink);
+        store.publish_settings(&spec);
         let inner = Arc::new(Inner {
             own,
             fail_safe: FailSafe::new(store, spec.config().retry_backoff),

@@ -77,6 +77,10 @@
 //! - [`layer`]: a tower middleware.
 //! - `metrics`: counters and gauges through the `metrics` facade.
 //! - `clock`: [`Clock`] and [`ManualClock`] for tests.
+//! - [`admin`]: [`Admin`](admin::Admin), for tools: every breaker in Redis, one breaker in
+//!   detail, its transition history, live transitions, and overrides, straight from Redis
+//!   (what `breakerctl` and the dashboard use). Breakers publish their settings for it in
+//!   `prefix:{name}:settings` (`store::settings_hash`, `lua/settings.lua`).
 //! - [`validate`]: the rules for names, shared with the `resilience` crate.
 //!
 //! Retry, rate limit, time limit, bulkhead and fallback live in the `resilience` crate, which
@@ -103,6 +107,7 @@
 //!   itself. It is not part of the API and may change with any release; `StoreOps` stays
 //!   private even with it on, so `Store` stays sealed.
 
+pub mod admin;
 mod breaker;
 mod builder;
 mod cached;

@@ -2,12 +2,12 @@
 
 use std::time::Duration;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::config::{Admission, Config, ConfigError, DegradedMode, TripPolicy, Window};
 
 /// Which [`TripPolicy`] a [`Settings`] describes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum TripKind {
     /// `failures` failures in a row.
@@ -24,7 +24,11 @@ pub enum TripKind {
 /// A breaker's configuration in serde form, flat so that every value is one environment
 /// variable (`BREAKER__TIMEOUT=30s`). Durations read as `"10s"`, `"250ms"`, `"1m 30s"`.
 /// Unknown fields are rejected; [`Settings::build`] validates the values.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+///
+/// It also serializes (durations as `"10s"`), which is how a breaker publishes its settings in
+/// Redis for tools ([`From<&Config>`](#impl-From%3C%26Config%3E-for-Settings) makes one back
+/// from a validated [`Config`]; optional values left unset are skipped).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Settings {
     /// Trip policy (default `failure_ratio`).
@@ -39,23 +43,33 @@ pub struct Settings {
     #[serde(with = "humantime_serde")]
     pub interval: Duration,
     /// A rolling window of this length instead of the fixed interval.
-    #[serde(with = "humantime_serde::option")]
+    #[serde(
+        with = "humantime_serde::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub rolling_window: Option<Duration>,
     /// Buckets of the rolling window (default 10).
     pub buckets: u32,
     /// Half-open trial calls at once, fleet-wide (default 3).
     pub max_requests: u32,
     /// Trial successes that close the circuit (default: `max_requests`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub success_threshold: Option<u32>,
     /// Time open before trial calls (default 10 s).
     #[serde(with = "humantime_serde")]
     pub timeout: Duration,
     /// Lease of a half-open permit (default 10 s). `None` means not given: a service may then
     /// derive it from its own call timeout before building.
-    #[serde(with = "humantime_serde::option")]
+    #[serde(
+        with = "humantime_serde::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub lease: Option<Duration>,
     /// Successful calls slower than this count as failures (default: off).
-    #[serde(with = "humantime_serde::option")]
+    #[serde(
+        with = "humantime_serde::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub slow_call_threshold: Option<Duration>,
     /// Redis key prefix (default `breaker`).
     pub key_prefix: String,
@@ -83,7 +97,7 @@ pub struct Settings {
 }
 
 /// [`Admission`] in serde form.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "kebab-case")]
 pub enum AdmissionSetting {
     /// See [`Admission::Strict`].
@@ -94,7 +108,7 @@ pub enum AdmissionSetting {
 }
 
 /// [`DegradedMode`] in serde form.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "kebab-case")]
 pub enum DegradedSetting {
     /// See [`DegradedMode::Local`].
@@ -132,6 +146,65 @@ impl Default for Settings {
             max_batch: 256,
             max_staleness: Duration::from_secs(1),
         }
+    }
+}
+
+impl From<&Config> for Settings {
+    /// The settings that build `config` again: every value explicit (`success_threshold` and
+    /// `lease` included), the cached-admission values at their defaults under strict admission.
+    fn from(config: &Config) -> Self {
+        let defaults = Settings::default();
+        let mut s = Settings {
+            success_threshold: Some(config.success_threshold),
+            lease: Some(config.lease),
+            slow_call_threshold: config.slow_call_threshold,
+            max_requests: config.max_requests,
+            timeout: config.open_timeout,
+            key_prefix: config.key_prefix.clone(),
+            key_ttl: config.key_ttl,
+            store_timeout: config.store_timeout,
+            retry_backoff: config.retry_backoff,
+            ..defaults
+        };
+        (s.trip, s.failure_ratio, s.min_requests, s.failures) = match config.trip {
+            TripPolicy::ConsecutiveFailures(n) => (TripKind::ConsecutiveFailures, 0.6, 3, n),
+            TripPolicy::FailureCount(n) => (TripKind::FailureCount, 0.6, 3, n),
+            TripPolicy::FailureRatio {
+                ratio,
+                min_requests,
+                strict,
+            } => {
+                let kind = if strict {
+                    TripKind::FailureRatioAbove
+                } else {
+                    TripKind::FailureRatio
+                };
+                (kind, ratio, min_requests, 3)
+            }
+        };
+        match config.window {
+            Window::Fixed(interval) => s.interval = interval,
+            Window::Rolling { length, buckets } => {
+                s.rolling_window = Some(length);
+                s.buckets = buckets;
+            }
+        }
+        s.degraded_mode = match config.degraded {
+            DegradedMode::Local => DegradedSetting::Local,
+            DegradedMode::FailOpen => DegradedSetting::FailOpen,
+            DegradedMode::FailClosed => DegradedSetting::FailClosed,
+        };
+        if let Admission::Cached {
+            flush_interval,
+            max_batch,
+            max_staleness,
+        } = config.admission
+        {
+            s.admission = AdmissionSetting::Cached;
+            (s.flush_interval, s.max_batch, s.max_staleness) =
+                (flush_interval, max_batch, max_staleness);
+        }
+        s
     }
 }
 

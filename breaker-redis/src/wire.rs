@@ -5,8 +5,20 @@ use std::time::Duration;
 use crate::protocol::{Forced, Reply, Snapshot, State, Transition, Verdict};
 use crate::store::StoreError;
 
-/// `{verdict, state, forced, generation, retry_after_ms, from, to, repaired, now_ms}`
-pub(crate) type RawReply = (String, String, String, u64, i64, String, String, i64, u64);
+/// `{verdict, state, forced, generation, retry_after_ms, from, to, repaired, now_ms,
+/// settings_missing}`
+pub(crate) type RawReply = (
+    String,
+    String,
+    String,
+    u64,
+    i64,
+    String,
+    String,
+    i64,
+    u64,
+    i64,
+);
 
 /// `{state, forced, generation, open_until, requests, failures, consecutive_failures,
 /// half_open_successes, in_flight, now, repaired}`
@@ -20,8 +32,10 @@ fn forced(s: &str) -> Result<Forced, StoreError> {
     Forced::parse(s).ok_or_else(|| StoreError::Protocol(format!("unknown override {s:?}")))
 }
 
-pub(crate) fn reply(raw: RawReply) -> Result<Reply, StoreError> {
-    let (verdict, st, fo, generation, retry_after, from, to, repaired, now_ms) = raw;
+/// The reply, and whether the script found the breaker's settings hash missing (which only
+/// the Redis store acts on: it writes the settings again).
+pub(crate) fn reply(raw: RawReply) -> Result<(Reply, bool), StoreError> {
+    let (verdict, st, fo, generation, retry_after, from, to, repaired, now_ms, missing) = raw;
     let verdict = Verdict::parse(&verdict)
         .ok_or_else(|| StoreError::Protocol(format!("unknown verdict {verdict:?}")))?;
     let transition = if from.is_empty() {
@@ -32,7 +46,7 @@ pub(crate) fn reply(raw: RawReply) -> Result<Reply, StoreError> {
             to: state(&to)?,
         })
     };
-    Ok(Reply {
+    let reply = Reply {
         verdict,
         state: state(&st)?,
         forced: forced(&fo)?,
@@ -41,7 +55,8 @@ pub(crate) fn reply(raw: RawReply) -> Result<Reply, StoreError> {
         transition,
         repaired: repaired != 0,
         now_ms,
-    })
+    };
+    Ok((reply, missing != 0))
 }
 
 pub(crate) fn snapshot(raw: RawSnapshot) -> Result<Snapshot, StoreError> {

@@ -1,15 +1,17 @@
 //! Redis key and channel names. Every key of one breaker carries the hash tag `{name}`, so a
 //! Redis Cluster keeps them in one slot and one script may touch them all.
 
-/// `prefix:{name}` (state), `prefix:{name}:leases`, `prefix:{name}:window` and
-/// `prefix:{name}:history` (the transition stream): the scripts' KEYS, in that order.
-pub(crate) fn keys(prefix: &str, name: &str) -> [String; 4] {
+/// `prefix:{name}` (state), `prefix:{name}:leases`, `prefix:{name}:window`,
+/// `prefix:{name}:history` (the transition stream) and `prefix:{name}:settings`: the
+/// scripts' KEYS, in that order.
+pub(crate) fn keys(prefix: &str, name: &str) -> [String; 5] {
     let base = format!("{prefix}:{{{name}}}");
     [
         base.clone(),
         format!("{base}:leases"),
         format!("{base}:window"),
         format!("{base}:history"),
+        format!("{base}:settings"),
     ]
 }
 

@@ -13,6 +13,7 @@ mod ops;
 mod probe;
 mod redis;
 mod scripts;
+mod settings_hash;
 pub(crate) mod spec;
 mod subscriber;
 
@@ -24,6 +25,7 @@ pub use self::health::StoreHealth;
 pub use self::memory::MemoryStore;
 pub(crate) use self::ops::{EventSink, StoreFuture, StoreOps, Subscription};
 pub use self::redis::{Conn, RedisStore, RedisStoreOptions};
+pub(crate) use self::settings_hash::parse as parse_settings;
 pub(crate) use self::spec::Spec;
 
 /// Where breakers keep their state: [`MemoryStore`] (this process) or [`RedisStore`] (shared

@@ -74,6 +74,12 @@ pub trait StoreOps: Send + Sync + fmt::Debug + 'static {
     /// until the returned guard is dropped. `None` when the store cannot notify.
     fn subscribe(&self, spec: &Spec, sink: EventSink) -> Option<Subscription>;
 
+    /// Publishes `spec`'s settings where tools can read them, in the background (never
+    /// blocking nor failing the caller). Nothing for a store no tool can read.
+    fn publish_settings(&self, spec: &Spec) {
+        let _ = spec;
+    }
+
     /// `"memory"` or `"redis"`, for logs and metrics.
     fn kind(&self) -> &'static str;
 

@@ -1,6 +1,7 @@
 //! [`RedisStore`]: breakers in Redis, every operation one Lua script.
 
-use std::sync::Arc;
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
@@ -9,6 +10,7 @@ use redis::{Cmd, Pipeline, RedisFuture, ScriptInvocation, Value};
 use tracing::{debug, warn};
 
 use super::scripts::SCRIPTS;
+use super::settings_hash;
 use super::subscriber::Subscriber;
 use super::{EventSink, Spec, StoreError, StoreFuture, StoreHealth, StoreOps, Subscription};
 use crate::protocol::{ForceMode, Outcome, Reply, Snapshot};
@@ -81,6 +83,11 @@ pub struct RedisStore {
     label: Arc<str>,
     /// Shared by every clone, so every breaker on this connection shares one health tracker.
     health: Arc<std::sync::OnceLock<StoreHealth>>,
+    /// For connections of their own (pub/sub for tools watching transitions).
+    client: redis::Client,
+    /// The settings hashes being written now, so that replies reporting one missing while it
+    /// is being written start no second write.
+    writing: Arc<Mutex<HashSet<String>>>,
 }
 
 impl std::fmt::Debug for RedisStore {
@@ -113,13 +120,15 @@ impl RedisStore {
         )?);
         let store = RedisStore {
             subscriber: Arc::new(Subscriber::new(
-                client,
+                client.clone(),
                 conn.clone(),
                 options.connection_timeout,
             )),
             conn,
             label: redact(url).into(),
             health: Arc::default(),
+            client,
+            writing: Arc::default(),
         };
         if let Err(e) = store.load_scripts().await {
             warn!(redis = %store.label, error = %e, "could not preload the breaker scripts; will load them on first use");
@@ -140,15 +149,18 @@ impl RedisStore {
             .connection_timeout(options.connection_timeout)
             .build()?;
         let conn = Conn::Cluster(client.get_async_connection().await?);
+        let client = redis::Client::open(first.as_str())?;
         let store = RedisStore {
             subscriber: Arc::new(Subscriber::new(
-                redis::Client::open(first.as_str())?,
+                client.clone(),
                 conn.clone(),
                 options.connection_timeout,
             )),
             conn,
             label: redact(first).into(),
             health: Arc::default(),
+            client,
+            writing: Arc::default(),
         };
         store.load_scripts().await?;
         Ok(store)
@@ -157,6 +169,16 @@ impl RedisStore {
     /// The multiplexed connection, for other features that keep state in the same Redis.
     pub fn connection(&self) -> Conn {
         self.conn.clone()
+    }
+
+    /// The client this store connects with, for connections of its own (pub/sub).
+    pub(crate) fn client(&self) -> &redis::Client {
+        &self.client
+    }
+
+    /// The URL without its password, for logs and errors.
+    pub(crate) fn label(&self) -> &str {
+        &self.label
     }
 
     /// Loads every script now, so that a script Redis rejects fails at start rather than on
@@ -206,10 +228,63 @@ impl RedisStore {
         inv
     }
 
-    async fn reply(&self, inv: ScriptInvocation<'_>) -> Result<Reply, StoreError> {
+    async fn reply(&self, spec: &Spec, inv: ScriptInvocation<'_>) -> Result<Reply, StoreError> {
         let raw: wire::RawReply = self.invoke(inv).await?;
-        wire::reply(raw)
+        let (reply, settings_missing) = wire::reply(raw)?;
+        if settings_missing {
+            self.write_settings_soon(spec);
+        }
+        Ok(reply)
     }
+
+    /// Publishes `spec`'s settings in its settings hash (`lua/settings.lua`), replacing what
+    /// another replica wrote there.
+    pub(crate) async fn write_settings(&self, spec: &Spec) -> Result<(), StoreError> {
+        let mut inv = Self::invocation(&SCRIPTS.settings, spec, None);
+        let fields = settings_hash::fields(spec);
+        inv.arg(fields.len() * 2);
+        for (field, value) in &fields {
+            inv.arg(field).arg(value);
+        }
+        let _written_at: u64 = self.invoke(inv).await?;
+        Ok(())
+    }
+
+    /// [`write_settings`](Self::write_settings) in the background (a breaker never waits on
+    /// it, and a failure only means the next write of the state asks again), one write per
+    /// breaker at a time. Does nothing outside a tokio runtime.
+    fn write_settings_soon(&self, spec: &Spec) {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let key = spec.settings().to_owned();
+        if !lock(&self.writing).insert(key.clone()) {
+            return;
+        }
+        let (store, spec) = (self.clone(), spec.clone());
+        runtime.spawn(async move {
+            let timeout = spec.config().store_timeout.max(SETTINGS_WRITE_TIMEOUT);
+            let result = tokio::time::timeout(timeout, store.write_settings(&spec)).await;
+            lock(&store.writing).remove(&key);
+            match result {
+                Ok(Ok(())) => debug!(breaker = spec.name(), "settings published in redis"),
+                Ok(Err(e)) => {
+                    debug!(breaker = spec.name(), error = %e, "could not publish the settings; the next write of the state asks again")
+                }
+                Err(_) => debug!(
+                    breaker = spec.name(),
+                    "publishing the settings timed out; the next write of the state asks again"
+                ),
+            }
+        });
+    }
+}
+
+/// The longest a background settings write may take (at least the breaker's store timeout).
+const SETTINGS_WRITE_TIMEOUT: Duration = Duration::from_secs(2);
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// The URL without its password, for logs.
@@ -232,7 +307,7 @@ impl StoreOps for RedisStore {
     ) -> StoreFuture<'a, Reply> {
         let mut inv = Self::invocation(&SCRIPTS.acquire, spec, now);
         inv.arg(permit);
-        Box::pin(self.reply(inv))
+        Box::pin(self.reply(spec, inv))
     }
 
     fn record<'a>(
@@ -249,7 +324,7 @@ impl StoreOps for RedisStore {
             .arg(permit)
             .arg(outcome.as_wire())
             .arg(admitted_at);
-        Box::pin(self.reply(inv))
+        Box::pin(self.reply(spec, inv))
     }
 
     fn record_batch<'a>(
@@ -269,7 +344,7 @@ impl StoreOps for RedisStore {
             .collect();
         let mut inv = Self::invocation(&SCRIPTS.record_batch, spec, now);
         inv.arg(generation).arg(letters);
-        Box::pin(self.reply(inv))
+        Box::pin(self.reply(spec, inv))
     }
 
     fn force<'a>(
@@ -280,7 +355,7 @@ impl StoreOps for RedisStore {
     ) -> StoreFuture<'a, Reply> {
         let mut inv = Self::invocation(&SCRIPTS.force, spec, now);
         inv.arg(mode.as_str());
-        Box::pin(self.reply(inv))
+        Box::pin(self.reply(spec, inv))
     }
 
     fn snapshot<'a>(&'a self, spec: &'a Spec, now: Option<u64>) -> StoreFuture<'a, Snapshot> {
@@ -290,6 +365,10 @@ impl StoreOps for RedisStore {
 
     fn subscribe(&self, spec: &Spec, sink: EventSink) -> Option<Subscription> {
         self.subscriber.register(spec, sink)
+    }
+
+    fn publish_settings(&self, spec: &Spec) {
+        self.write_settings_soon(spec);
     }
 
     fn kind(&self) -> &'static str {

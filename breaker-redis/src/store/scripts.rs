@@ -14,6 +14,7 @@ pub(crate) struct Scripts {
     pub(crate) record_batch: Script,
     pub(crate) force: Script,
     pub(crate) snapshot: Script,
+    pub(crate) settings: Script,
 }
 
 fn build(operation: &str) -> Script {
@@ -26,16 +27,18 @@ pub(crate) static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
     record_batch: build(include_str!("../../../lua/record_batch.lua")),
     force: build(include_str!("../../../lua/force.lua")),
     snapshot: build(include_str!("../../../lua/snapshot.lua")),
+    settings: build(include_str!("../../../lua/settings.lua")),
 });
 
 impl Scripts {
-    pub(crate) fn all(&self) -> [&Script; 5] {
+    pub(crate) fn all(&self) -> [&Script; 6] {
         [
             &self.acquire,
             &self.record,
             &self.record_batch,
             &self.force,
             &self.snapshot,
+            &self.settings,
         ]
     }
 }

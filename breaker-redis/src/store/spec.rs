@@ -28,7 +28,7 @@ struct SpecInner {
     config: Config,
     origin: String,
     instance: String,
-    keys: [String; 4],
+    keys: [String; 5],
     channel: String,
     args: Vec<String>,
 }
@@ -73,19 +73,23 @@ impl Spec {
     pub fn instance(&self) -> &str {
         &self.inner.instance
     }
-    /// The Redis keys: state hash, lease set, window hash, history stream.
-    pub fn keys(&self) -> &[String; 4] {
+    /// The Redis keys: state hash, lease set, window hash, history stream, settings hash.
+    pub fn keys(&self) -> &[String; 5] {
         &self.inner.keys
     }
     /// The stream of the breaker's transitions (capped, with the state's TTL).
     pub fn history(&self) -> &str {
         &self.inner.keys[3]
     }
+    /// The hash the breaker publishes its settings in (see `lua/settings.lua`).
+    pub fn settings(&self) -> &str {
+        &self.inner.keys[4]
+    }
     /// The pub/sub channel of its transitions.
     pub fn channel(&self) -> &str {
         &self.inner.channel
     }
-    /// ARGV 2..=15 of every script (see `lua/lib.lua`).
+    /// ARGV 2..=15 of every script (see `lua/lib.lua`); 2..=12 are the static settings.
     pub(crate) fn args(&self) -> &[String] {
         &self.inner.args
     }

@@ -8,6 +8,7 @@ mod common;
 mod cost;
 mod lifetime;
 mod repair;
+mod settings;
 
 use breaker_redis::{Breaker, Clock, Config, ManualClock};
 use redis::aio::MultiplexedConnection;
