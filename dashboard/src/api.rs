@@ -4,13 +4,14 @@ use std::sync::Arc;
 
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
+use breaker_redis::admin::{BreakerDetail, BreakerSummary, TransitionRecord};
 use serde::{Deserialize, Serialize};
 use service_kit::{AppError, Json};
 
+use crate::admin::{Action, Applied};
 use crate::app::{AppState, check_name};
 use crate::auth::Admin;
-use crate::fleet::{BreakerView, FleetError, HISTORY_MAX, Transition};
-use crate::overrides::{Action, Applied};
+use crate::fleet::HISTORY_MAX;
 
 /// Transitions `GET /api/breakers/{name}` includes.
 const RECENT: usize = 20;
@@ -21,21 +22,19 @@ const DEFAULT_LIMIT: usize = 50;
 /// `GET /api/breakers`'s answer.
 #[derive(Debug, Serialize)]
 pub(crate) struct Listing {
-    breakers: Vec<BreakerView>,
+    breakers: Vec<BreakerSummary>,
     /// More breakers than `MAX_BREAKERS` are in Redis; the first ones by name are listed.
     truncated: bool,
 }
 
 /// `GET /api/breakers`.
 pub(crate) async fn list(State(app): State<Arc<AppState>>) -> Result<Json<Listing>, AppError> {
-    let listing = app
-        .fleet
-        .list(app.limits.max_breakers)
-        .await
-        .map_err(FleetError::into_app_error)?;
+    let mut breakers = app.breakers.list().await?;
+    let truncated = breakers.len() > app.limits.max_breakers;
+    breakers.truncate(app.limits.max_breakers);
     Ok(Json(Listing {
-        breakers: listing.breakers,
-        truncated: listing.truncated,
+        breakers,
+        truncated,
     }))
 }
 
@@ -43,9 +42,9 @@ pub(crate) async fn list(State(app): State<Arc<AppState>>) -> Result<Json<Listin
 #[derive(Debug, Serialize)]
 pub(crate) struct Detail {
     #[serde(flatten)]
-    breaker: BreakerView,
+    breaker: BreakerDetail,
     /// The latest transitions, newest first.
-    history: Vec<Transition>,
+    history: Vec<TransitionRecord>,
 }
 
 /// `GET /api/breakers/{name}`.
@@ -54,12 +53,8 @@ pub(crate) async fn show(
     name: Result<Path<String>, PathRejection>,
 ) -> Result<Json<Detail>, AppError> {
     let name = path_name(name)?;
-    let (breaker, history) = app
-        .fleet
-        .show(&name, RECENT)
-        .await
-        .map_err(FleetError::into_app_error)?
-        .ok_or_else(|| unknown(&name))?;
+    let breaker = app.breakers.show(&name).await?;
+    let history = app.breakers.history(&name, RECENT).await?;
     Ok(Json(Detail { breaker, history }))
 }
 
@@ -75,7 +70,7 @@ pub(crate) struct HistoryQuery {
 pub(crate) struct History {
     name: String,
     /// Newest first.
-    history: Vec<Transition>,
+    history: Vec<TransitionRecord>,
 }
 
 /// `GET /api/breakers/{name}/history?limit=N`.
@@ -92,12 +87,7 @@ pub(crate) async fn history(
         return Err(AppError::bad_request("invalid limit")
             .with_field("detail", format!("must be 1 to {HISTORY_MAX}")));
     }
-    let history = app
-        .fleet
-        .history(&name, limit)
-        .await
-        .map_err(FleetError::into_app_error)?
-        .ok_or_else(|| unknown(&name))?;
+    let history = app.breakers.history(&name, limit).await?;
     Ok(Json(History { name, history }))
 }
 
@@ -110,15 +100,7 @@ pub(crate) async fn apply(
     let Path((name, action)) = path.map_err(|e| AppError::bad_request(e.body_text()))?;
     check_name(&name)?;
     let action: Action = action.parse()?;
-    if !app
-        .fleet
-        .exists(&name)
-        .await
-        .map_err(FleetError::into_app_error)?
-    {
-        return Err(unknown(&name));
-    }
-    Ok(Json(app.overrides.apply(&name, action).await?))
+    Ok(Json(app.breakers.apply(&name, action).await?))
 }
 
 #[allow(
@@ -129,8 +111,4 @@ fn path_name(name: Result<Path<String>, PathRejection>) -> Result<String, AppErr
     let Path(name) = name.map_err(|e| AppError::bad_request(e.body_text()))?;
     check_name(&name)?;
     Ok(name)
-}
-
-fn unknown(name: &str) -> AppError {
-    AppError::not_found("unknown breaker").with_field("name", name)
 }

@@ -10,10 +10,10 @@ use serde_json::{Value, json};
 use service_kit::{App, AppError, ConfigError, HealthFields, Json, ServerConfig, Service};
 use tokio::sync::Semaphore;
 
+use crate::admin::Breakers;
 use crate::config::{Config, Limits};
 use crate::feed::Feed;
 use crate::fleet::Fleet;
-use crate::overrides::Overrides;
 use crate::{api, page, sse};
 
 /// The service's name and default port.
@@ -23,7 +23,7 @@ pub const SERVICE: Service = Service::new("dashboard", 8088);
 pub(crate) struct AppState {
     pub(crate) fleet: Fleet,
     pub(crate) feed: Feed,
-    pub(crate) overrides: Overrides,
+    pub(crate) breakers: Breakers,
     pub(crate) admin_token: Option<String>,
     pub(crate) limits: Limits,
     /// One permit per open live feed.
@@ -48,13 +48,19 @@ pub async fn router(config: &Config, server: &ServerConfig) -> Result<Router, Co
         fleet.events_pattern(),
         limits.redis_timeout,
     );
-    let overrides = Overrides::connect(config, &server.instance_id).await?;
+    let breakers = Breakers::connect(
+        &config.redis_url,
+        &config.key_prefix,
+        &server.instance_id,
+        limits.redis_timeout,
+    )
+    .await?;
     let state = Arc::new(AppState {
         clients: Arc::new(Semaphore::new(limits.sse_max_clients)),
         admin_token: config.admin_token().map(str::to_owned),
         fleet,
         feed,
-        overrides,
+        breakers,
         limits,
     });
     let routes = Router::new()

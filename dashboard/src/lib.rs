@@ -2,18 +2,19 @@
 //! its transitions live as they happen, and the operator's overrides behind `ADMIN_TOKEN`.
 //!
 //! It needs no service: it reads the keys each breaker keeps in Redis (the state hash, the
-//! capped `:history` stream, the `:settings` hash) and listens on their `:events` channels.
+//! capped `:history` stream, the `:settings` hash) through [`breaker_redis::admin`] and its
+//! own pool, and listens on their `:events` channels.
 //!
 //! # Routes
 //!
 //! | route | answer |
 //! |---|---|
 //! | `GET /` | the page (HTML, script and stylesheet compiled in; `Content-Security-Policy: default-src 'self'`) |
-//! | `GET /api/breakers` | 200 `{"breakers":[B...],"truncated":bool}`, sorted by name, at most `MAX_BREAKERS`; `B` = `{"name","state","forced","generation","open_until_ms","requests","failures","consecutive_failures","half_open_successes","updated_at_ms","ttl_ms","settings"}` (`ttl_ms` null while forced: no expiry; `settings` null when none are stored) |
-//! | `GET /api/breakers/{name}` | 200 `B` plus `"history":[T...]`, the 20 latest transitions, newest first; 404 `{"error":"unknown breaker","name":N}` |
-//! | `GET /api/breakers/{name}/history?limit=N` | 200 `{"name":N,"history":[T...]}`, newest first, `limit` 1 to 1000 (default 50); 404 when Redis has neither its state nor its history |
+//! | `GET /api/breakers` | 200 `{"breakers":[B...],"truncated":bool}`, sorted by name, at most `MAX_BREAKERS`; `B` = [`breaker_redis::admin::BreakerSummary`]: `{"name","state","forced","generation","requests","failures","consecutive_failures","half_open_successes","open_until_ms","updated_at_ms","ttl_ms","stored","settings"}` (`ttl_ms` null while forced: no expiry; `settings` = `{"settings":{..},"replica","instance","written_at_ms"}` as a replica published them, or null) |
+//! | `GET /api/breakers/{name}` | 200 `B` plus `"in_flight","window_start_ms","history_len","now_ms"` (counts of the current window) and `"history":[T...]`, the 20 latest transitions, newest first; 404 `{"error":"unknown breaker","name":N}` when Redis holds neither its state nor its settings |
+//! | `GET /api/breakers/{name}/history?limit=N` | 200 `{"name":N,"history":[T...]}`, newest first, `limit` 1 to 1000 (default 50); 404 for an unknown breaker |
 //! | `GET /api/events[?breaker=NAME]` | Server-Sent Events: `transition` events (data `T`, `id` = its history stream id) of every breaker or of one, resumed after `Last-Event-ID`; `status` events `{"redis":"up"\|"down"}`; a `keep-alive` comment every `SSE_KEEP_ALIVE` (see [`sse`]) |
-//! | `POST /api/breakers/{name}/{open\|close\|disable\|reset}` | behind `Authorization: Bearer <ADMIN_TOKEN>`: 200 `{"name","action","state","forced","generation"}` |
+//! | `POST /api/breakers/{name}/{open\|close\|disable\|reset}` | behind `Authorization: Bearer <ADMIN_TOKEN>`: 200 `{"action","breaker","from","to","forced","generation","at_ms"}`; 409 `{"error":"no usable settings"}` when the breaker's replicas have not published settings to build the override from |
 //! | `GET /ready` | 200 `{"status":"ready","redis":"ok","feed":"ok"}` when Redis answers and the live feed is subscribed; 503 `{"error":"not ready","redis":"down"}` (or `"feed":"down"`) otherwise |
 //! | `GET /health` | service-kit's `{"status","service","instance"}` plus `"redis":"ok"\|"down"` and `"feed":"ok"\|"down"`, `"status":"degraded"` while Redis is down; always 200: the dashboard is alive and says what it cannot see |
 //! | `GET /metrics` | Prometheus text (service-kit's HTTP metrics) |
@@ -54,32 +55,34 @@
 //! `REDIS_TIMEOUT`; deadpool's defaults would wait forever), never a breaker's multiplexed
 //! connection. The live feed is one `PSUBSCRIBE <prefix>:{*}:events` on a dedicated
 //! connection, shared by every browser through a broadcast channel and checked with a PING
-//! every second; it reconnects with a back-off. Overrides run the breakers' own override
-//! script through a store of the dashboard's own.
+//! every second; it reconnects with a back-off. The list, detail, history and overrides go
+//! through [`breaker_redis::admin`] on a connection of the dashboard's own (one short
+//! command or pipeline each, bounded by `REDIS_TIMEOUT`); overrides run the breakers' own
+//! override script with the settings the breaker published.
 //!
 //! # Layout
 //!
 //! - `app`: [`router`], [`SERVICE`], the shared state, `/ready`, `/health`'s fields.
 //! - `config`: [`Config`] and its validation into [`Limits`].
-//! - `fleet`: [`Fleet`], the pool and every read (`SCAN`, state hashes, history streams);
-//!   `fleet::model`: [`BreakerView`], [`Transition`], [`StreamId`].
+//! - `fleet`: [`Fleet`], the pool and the live feed's reads (which breakers have a history
+//!   stream, what each holds after an id); `fleet::model`: [`Transition`], [`StreamId`].
 //! - `feed`: the shared subscription and its broadcast.
 //! - [`sse`]: `GET /api/events`, resuming from the streams without gaps or duplicates.
-//! - `api`: the JSON routes; `overrides`: applying `open|close|disable|reset`; `auth`: the
-//!   bearer-token check.
+//! - `api`: the JSON routes; `admin`: the list, detail, history and overrides through
+//!   [`breaker_redis::admin`], its errors as JSON answers; `auth`: the bearer-token check.
 //! - `page`: the page and its assets (`page/assets/`).
 
+mod admin;
 mod api;
 mod app;
 mod auth;
 mod config;
 mod feed;
 mod fleet;
-mod overrides;
 mod page;
 pub mod sse;
 
+pub use admin::{Action, Applied};
 pub use app::{SERVICE, router};
 pub use config::{Config, Limits};
-pub use fleet::{BreakerView, Fleet, FleetError, HISTORY_MAX, StreamId, Transition};
-pub use overrides::{Action, Applied};
+pub use fleet::{BadStreamId, Fleet, FleetError, HISTORY_MAX, StreamId, Transition};

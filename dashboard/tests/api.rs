@@ -7,7 +7,7 @@ mod common;
 use common::{DEADLINE, Dashboard, TOKEN, breaker, call_ok, trip, wait_field};
 use reqwest::StatusCode;
 use serde_json::Value;
-use test_support::{RedisServer, cargo_bin, wait_until};
+use test_support::{POLL_INTERVAL, RedisServer, cargo_bin, wait_until};
 
 #[tokio::test]
 async fn the_breakers_are_listed_and_shown_with_their_history() {
@@ -18,8 +18,23 @@ async fn the_breakers_are_listed_and_shown_with_their_history() {
     trip(&payments).await;
     let dashboard = Dashboard::start(&redis.url(), &[]).await;
 
-    let (status, body) = dashboard.get("/api/breakers").await;
-    assert_eq!(status, StatusCode::OK, "{body}");
+    // Each breaker publishes its settings beside its state, in the background.
+    let end = tokio::time::Instant::now() + DEADLINE;
+    let body = loop {
+        let (status, body) = dashboard.get("/api/breakers").await;
+        let all = body["breakers"].as_array().cloned().unwrap_or_default();
+        if status == StatusCode::OK
+            && all.len() == 2
+            && all.iter().all(|b| b["settings"].is_object())
+        {
+            break body;
+        }
+        assert!(
+            tokio::time::Instant::now() < end,
+            "no settings: {status} {body}"
+        );
+        tokio::time::sleep(POLL_INTERVAL).await;
+    };
     assert_eq!(body["truncated"], false);
     let names: Vec<&str> = body["breakers"]
         .as_array()
@@ -188,8 +203,12 @@ async fn overrides_need_the_token_and_reach_a_running_breaker() {
     let (status, body) = dashboard.apply("orders", "open").await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(
-        (&body["state"], &body["forced"]),
+        (&body["to"], &body["forced"]),
         (&"open".into(), &"open".into())
+    );
+    assert_eq!(
+        (&body["action"], &body["breaker"]),
+        (&"open".into(), &"orders".into())
     );
     assert!(body["generation"].as_u64() > before.as_u64());
     wait_until(DEADLINE, "the running breaker rejects", || async {
@@ -213,7 +232,7 @@ async fn overrides_need_the_token_and_reach_a_running_breaker() {
         let (status, body) = dashboard.apply("orders", action).await;
         assert_eq!(status, StatusCode::OK, "{action}: {body}");
         assert_eq!(body["forced"], forced, "{action}");
-        assert_eq!(body["state"], "closed", "{action}");
+        assert_eq!(body["to"], "closed", "{action}");
     }
     running
         .acquire()

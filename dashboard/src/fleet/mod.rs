@@ -1,7 +1,7 @@
-//! [`Fleet`]: every breaker in Redis, read (and overridden) through a deadpool-redis pool.
+//! [`Fleet`]: the live feed's reads of the history streams, through a deadpool-redis pool.
 //!
 //! The dashboard has no breaker of its own and never shares a breaker's multiplexed
-//! connection: its reads (SCAN, whole hashes, stream ranges) go through a pool whose size and
+//! connection: its stream reads (SCAN for the streams, a range of each) go through a pool whose size and
 //! timeouts are set ([`Limits`](crate::config::Limits)), so a slow read holds one pooled
 //! connection and never queues the protected calls of a service behind it. Every operation is
 //! bounded by `REDIS_TIMEOUT` as a whole.
@@ -19,7 +19,7 @@ use deadpool_redis::{Manager, Pool, Runtime};
 use redis::AsyncConnectionConfig;
 use service_kit::{AppError, ConfigError};
 
-pub use model::{BreakerView, StreamId, Transition};
+pub use model::{BadStreamId, StreamId, Transition};
 
 use crate::config::Limits;
 
@@ -44,9 +44,7 @@ pub enum FleetError {
 impl FleetError {
     /// The answer to give: 503, the cause logged.
     pub fn into_app_error(self) -> AppError {
-        AppError::unavailable("redis unavailable")
-            .with_field("detail", "the breakers' Redis cannot be read; try again")
-            .with_source(self)
+        crate::admin::unavailable().with_source(self)
     }
 }
 
@@ -139,10 +137,6 @@ impl Fleet {
             Ok(s * 1000 + us / 1000)
         })
         .await
-    }
-
-    fn state_key(&self, name: &str) -> String {
-        format!("{}:{{{name}}}", self.prefix)
     }
 
     fn history_key(&self, name: &str) -> String {

@@ -1,12 +1,11 @@
-//! What the dashboard reads from Redis, as its JSON answers carry it: [`BreakerView`],
-//! [`Transition`], and the [`StreamId`] that orders transitions.
+//! What the live feed reads from Redis and sends: [`Transition`], and the [`StreamId`] that
+//! orders transitions.
 
 use std::collections::HashMap;
 use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
 
 /// A history stream entry id, `<ms>-<seq>`. Ids of one stream only grow, so the last id a
 /// client saw tells exactly what it has not seen yet.
@@ -109,62 +108,6 @@ impl Transition {
             origin: text("origin").unwrap_or_default(),
             instance: text("instance").unwrap_or_default(),
         })
-    }
-}
-
-/// A breaker as stored in Redis: its state hash, lifetime, and settings.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct BreakerView {
-    /// The breaker's name.
-    pub name: String,
-    /// `closed`, `open`, `half-open` (as stored: an open circuit whose timeout has passed reads
-    /// `open` until a call moves it; `open_until_ms` tells).
-    pub state: Option<String>,
-    /// `none`, `open`, `closed`, `disabled`.
-    pub forced: Option<String>,
-    /// Grows with every transition.
-    pub generation: Option<u64>,
-    /// When an open circuit lets trial calls through (0 when not open).
-    pub open_until_ms: Option<u64>,
-    /// Calls counted in the current window.
-    pub requests: Option<u64>,
-    /// Failures counted in the current window.
-    pub failures: Option<u64>,
-    /// Failures in a row.
-    pub consecutive_failures: Option<u64>,
-    /// Trial successes so far while half-open.
-    pub half_open_successes: Option<u64>,
-    /// Last write, in ms since the epoch.
-    pub updated_at_ms: Option<u64>,
-    /// Time left before Redis forgets the breaker; `null` while forced (no expiry).
-    pub ttl_ms: Option<u64>,
-    /// The settings the breaker's replicas wrote beside it, `null` when none are stored.
-    pub settings: Option<Map<String, Value>>,
-}
-
-impl BreakerView {
-    /// The view of a state hash read with HGETALL, its PTTL, and its settings.
-    pub fn new(
-        name: String,
-        fields: &HashMap<String, String>,
-        pttl: i64,
-        settings: Option<Map<String, Value>>,
-    ) -> Self {
-        let number = |f: &str| fields.get(f).and_then(|v| v.parse::<u64>().ok());
-        Self {
-            state: fields.get("state").cloned(),
-            forced: fields.get("forced").cloned(),
-            generation: number("generation"),
-            open_until_ms: number("open_until"),
-            requests: number("requests"),
-            failures: number("failures"),
-            consecutive_failures: number("consecutive_failures"),
-            half_open_successes: number("half_open_successes"),
-            updated_at_ms: number("updated_at"),
-            ttl_ms: u64::try_from(pttl).ok(),
-            settings,
-            name,
-        }
     }
 }
 

@@ -1,10 +1,11 @@
-//! Reading the fleet: SCAN for breakers, their state hashes, TTLs and history streams.
+//! Reading the history streams: which breakers have one (SCAN), and what each holds after
+//! a given entry.
 
 use std::collections::{BTreeSet, HashMap};
 
 use redis::aio::ConnectionLike;
 
-use super::{BreakerView, Fleet, FleetError, HISTORY_MAX, StreamId, Transition};
+use super::{Fleet, FleetError, HISTORY_MAX, StreamId, Transition};
 
 /// Keys asked for per SCAN round trip.
 const SCAN_COUNT: usize = 500;
@@ -12,101 +13,7 @@ const SCAN_COUNT: usize = 500;
 /// A history stream entry as Redis answers it.
 type Entry = (String, HashMap<String, String>);
 
-/// The breakers found, and whether more were left out.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Listing {
-    /// The breakers, by name.
-    pub breakers: Vec<BreakerView>,
-    /// True when more than `max` were found.
-    pub truncated: bool,
-}
-
 impl Fleet {
-    /// Every breaker (at most `max`, by name) with its state, counts, TTL and settings.
-    /// SCAN, never KEYS: a large keyspace is walked in steps without blocking Redis.
-    pub async fn list(&self, max: usize) -> Result<Listing, FleetError> {
-        self.with(async |mut conn| {
-            let pattern = format!("{}:{{*}}", self.prefix);
-            let (names, truncated) = self.scan(&mut conn, &pattern, "hash", "", max).await?;
-            let mut pipe = redis::pipe();
-            for name in &names {
-                let key = self.state_key(name);
-                pipe.hgetall(&key).pttl(&key);
-            }
-            let replies: Vec<(HashMap<String, String>, i64)> = if names.is_empty() {
-                Vec::new()
-            } else {
-                pipe_pairs(&mut conn, &pipe).await?
-            };
-            let breakers = names
-                .into_iter()
-                .zip(replies)
-                // A breaker that expired between SCAN and HGETALL is gone, not empty.
-                .filter(|(_, (fields, _))| !fields.is_empty())
-                .map(|(name, (fields, pttl))| BreakerView::new(name, &fields, pttl, None))
-                .collect();
-            Ok(Listing {
-                breakers,
-                truncated,
-            })
-        })
-        .await
-    }
-
-    /// One breaker and its `recent` latest transitions (newest first); `None` when Redis has
-    /// no state for it.
-    pub async fn show(
-        &self,
-        name: &str,
-        recent: usize,
-    ) -> Result<Option<(BreakerView, Vec<Transition>)>, FleetError> {
-        self.with(async |mut conn| {
-            let key = self.state_key(name);
-            let (fields, pttl, entries): (HashMap<String, String>, i64, Vec<Entry>) = redis::pipe()
-                .hgetall(&key)
-                .pttl(&key)
-                .add_command(latest(&self.history_key(name), recent))
-                .query_async(&mut conn)
-                .await?;
-            if fields.is_empty() {
-                return Ok(None);
-            }
-            let view = BreakerView::new(name.to_owned(), &fields, pttl, None);
-            Ok(Some((view, transitions(entries))))
-        })
-        .await
-    }
-
-    /// The `limit` latest transitions of `name`, newest first; `None` when Redis knows
-    /// neither its state nor its history.
-    pub async fn history(
-        &self,
-        name: &str,
-        limit: usize,
-    ) -> Result<Option<Vec<Transition>>, FleetError> {
-        self.with(async |mut conn| {
-            let (known, entries): (bool, Vec<Entry>) = redis::pipe()
-                .exists(self.state_key(name))
-                .add_command(latest(&self.history_key(name), limit.min(HISTORY_MAX)))
-                .query_async(&mut conn)
-                .await?;
-            Ok((known || !entries.is_empty()).then(|| transitions(entries)))
-        })
-        .await
-    }
-
-    /// Whether Redis has a state hash for `name`.
-    pub async fn exists(&self, name: &str) -> Result<bool, FleetError> {
-        self.with(async |mut conn| {
-            let known: bool = redis::cmd("EXISTS")
-                .arg(self.state_key(name))
-                .query_async(&mut conn)
-                .await?;
-            Ok(known)
-        })
-        .await
-    }
-
     /// The names of every breaker with a history stream, at most `max`.
     pub async fn history_names(&self, max: usize) -> Result<Vec<String>, FleetError> {
         self.with(async |mut conn| {
@@ -179,29 +86,6 @@ impl Fleet {
         let truncated = names.len() > max;
         Ok((names.into_iter().take(max).collect(), truncated))
     }
-}
-
-/// A pipeline of HGETALL, PTTL pairs, read as pairs.
-async fn pipe_pairs<C: ConnectionLike + Send>(
-    conn: &mut C,
-    pipe: &redis::Pipeline,
-) -> Result<Vec<(HashMap<String, String>, i64)>, FleetError> {
-    let values: Vec<redis::Value> = pipe.query_async(conn).await?;
-    let mut pairs = Vec::with_capacity(values.len() / 2);
-    for chunk in values.chunks_exact(2) {
-        let fields: HashMap<String, String> =
-            redis::from_redis_value_ref(&chunk[0]).map_err(redis::RedisError::from)?;
-        let pttl: i64 = redis::from_redis_value_ref(&chunk[1]).map_err(redis::RedisError::from)?;
-        pairs.push((fields, pttl));
-    }
-    Ok(pairs)
-}
-
-/// `XREVRANGE key + - COUNT n`: the newest `n` entries, newest first.
-fn latest(key: &str, n: usize) -> redis::Cmd {
-    let mut cmd = redis::cmd("XREVRANGE");
-    cmd.arg(key).arg("+").arg("-").arg("COUNT").arg(n);
-    cmd
 }
 
 /// The readable entries as transitions; an entry someone else wrote by hand is skipped.

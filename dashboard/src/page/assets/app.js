@@ -271,7 +271,7 @@
         headers: { Authorization: `Bearer ${token}` },
       });
       showError("");
-      notice(`${action}: ${body.name} is now ${body.forced !== "none" ? "forced " + body.forced : body.state} (generation ${body.generation}).`);
+      notice(`${action}: ${body.breaker} is now ${body.forced !== "none" ? "forced " + body.forced : body.to} (generation ${body.generation}).`);
       refreshOne(name);
     } catch (e) {
       notice("");
