@@ -6,11 +6,11 @@ use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use breaker_redis::admin::{BreakerDetail, BreakerSummary, TransitionRecord};
 use serde::{Deserialize, Serialize};
+use service_kit::admin::Admin;
 use service_kit::{AppError, Json};
 
 use crate::admin::{Action, Applied};
 use crate::app::{AppState, check_name};
-use crate::auth::Admin;
 use crate::fleet::HISTORY_MAX;
 
 /// Transitions `GET /api/breakers/{name}` includes.

@@ -7,6 +7,7 @@ use axum::Router;
 use axum::extract::State;
 use axum::routing::{get, post};
 use serde_json::{Value, json};
+use service_kit::admin::{AdminAuth, AdminState};
 use service_kit::{App, AppError, ConfigError, HealthFields, Json, ServerConfig, Service};
 use tokio::sync::Semaphore;
 
@@ -24,10 +25,16 @@ pub(crate) struct AppState {
     pub(crate) fleet: Fleet,
     pub(crate) feed: Feed,
     pub(crate) breakers: Breakers,
-    pub(crate) admin_token: Option<String>,
+    pub(crate) admin: AdminAuth,
     pub(crate) limits: Limits,
     /// One permit per open live feed.
     pub(crate) clients: Arc<Semaphore>,
+}
+
+impl AdminState for AppState {
+    fn admin_auth(&self) -> &AdminAuth {
+        &self.admin
+    }
 }
 
 /// The complete service: the page, the JSON API and the live feed, plus service-kit's
@@ -42,6 +49,7 @@ pub(crate) struct AppState {
 /// An invalid setting, naming its variable.
 pub async fn router(config: &Config, server: &ServerConfig) -> Result<Router, ConfigError> {
     let limits = config.limits()?;
+    let admin = config.admin_auth()?;
     let fleet = Fleet::new(&config.redis_url, &config.key_prefix, &limits)?;
     let feed = Feed::start(
         fleet.client().clone(),
@@ -57,7 +65,7 @@ pub async fn router(config: &Config, server: &ServerConfig) -> Result<Router, Co
     .await?;
     let state = Arc::new(AppState {
         clients: Arc::new(Semaphore::new(limits.sse_max_clients)),
-        admin_token: config.admin_token().map(str::to_owned),
+        admin,
         fleet,
         feed,
         breakers,

@@ -1,10 +1,12 @@
 //! [`Config`]: the dashboard's own settings, and their validation into [`Limits`]. Every error
 //! names the variable to fix.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use serde::Deserialize;
 use service_kit::ConfigError;
+use service_kit::admin::{AdminAuth, AdminSettings, FailureSettings};
 
 /// The dashboard's settings (the server's own, `PORT`, `BIND_ADDR`, `INSTANCE_ID`, are
 /// service-kit's).
@@ -15,8 +17,14 @@ use service_kit::ConfigError;
 pub struct Config {
     /// `REDIS_URL`, default `redis://127.0.0.1:6379`: where the breakers live.
     pub redis_url: String,
-    /// `ADMIN_TOKEN`; unset or empty turns the override routes off (they answer 404).
+    /// `ADMIN_TOKEN`; unset or empty turns the override routes off (they answer 404). At least
+    /// 16 bytes (see [`service_kit::admin`]).
     pub admin_token: Option<String>,
+    /// `ADMIN_TOKEN_FILE`: a file holding the token instead (e.g. a container secret).
+    pub admin_token_file: Option<PathBuf>,
+    /// `ADMIN_FAILURES__LIMIT`, `ADMIN_FAILURES__PERIOD`: failed override attempts a client may
+    /// make per period before it is answered 429.
+    pub admin_failures: FailureSettings,
     /// `KEY_PREFIX`, default `breaker`: the breakers' key prefix (`BREAKER__KEY_PREFIX` of the
     /// services).
     pub key_prefix: String,
@@ -42,6 +50,8 @@ impl Default for Config {
         Self {
             redis_url: "redis://127.0.0.1:6379".to_owned(),
             admin_token: None,
+            admin_token_file: None,
+            admin_failures: FailureSettings::default(),
             key_prefix: "breaker".to_owned(),
             redis_pool_size: 8,
             redis_timeout: Duration::from_secs(2),
@@ -108,9 +118,17 @@ impl Config {
         })
     }
 
-    /// `ADMIN_TOKEN`, `None` when unset or empty.
-    pub fn admin_token(&self) -> Option<&str> {
-        self.admin_token.as_deref().filter(|t| !t.is_empty())
+    /// The override routes' authentication, from `ADMIN_TOKEN` or `ADMIN_TOKEN_FILE`.
+    ///
+    /// # Errors
+    ///
+    /// A token too short or with whitespace around it, both variables set, an unreadable file.
+    pub fn admin_auth(&self) -> Result<AdminAuth, ConfigError> {
+        AdminAuth::from_settings(&AdminSettings {
+            admin_token: self.admin_token.clone(),
+            admin_token_file: self.admin_token_file.clone(),
+            admin_failures: self.admin_failures,
+        })
     }
 }
 
@@ -167,11 +185,17 @@ mod tests {
     }
 
     #[test]
-    fn an_empty_token_is_no_token() {
+    fn an_empty_token_is_no_token_and_a_short_one_is_refused() {
         let config = Config {
             admin_token: Some(String::new()),
             ..Config::default()
         };
-        assert_eq!(config.admin_token(), None);
+        assert!(!config.admin_auth().expect("valid").is_enabled());
+        let short = Config {
+            admin_token: Some("short".to_owned()),
+            ..Config::default()
+        };
+        let err = short.admin_auth().expect_err("too short").to_string();
+        assert!(err.contains("ADMIN_TOKEN"), "{err}");
     }
 }

@@ -25,9 +25,10 @@
 //! (`A-Z a-z 0-9 . _ - :`, 1 to 128 characters), a bad `limit`, query or `Last-Event-ID`;
 //! 404 for an unknown breaker or override; 503 `{"error":"redis unavailable"}` while Redis
 //! cannot be read (every API route, and the page says so), and 503 `{"error":"too many live
-//! feeds"}` beyond `SSE_MAX_CLIENTS`. The override routes answer 404 `{"error":"overrides are
-//! disabled"}` when `ADMIN_TOKEN` is unset, 401 with `WWW-Authenticate: Bearer` without the
-//! header or with a wrong token (compared in constant time), before looking at anything else.
+//! feeds"}` beyond `SSE_MAX_CLIENTS`. The override routes are guarded by
+//! [`service_kit::admin`], checked before anything else: 404 `{"error":"admin endpoints are
+//! disabled"}` without a token, 401 with `WWW-Authenticate: Bearer` without the header or with
+//! a wrong token (compared in constant time), 429 once a client has failed too often.
 //! A live feed opened while Redis is down still opens (200), sends `status` down, and catches
 //! up from the streams once Redis is back.
 //!
@@ -37,7 +38,9 @@
 //! |---|---|---|
 //! | `PORT` | 8088 | 0 picks a free port (logged as `listening on <addr>`) |
 //! | `REDIS_URL` | `redis://127.0.0.1:6379` | where the breakers live; Redis may be down at start |
-//! | `ADMIN_TOKEN` | unset | enables the override routes; empty counts as unset |
+//! | `ADMIN_TOKEN` | unset | enables the override routes; empty counts as unset; at least 16 bytes |
+//! | `ADMIN_TOKEN_FILE` | unset | a file holding the token instead |
+//! | `ADMIN_FAILURES__LIMIT`, `ADMIN_FAILURES__PERIOD` | 10, `1m` | failed override attempts per client and period before 429 |
 //! | `KEY_PREFIX` | `breaker` | the breakers' key prefix (`BREAKER__KEY_PREFIX` of the services) |
 //! | `REDIS_POOL_SIZE` | 8 | pooled Redis connections at most |
 //! | `REDIS_TIMEOUT` | `2s` | longest wait for a pooled connection, a connection, an answer, and a whole read |
@@ -46,7 +49,8 @@
 //! | `MAX_BREAKERS` | 1000 | breakers listed, and followed by a feed of every breaker, at most |
 //! | `BIND_ADDR`, `INSTANCE_ID`, `MAX_BODY_BYTES`, `LOG_FORMAT`, `RUST_LOG`, `CONFIG_FILE` | | see [`service_kit`] |
 //!
-//! A bad value (`SSE_MAX_CLIENTS=0`, `REDIS_TIMEOUT=abc`, `REDIS_URL=http://x`) makes the
+//! A bad value (`SSE_MAX_CLIENTS=0`, `REDIS_TIMEOUT=abc`, `REDIS_URL=http://x`,
+//! `ADMIN_TOKEN=short`) makes the
 //! binary print one line naming the variable and exit non-zero.
 //!
 //! # Redis
@@ -69,13 +73,12 @@
 //! - `feed`: the shared subscription and its broadcast.
 //! - [`sse`]: `GET /api/events`, resuming from the streams without gaps or duplicates.
 //! - `api`: the JSON routes; `admin`: the list, detail, history and overrides through
-//!   [`breaker_redis::admin`], its errors as JSON answers; `auth`: the bearer-token check.
+//!   [`breaker_redis::admin`], its errors as JSON answers.
 //! - `page`: the page and its assets (`page/assets/`).
 
 mod admin;
 mod api;
 mod app;
-mod auth;
 mod config;
 mod feed;
 mod fleet;

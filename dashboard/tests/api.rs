@@ -250,7 +250,7 @@ async fn without_a_token_the_overrides_are_off() {
     let dashboard = Dashboard::start(&redis.url(), &[("ADMIN_TOKEN", "")]).await;
     let (status, body) = dashboard.apply("orders", "open").await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
-    assert_eq!(body["error"], "overrides are disabled");
+    assert_eq!(body["error"], "admin endpoints are disabled");
     wait_field(&dashboard, "orders", "forced", "none").await;
 }
 
@@ -261,6 +261,7 @@ fn a_bad_setting_stops_the_binary_naming_the_variable() {
         ("REDIS_TIMEOUT", "soon"),
         ("REDIS_URL", "http://x"),
         ("MAX_BREAKERS", "-1"),
+        ("ADMIN_TOKEN", "short"),
     ] {
         let output = std::process::Command::new(cargo_bin("dashboard"))
             .env_clear()

@@ -104,7 +104,7 @@ async fn the_override_buttons_ask_for_the_token_and_reach_a_running_breaker() {
     // Without a token the page asks for one and sends nothing.
     let open = row("orders", "button[data-action='open']");
     page.click(&open).await.expect("the button");
-    text_within(&page, "#error", "Enter the admin token", DEADLINE).await;
+    text_within(&page, "#notice", "Enter the admin token", DEADLINE).await;
     let panel = page
         .eval("document.querySelector('#token-panel').hidden")
         .await;
@@ -148,7 +148,7 @@ async fn the_override_buttons_ask_for_the_token_and_reach_a_running_breaker() {
         .expect("typed");
     page.click("#token-save").await.expect("saved");
     page.click(&open).await.expect("the button");
-    text_within(&page, "#error", "401 unauthorized", DEADLINE).await;
+    text_within(&page, "#notice", "401 unauthorized", DEADLINE).await;
     orders.acquire().await.expect("not opened").success().await;
 }
 

@@ -9,6 +9,9 @@ use crate::support::{
     wait_exit,
 };
 
+/// ab's admin token, long enough for every service.
+const TOKEN: &str = "demo-dashboard-token";
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_demo_starts_the_fleet_dashboard_on_the_system_s_redis() {
     let ports = Ports::free();
@@ -25,7 +28,7 @@ async fn the_demo_starts_the_fleet_dashboard_on_the_system_s_redis() {
             "--fleet-dashboard-port",
             &dashboard.to_string(),
             "--admin-token",
-            "t0ken",
+            TOKEN,
         ]
         .map(str::to_owned),
     );
@@ -73,7 +76,7 @@ async fn the_demo_starts_the_fleet_dashboard_on_the_system_s_redis() {
     let open = format!("http://127.0.0.1:{dashboard}/api/breakers/service-b/open");
     let response = http
         .post(&open)
-        .bearer_auth("t0ken")
+        .bearer_auth(TOKEN)
         .send()
         .await
         .expect("an answer");

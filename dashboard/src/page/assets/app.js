@@ -130,8 +130,11 @@
     $("breakers").classList.toggle("stale", Boolean(text));
   }
 
-  function notice(text) {
+  // What the last override did or why it was not made; apart from #error, which the
+  // periodic refresh owns.
+  function notice(text, tone = "ok") {
     $("notice").textContent = text;
+    $("notice").className = tone === "ok" ? "notice" : "error";
     $("notice").hidden = !text;
   }
 
@@ -262,7 +265,7 @@
     if (!token) {
       $("token-panel").hidden = false;
       $("token").focus();
-      showError(`Enter the admin token to ${action} ${name}.`);
+      notice(`Enter the admin token to ${action} ${name}.`, "bad");
       return;
     }
     try {
@@ -270,12 +273,10 @@
         method: "POST",
         headers: { Authorization: `Bearer ${token}` },
       });
-      showError("");
       notice(`${action}: ${body.breaker} is now ${body.forced !== "none" ? "forced " + body.forced : body.to} (generation ${body.generation}).`);
       refreshOne(name);
     } catch (e) {
-      notice("");
-      showError(`${action} ${name} failed: ${e.message}`);
+      notice(`${action} ${name} failed: ${e.message}`, "bad");
     }
   }
 
@@ -291,7 +292,7 @@
     if (value) sessionStorage.setItem(TOKEN_KEY, value);
     $("token").value = "";
     $("token-panel").hidden = true;
-    showError("");
+    notice("");
     tokenState();
   });
   $("token-forget").addEventListener("click", () => {
