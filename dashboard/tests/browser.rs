@@ -208,3 +208,28 @@ async fn a_screenshot_of_a_fleet_in_several_states() {
         .expect("screenshot");
     assert_no_errors(&page);
 }
+
+/// Not a check: a screenshot of a dashboard running elsewhere (`DASHBOARD_URL`, e.g. the
+/// demo's), for the README. `DASHBOARD_URL=http://localhost:8088/ cargo test -p dashboard
+/// --test browser -- --ignored`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a dashboard running at DASHBOARD_URL"]
+async fn a_screenshot_of_a_running_dashboard() {
+    let url = std::env::var("DASHBOARD_URL").expect("DASHBOARD_URL");
+    let browser = Browser::launch().await.expect("chromium");
+    let page = browser.new_page().await.expect("a tab");
+    page.goto(&url).await.unwrap_or_else(|e| panic!("{e:#}"));
+    text_within(&page, "#feed", "live", DEADLINE).await;
+    let first = page
+        .eval("document.querySelector('#breaker-rows tr[data-breaker] .name button').click()")
+        .await;
+    first.expect("a breaker to pick");
+    text_within(&page, "#history", "->", DEADLINE).await;
+    if let Ok(wait) = std::env::var("DASHBOARD_WAIT_FOR") {
+        text_within(&page, "#events", &wait, Duration::from_secs(60)).await;
+    }
+    page.screenshot(&screenshot_path())
+        .await
+        .expect("screenshot");
+    assert_no_errors(&page);
+}
