@@ -108,6 +108,7 @@
   function render() {
     const names = [...breakers.keys()].sort();
     $("count").textContent = String(names.length);
+    $("count-word").textContent = names.length === 1 ? "breaker" : "breakers";
     if (names.length === 0) {
       $("breaker-rows").replaceChildren(el("tr", null, null, Object.assign(el("td", "empty", "No breaker in Redis yet: they appear with their first call."), { colSpan: 7 })));
       return;
