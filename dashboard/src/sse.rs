@@ -14,6 +14,11 @@
 //! shared subscription is made again, or the client falls behind the broadcast, the feed
 //! catches up from the streams the same way. While Redis cannot be read, a `status` event
 //! says `{"redis":"down"}`, and `{"redis":"up"}` once it can again.
+//!
+//! One limit: ids of *different* breakers' streams are ordered only by Redis's clock. A feed
+//! of every breaker that resumes after breaker A's `<ms>-0` counts breaker B's entries up to
+//! that id as seen, so a B transition made in the very same millisecond as A's, and not sent
+//! before the connection dropped, is not sent again. A feed of one breaker has no such limit.
 
 use std::collections::HashMap;
 use std::convert::Infallible;
