@@ -152,6 +152,49 @@ async fn the_override_buttons_ask_for_the_token_and_reach_a_running_breaker() {
     orders.acquire().await.expect("not opened").success().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_page_says_when_redis_is_down_and_recovers() {
+    let mut redis = RedisServer::start().expect("redis");
+    let orders = breaker(&redis, "orders").await;
+    call_ok(&orders).await;
+    let dashboard = Dashboard::start(&redis.url(), &[]).await;
+    let browser = Browser::launch().await.expect("chromium");
+    let page = browser.new_page().await.expect("a tab");
+    page.goto(&dashboard.url("/"))
+        .await
+        .unwrap_or_else(|e| panic!("{e:#}"));
+    text_within(&page, "#feed", "live", DEADLINE).await;
+    text_within(&page, "#breaker-rows", "orders", DEADLINE).await;
+
+    redis.kill();
+    text_within(&page, "#feed", "redis down", DEADLINE).await;
+    // Said by the feed ("Redis is unreachable") or the refresh ("503 redis unavailable").
+    let said = "!document.querySelector('#error').hidden && \
+                /redis/i.test(document.querySelector('#error').textContent)";
+    page.wait_for(said, DEADLINE)
+        .await
+        .unwrap_or_else(|e| panic!("{e:#}"));
+    // The last state read stays on the page, marked stale.
+    let stale = page.eval("document.querySelector('#breakers').classList.contains('stale')");
+    assert_eq!(stale.await.expect("evaluates"), true);
+    assert!(
+        page.text("#breaker-rows")
+            .await
+            .expect("rows")
+            .contains("orders")
+    );
+
+    // Back, empty: the page follows without a reload.
+    redis.restart().expect("redis restarts");
+    text_within(&page, "#feed", "live", DEADLINE).await;
+    page.wait_for("document.querySelector('#error').hidden", DEADLINE)
+        .await
+        .unwrap_or_else(|e| panic!("{e:#}"));
+    let fresh = breaker(&redis, "payments").await;
+    trip(&fresh).await;
+    text_within(&page, &row("payments", ".state"), "open", DEADLINE).await;
+}
+
 /// A fleet in several states, for the README's screenshot: what the page shows in use.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_screenshot_of_a_fleet_in_several_states() {
