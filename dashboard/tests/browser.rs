@@ -1,7 +1,7 @@
 //! The page in headless Chromium, against the real binary, a real Redis and real breakers: it
 //! lists the breakers, a trip made after it loaded shows within 2 s without a reload, a
-//! breaker's history opens, and the override buttons ask for the token, send it, and reach a
-//! running breaker.
+//! breaker's history opens, the override buttons ask for the token, send it, and reach a
+//! running breaker, and the page says when Redis is down and follows again when it is back.
 
 mod common;
 
