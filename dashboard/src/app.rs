@@ -1,4 +1,5 @@
-//! [`router`]: the whole service, from its [`Config`] to an axum [`Router`]; the state the
+//! [`router`]: the whole service, from its [`Config`] to an axum [`Router`] with work to do
+//! on shutdown ([`Stoppable`]); the state the
 //! handlers share; `/ready` and `/health`'s fields.
 
 use std::sync::Arc;
@@ -8,8 +9,10 @@ use axum::extract::State;
 use axum::routing::{get, post};
 use serde_json::{Value, json};
 use service_kit::admin::{AdminAuth, AdminState};
-use service_kit::{App, AppError, ConfigError, HealthFields, Json, ServerConfig, Service};
-use tokio::sync::Semaphore;
+use service_kit::{
+    App, AppError, ConfigError, HealthFields, Json, ServerConfig, Service, Stoppable,
+};
+use tokio::sync::{Semaphore, watch};
 
 use crate::admin::Breakers;
 use crate::config::{Config, Limits};
@@ -29,6 +32,9 @@ pub(crate) struct AppState {
     pub(crate) limits: Limits,
     /// One permit per open live feed.
     pub(crate) clients: Arc<Semaphore>,
+    /// Set when the service is asked to stop: every live feed ends, so that the server's
+    /// drain is not held up by streams that never finish by themselves.
+    pub(crate) stopping: watch::Sender<bool>,
 }
 
 impl AdminState for AppState {
@@ -38,7 +44,8 @@ impl AdminState for AppState {
 }
 
 /// The complete service: the page, the JSON API and the live feed, plus service-kit's
-/// standard routes and layers, and `/ready`.
+/// standard routes and layers, and `/ready`; on SIGINT or SIGTERM every live feed ends, so the
+/// server drains at once.
 ///
 /// Validates `config` first, so a bad value fails before anything starts. Does not need
 /// Redis: the pool connects on first use and the live feed subscribes in the background, so
@@ -47,7 +54,7 @@ impl AdminState for AppState {
 /// # Errors
 ///
 /// An invalid setting, naming its variable.
-pub async fn router(config: &Config, server: &ServerConfig) -> Result<Router, ConfigError> {
+pub async fn router(config: &Config, server: &ServerConfig) -> Result<Stoppable, ConfigError> {
     let limits = config.limits()?;
     let admin = config.admin_auth()?;
     let fleet = Fleet::new(&config.redis_url, &config.key_prefix, &limits)?;
@@ -65,6 +72,7 @@ pub async fn router(config: &Config, server: &ServerConfig) -> Result<Router, Co
     .await?;
     let state = Arc::new(AppState {
         clients: Arc::new(Semaphore::new(limits.sse_max_clients)),
+        stopping: watch::Sender::new(false),
         admin,
         fleet,
         feed,
@@ -81,12 +89,15 @@ pub async fn router(config: &Config, server: &ServerConfig) -> Result<Router, Co
         .with_state(Arc::clone(&state))
         .merge(page::routes());
     let health = Arc::clone(&state);
-    Ok(App::new(server)
+    let router = App::new(server)
         .health_check(move || {
             let state = Arc::clone(&health);
             async move { health_fields(&state).await }
         })
-        .build(routes))
+        .build(routes);
+    Ok(Stoppable::new(router, async move {
+        state.stopping.send_replace(true);
+    }))
 }
 
 /// `/health`'s own fields: always 200, Redis's and the live feed's reachability in the body.

@@ -137,9 +137,11 @@ impl Client {
         if self.send(first).await.is_err() || self.catch_up().await.is_err() {
             return;
         }
+        let mut stopping = self.app.stopping.subscribe();
         loop {
             let item = tokio::select! {
                 () = self.tx.closed() => return,
+                _ = stopping.wait_for(|stop| *stop) => return,
                 item = feed.recv() => item,
             };
             let delivered = match item {

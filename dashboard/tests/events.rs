@@ -215,3 +215,21 @@ async fn with_redis_down_the_api_answers_503_and_recovers_when_it_returns() {
     let event = feed.next_named("transition", DEADLINE).await;
     assert_eq!(summary(&event), tuple("payments", "open", "none"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_ends_the_live_feeds_so_the_server_stops_without_waiting_for_them() {
+    let redis = RedisServer::start().expect("redis");
+    let dashboard = Dashboard::start(&redis.url(), &[]).await;
+    let mut feed = open(&dashboard, "/api/events", None).await;
+    dashboard.process.terminate().expect("SIGTERM");
+    feed.wait_end(DEADLINE).await;
+    let status = tokio::task::block_in_place(|| dashboard.process.wait_exit(DEADLINE))
+        .expect("the dashboard exits");
+    let output = dashboard.process.output();
+    assert!(status.success(), "{status}: {output}");
+    assert!(output.contains("stopped"), "{output}");
+    assert!(
+        !output.contains("still running"),
+        "the drain waited: {output}"
+    );
+}

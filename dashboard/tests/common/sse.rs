@@ -85,6 +85,20 @@ impl Feed {
         }
     }
 
+    /// Reads until the server ends the stream; panics at the deadline.
+    pub async fn wait_end(&mut self, deadline: Duration) {
+        let end = tokio::time::Instant::now() + deadline;
+        loop {
+            let chunk = tokio::time::timeout_at(end, self.response.chunk())
+                .await
+                .unwrap_or_else(|_| panic!("the feed still runs after {deadline:?}"));
+            match chunk {
+                Ok(Some(chunk)) => self.buffer.push_str(&String::from_utf8_lossy(&chunk)),
+                Ok(None) | Err(_) => return,
+            }
+        }
+    }
+
     /// The next event named `name`, skipping others.
     pub async fn next_named(&mut self, name: &str, deadline: Duration) -> SseEvent {
         let end = tokio::time::Instant::now() + deadline;
