@@ -1,6 +1,6 @@
 //! The JSON API of the real binary against a real Redis and real breakers: what it lists and
-//! shows, the overrides behind the token reaching a running breaker, and bad input refused
-//! without changing anything.
+//! shows, the overrides behind the token reaching a running breaker, bad input refused
+//! without changing anything, bad settings stopping the binary, and metrics promtool accepts.
 
 mod common;
 
@@ -275,4 +275,25 @@ fn a_bad_setting_stops_the_binary_naming_the_variable() {
         assert!(stderr.contains(var), "{var}: {stderr}");
         assert!(!stderr.contains("panicked"), "{stderr}");
     }
+}
+
+#[tokio::test]
+async fn metrics_pass_promtool_fresh_and_after_traffic() {
+    let redis = RedisServer::start().expect("redis");
+    let dashboard = Dashboard::start(&redis.url(), &[]).await;
+    let metrics = || async {
+        let response = dashboard
+            .http
+            .get(dashboard.url("/metrics"))
+            .send()
+            .await
+            .expect("an answer");
+        assert_eq!(response.status(), StatusCode::OK);
+        response.text().await.expect("text")
+    };
+    test_support::promtool_check_metrics(&metrics().await).unwrap_or_else(|e| panic!("{e:#}"));
+    dashboard.get("/api/breakers").await;
+    dashboard.get("/api/breakers/nobody").await;
+    let after = metrics().await;
+    test_support::promtool_check_metrics(&after).unwrap_or_else(|e| panic!("{e:#}"));
 }
