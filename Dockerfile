@@ -1,6 +1,7 @@
 # One image with every demo binary (service-a, service-b, and `shop`, `discovery`, `chain`,
-# `lab`, each with a subcommand per service); docker-compose.yml picks the binary with `command`.
-# `breakerctl`, the operators' CLI, is in it too: `docker compose exec service-a breakerctl list`.
+# `lab`, each with a subcommand per service, and the fleet `dashboard`); docker-compose.yml picks
+# the binary with `command`. `breakerctl`, the operators' CLI, is in it too:
+# `docker compose exec service-a breakerctl list`.
 #
 #   docker build -t circuit-breaker-demo .
 #   docker run --rm -p 8081:8081 circuit-breaker-demo service-b
@@ -36,14 +37,14 @@ COPY --from=planner /src/recipe.json recipe.json
 # Compiles only the dependencies of the service binaries: cached until the recipe changes. The same
 # packages as the build below, so both resolve the same features and nothing compiles twice.
 RUN cargo chef cook --release --locked --recipe-path recipe.json \
-    -p service-a -p service-b -p shop -p discovery -p chain -p lab \
+    -p service-a -p service-b -p shop -p discovery -p chain -p lab -p dashboard \
     -p breakerctl
 COPY . .
 RUN cargo build --release --locked -p service-a -p service-b -p shop -p discovery -p chain -p lab \
-        -p breakerctl \
+        -p dashboard -p breakerctl \
     && install -m 0755 target/release/service-a target/release/service-b target/release/shop \
-        target/release/discovery target/release/chain target/release/lab /usr/local/bin/ \
-    && install -m 0755 target/release/breakerctl /usr/local/bin/
+        target/release/discovery target/release/chain target/release/lab \
+        target/release/dashboard target/release/breakerctl /usr/local/bin/
 
 # --- runtime ----------------------------------------------------------------------------
 FROM debian:bookworm-slim
@@ -53,10 +54,10 @@ RUN apt-get update \
     && rm -rf /var/lib/apt/lists/*
 RUN useradd --system --uid 10001 --user-group --no-create-home --shell /usr/sbin/nologin app
 COPY --from=builder /usr/local/bin/service-a /usr/local/bin/service-b /usr/local/bin/shop \
-    /usr/local/bin/discovery /usr/local/bin/chain /usr/local/bin/lab /usr/local/bin/
-COPY --from=builder /usr/local/bin/breakerctl /usr/local/bin/
+    /usr/local/bin/discovery /usr/local/bin/chain /usr/local/bin/lab \
+    /usr/local/bin/dashboard /usr/local/bin/breakerctl /usr/local/bin/
 USER app
 # Inside a container the services must listen on every interface to be reachable.
 ENV BIND_ADDR=0.0.0.0
-EXPOSE 8080 8081 8082 3000 3001 3002 3003 4000 4001 4002 5000 5001 5002 8000
+EXPOSE 8080 8081 8082 3000 3001 3002 3003 4000 4001 4002 5000 5001 5002 8000 8088
 CMD ["service-a"]

@@ -90,6 +90,14 @@ pub struct Common {
     /// How long each process may take to exit after SIGTERM before it is killed.
     #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
     pub stop_timeout: Duration,
+
+    /// Port of the fleet dashboard: every breaker in Redis, live.
+    #[arg(long, env = "DEMO_FLEET_DASHBOARD_PORT", default_value_t = crate::fleet_dashboard::DEFAULT_PORT, value_parser = port())]
+    pub fleet_dashboard_port: u16,
+
+    /// Do not start the fleet dashboard.
+    #[arg(long, env = "DEMO_NO_FLEET_DASHBOARD")]
+    pub no_fleet_dashboard: bool,
 }
 
 /// A port option: 1 to 65535.
@@ -146,6 +154,7 @@ impl Common {
             stop_timeout: self.stop_timeout,
             max_restarts_per_minute: (self.max_restarts_per_minute > 0)
                 .then_some(self.max_restarts_per_minute),
+            fleet_dashboard: (!self.no_fleet_dashboard).then_some(self.fleet_dashboard_port),
         };
         plan.check_distinct_ports()?;
         Ok(plan)
@@ -161,12 +170,19 @@ pub mod testing {
     use crate::plan::{Plan, Service};
 
     /// Parses `args` ignoring the environment, so that a REDIS_URL or ADMIN_TOKEN exported
-    /// where the tests run changes nothing.
+    /// where the tests run changes nothing. The fleet dashboard, which every system has, is
+    /// left out unless `args` name it, so that each system's plan shows its own processes.
     pub fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        let dashboard = ["--fleet-dashboard-port", "--no-fleet-dashboard"];
+        let off = (!args.iter().any(|a| dashboard.contains(a))).then_some("--no-fleet-dashboard");
         let matches = Cli::command()
             .mut_args(|arg| arg.env(None))
             .mut_subcommands(|sub| sub.mut_args(|arg| arg.env(None)))
-            .try_get_matches_from(std::iter::once("demo").chain(args.iter().copied()))?;
+            .try_get_matches_from(
+                std::iter::once("demo")
+                    .chain(args.iter().copied())
+                    .chain(off),
+            )?;
         Cli::from_arg_matches(&matches)
     }
 

@@ -5,7 +5,7 @@
 //! in Redis; `shop`: payment, inventory, shipping and the API gateway replicas; `discovery`: the
 //! registry, user and order instances and the gateway; `chain`: inventory, order and user, each
 //! hop behind its own breaker; `lab`: user, order, the dashboard and, when installed,
-//! Prometheus), waits until
+//! Prometheus), plus the fleet dashboard on 8088 (every breaker in Redis, live), waits until
 //! each answers, prints what to try, restarts a service that dies (with a back-off, like
 //! compose's `restart: always`, and at most `--max-restarts-per-minute` times a minute: one
 //! that dies more often is left stopped while the rest keep running), and stops everything it
@@ -29,12 +29,15 @@
 //! - `run`: the sequence: preflight, start, supervise, stop.
 //! - `out`: the demo's own `[demo] ...` lines.
 //! - `prometheus`: the lab's Prometheus, when installed: its configuration and process.
+//! - `fleet_dashboard`: the fleet dashboard every system gets (port 8088,
+//!   `--fleet-dashboard-port`, `--no-fleet-dashboard`).
 
 mod backoff;
 mod binaries;
 mod child;
 mod cli;
 mod fleet;
+mod fleet_dashboard;
 mod out;
 mod plan;
 mod preflight;

@@ -151,6 +151,8 @@ pub struct Plan {
     pub stop_timeout: Duration,
     /// Restarts of one process allowed within a minute; `None`: no limit.
     pub max_restarts_per_minute: Option<u32>,
+    /// The fleet dashboard's port, unless `--no-fleet-dashboard`.
+    pub fleet_dashboard: Option<u16>,
 }
 
 impl Plan {
@@ -175,7 +177,17 @@ impl Plan {
             option: s.port_option,
         }));
         ports.extend(self.system.other_ports());
+        ports.extend(crate::fleet_dashboard::port(self));
         ports
+    }
+
+    /// The binaries to find (or build): the system's, and the fleet dashboard's when it runs.
+    pub fn binaries(&self) -> Vec<&'static str> {
+        let mut binaries = self.system.binaries().to_vec();
+        if self.fleet_dashboard.is_some() {
+            binaries.push(crate::fleet_dashboard::BINARY);
+        }
+        binaries
     }
 
     /// Fails naming both processes if two of them would listen on the same port.

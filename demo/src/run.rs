@@ -66,7 +66,7 @@ async fn prepare(plan: &Plan) -> anyhow::Result<(Binaries, Option<PathBuf>)> {
         RedisPlan::External { .. } => None,
     };
     preflight::ensure_external_redis(plan).await?;
-    let bins = binaries::prepare(&plan.bin_dir, plan.system.binaries()).await?;
+    let bins = binaries::prepare(&plan.bin_dir, &plan.binaries()).await?;
     // A build can take minutes: check again rather than start half the demo.
     preflight::ensure_ports_free(plan)?;
     Ok((bins, redis_server))
@@ -89,7 +89,11 @@ async fn supervise(
         return stop;
     }
     say(format!("ready: {}", plan.summary()));
-    print_block(&plan.system.instructions(&plan.addrs));
+    print_block(&format!(
+        "{}{}",
+        crate::fleet_dashboard::instructions(plan),
+        plan.system.instructions(&plan.addrs)
+    ));
     loop {
         let due = fleet.next_restart();
         tokio::select! {
@@ -123,6 +127,11 @@ async fn start_all(
     for service in plan.services() {
         let path = plan.system.ready_path(&service);
         let health = format!("{}{path}", plan.addrs.base_url(service.port));
+        let spec = service_spec(service, bins);
+        start(fleet, plan, spec, |_| Check::Http { url: health }).await?;
+    }
+    if let Some(service) = crate::fleet_dashboard::service(plan) {
+        let health = format!("{}/health", plan.addrs.base_url(service.port));
         let spec = service_spec(service, bins);
         start(fleet, plan, spec, |_| Check::Http { url: health }).await?;
     }

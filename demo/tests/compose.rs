@@ -140,7 +140,16 @@ fn strings(value: &Value) -> Vec<String> {
 fn the_services_ports_healthchecks_and_start_order() {
     let services = resolved();
     let names: Vec<&str> = services.keys().map(String::as_str).collect();
-    assert_eq!(names, ["redis", "service-a-1", "service-a-2", "service-b"]);
+    assert_eq!(
+        names,
+        [
+            "dashboard",
+            "redis",
+            "service-a-1",
+            "service-a-2",
+            "service-b"
+        ]
+    );
 
     let redis = &services["redis"];
     assert_eq!(redis["image"].as_str(), Some("redis:7-alpine"));
@@ -151,6 +160,7 @@ fn the_services_ports_healthchecks_and_start_order() {
     assert!(port_mappings(redis).is_empty());
 
     let expected = [
+        ("dashboard", "8088:8088", "dashboard"),
         ("service-b", "8081:8081", "service-b"),
         ("service-a-1", "8080:8080", "service-a"),
         ("service-a-2", "8082:8080", "service-a"),
@@ -224,6 +234,7 @@ fn the_image_builds_every_binary_and_runs_unprivileged() {
     assert_ships(&dockerfile, "service-a", &[8080]);
     assert_ships(&dockerfile, "service-b", &[8081]);
     assert_ships(&dockerfile, "shop", &[3000, 3001, 3002, 3003]);
+    assert_ships(&dockerfile, "dashboard", &[8088]);
     // The workspace goes in whole and cargo-chef finds its members: a new crate needs no edit.
     for line in dockerfile.lines().filter(|line| line.starts_with("COPY ")) {
         assert!(
@@ -266,6 +277,7 @@ fn the_shop_profile_runs_every_shop_service_from_the_one_image() {
     assert_eq!(
         names,
         [
+            "dashboard",
             "gateway",
             "gateway-2",
             "inventory",
@@ -537,6 +549,7 @@ fn the_chain_profile_runs_beside_ab_on_ports_of_its_own() {
             "chain-inventory",
             "chain-order",
             "chain-user",
+            "dashboard",
             "redis",
             "service-a-1",
             "service-a-2",

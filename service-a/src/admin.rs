@@ -9,10 +9,10 @@ use std::sync::Arc;
 use axum::extract::State;
 use breaker_redis::{Forced, Snapshot, State as CircuitState, StoreError};
 use serde::Serialize;
+use service_kit::admin::Admin;
 use service_kit::{AppError, Json};
 use tracing::debug;
 
-use crate::auth::Admin;
 use crate::state::AppState;
 
 /// `GET /breaker`'s answer: the snapshot's fields plus who answered.

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::routing::{get, post};
 use breaker_redis::{Breaker, MemoryStore, RedisStore, Scope, StateChange};
+use service_kit::admin::AdminAuth;
 use service_kit::{App, ConfigError, HealthFields, ServerConfig, Service};
 use tokio::sync::broadcast;
 use tracing::{debug, info};
@@ -46,6 +47,7 @@ pub async fn router(config: &Config, server: &ServerConfig) -> Result<Router, St
     let upstream = Upstream::new(config.hello_url()?, call_timeout)?;
     let breaker_config = config.breaker_config()?;
     let plan = Plan::new(config)?;
+    let admin = AdminAuth::from_settings(&config.admin_settings())?;
     let store = match config.breaker_backend {
         Backend::Redis => Some(
             RedisStore::connect(&config.redis_url)
@@ -81,7 +83,7 @@ pub async fn router(config: &Config, server: &ServerConfig) -> Result<Router, St
     let state = Arc::new(AppState {
         breaker: breaker.clone(),
         instance: server.instance_id.clone(),
-        admin_token: config.admin_token().map(str::to_owned),
+        admin,
         call,
         call_timeout,
     });

@@ -33,9 +33,11 @@
 //! The three `POST /breaker/*` routes need `Authorization: Bearer <ADMIN_TOKEN>` (compared in
 //! constant time; any body is ignored) and answer 200
 //! `{"name":"service-b","instance":ID,"action":"open|close|reset","state":S,"forced":F,"generation":G}`;
-//! 401 `{"error":"unauthorized","detail":..}` with `WWW-Authenticate: Bearer` without the header
-//! or with a wrong token; 404 `{"error":"admin endpoints are disabled",..}` when `ADMIN_TOKEN` is
-//! not set; 503 as `GET /breaker` when Redis cannot be reached (an override lives in Redis, so
+//! 401 `{"error":"unauthorized","code":"unauthorized","detail":..}` with `WWW-Authenticate: Bearer`
+//! without the header or with a wrong token; 400 with two `Authorization` headers; 429
+//! `rate_limited` with `Retry-After` once the client has failed `ADMIN_FAILURES__LIMIT` times
+//! within `ADMIN_FAILURES__PERIOD`; 404 `{"error":"admin endpoints are disabled",..}` when no
+//! token is set (see [`service_kit::admin`]); 503 as `GET /breaker` when Redis cannot be reached (an override lives in Redis, so
 //! it is never applied to one replica only). Unknown routes answer JSON 404, wrong methods 405
 //! (service-kit).
 //!
@@ -48,7 +50,9 @@
 //! | `REDIS_URL` | `redis://127.0.0.1:6379` | where the shared circuit lives; Redis may be down at start |
 //! | `SERVICE_B_URL` | `http://127.0.0.1:8081` | an `http://` URL; `/hello` is appended to its path |
 //! | `SERVICE_B_TIMEOUT` | `2s` | limit on the whole call to B (humantime: `500ms`, `2s`) |
-//! | `ADMIN_TOKEN` | unset | enables the `POST /breaker/*` routes; empty counts as unset |
+//! | `ADMIN_TOKEN` | unset | enables the `POST /breaker/*` routes; empty counts as unset; at least 16 bytes, no surrounding whitespace |
+//! | `ADMIN_TOKEN_FILE` | unset | instead of `ADMIN_TOKEN`: a file holding the token (one trailing newline dropped) |
+//! | `ADMIN_FAILURES__LIMIT`, `ADMIN_FAILURES__PERIOD` | 10, `1m` | failed admin attempts allowed per client (IPv4 address, IPv6 /64) per period |
 //! | `BREAKER__MAX_REQUESTS` | 3 | half-open trial calls at once, fleet-wide |
 //! | `BREAKER__INTERVAL` | `5s` | the closed state's counting window |
 //! | `BREAKER__TIMEOUT` | `10s` | time open before trial calls |
@@ -125,11 +129,10 @@
 //!   saw; `call::respond`: its answers.
 //! - `client`: the client's IP address, the key of its rate limit.
 //! - `upstream`: the HTTP client for B and how its answers fail.
-//! - `admin`: `GET /breaker`, `POST /breaker/*`; `auth`: the bearer-token check.
+//! - `admin`: `GET /breaker`, `POST /breaker/*`, guarded by [`service_kit::admin`].
 
 mod admin;
 mod app;
-mod auth;
 mod call;
 mod client;
 mod config;

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use breaker_redis::Breaker;
+use service_kit::admin::{AdminAuth, AdminState};
 
 use crate::call::CallService;
 
@@ -16,9 +17,15 @@ pub(crate) struct AppState {
     /// `None` with `BREAKER_BACKEND=none`: calls go to B unprotected.
     pub(crate) breaker: Option<Breaker>,
     pub(crate) instance: String,
-    pub(crate) admin_token: Option<String>,
+    pub(crate) admin: AdminAuth,
     /// `/call-service-b`'s stack: rate limit, bulkhead, fallback, retry, breaker, time limit.
     pub(crate) call: CallService,
     /// `SERVICE_B_TIMEOUT`, for the 504's `timeout_ms`.
     pub(crate) call_timeout: Duration,
+}
+
+impl AdminState for AppState {
+    fn admin_auth(&self) -> &AdminAuth {
+        &self.admin
+    }
 }

@@ -212,3 +212,118 @@ async fn forced_closed_never_trips(env: &Env, a1: &Spawned, a2: &Spawned) {
         assert_eq!(status, StatusCode::BAD_GATEWAY, "{body}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_authorization_headers_are_a_bad_request_and_change_nothing() {
+    let env = Env::start().await;
+    let a = env.start_a(&with_token(&env), "a-1").await;
+    let auth = format!("Bearer {TOKEN}");
+    let response = env
+        .http
+        .post(a.url("/breaker/open"))
+        .header("authorization", &auth)
+        .header("authorization", &auth)
+        .send()
+        .await;
+    let (status, _, body) = common::answer(response).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["code"], "bad_request");
+    let (_, view) = env.breaker(&a).await;
+    assert_eq!(view["forced"], "none", "nothing was applied");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn failed_admin_attempts_are_rate_limited_per_client() {
+    let env = Env::start().await;
+    let config = Config {
+        admin_failures: service_kit::admin::FailureSettings {
+            limit: 3,
+            period: std::time::Duration::from_secs(3600),
+        },
+        ..with_token(&env)
+    };
+    let a = env.start_a(&config, "a-1").await;
+    for _ in 0..3 {
+        let (status, body) = env.admin(&a, "open", Some("Bearer wrong-guess")).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    }
+    // Even the right token waits now: a guesser must not learn which attempt was right.
+    let response = env
+        .http
+        .post(a.url("/breaker/open"))
+        .header("authorization", format!("Bearer {TOKEN}"))
+        .send()
+        .await;
+    let (status, headers, body) = common::answer(response).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    assert_eq!(body["code"], "rate_limited");
+    let secs: u64 = headers["retry-after"]
+        .to_str()
+        .expect("ascii")
+        .parse()
+        .expect("seconds");
+    assert!(secs >= 1);
+    let (_, view) = env.breaker(&a).await;
+    assert_eq!(view["forced"], "none", "nothing was applied");
+}
+
+#[tokio::test]
+async fn bad_admin_tokens_stop_the_binary_naming_the_variable() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("token");
+    std::fs::write(&file, "short\n").expect("written");
+    let file = file.to_str().expect("UTF-8 path");
+    let cases: [(&[(&str, &str)], &str); 4] = [
+        (
+            &[("ADMIN_TOKEN", "fifteen-bytes!!")],
+            "ADMIN_TOKEN: the token must be at least 16 bytes",
+        ),
+        (
+            &[("ADMIN_TOKEN", " sixteen-bytes-and-space")],
+            "ADMIN_TOKEN: the token has whitespace",
+        ),
+        (
+            &[("ADMIN_TOKEN_FILE", file)],
+            "ADMIN_TOKEN_FILE: the token must be at least 16 bytes",
+        ),
+        (
+            &[("ADMIN_TOKEN_FILE", "/nonexistent/token")],
+            "ADMIN_TOKEN_FILE: cannot read",
+        ),
+    ];
+    for (env, expected) in cases {
+        let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_service-a"))
+            .env_clear()
+            .envs([
+                ("PORT", "0"),
+                ("BIND_ADDR", "127.0.0.1"),
+                ("REDIS_URL", "redis://127.0.0.1:1"),
+            ])
+            .envs(env.iter().copied())
+            .output()
+            .await
+            .expect("runs");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{env:?} started");
+        assert!(stderr.contains(expected), "{env:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_token_may_come_from_a_file() {
+    let env = Env::start().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("token");
+    std::fs::write(&file, format!("{TOKEN}\n")).expect("written");
+    let config = Config {
+        admin_token_file: Some(file),
+        ..env.config()
+    };
+    let a = env.start_a(&config, "a-1").await;
+    let (status, body) = env
+        .admin(&a, "open", Some(&format!("Bearer {TOKEN}")))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["forced"], "open");
+}

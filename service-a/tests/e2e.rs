@@ -11,7 +11,7 @@ use common::procs::{self, Service};
 use serde_json::{Value, json};
 use test_support::{RedisServer, wait_until};
 
-const TOKEN: &str = "e2e-token";
+const TOKEN: &str = "e2e-token-0123456789";
 const DEADLINE: Duration = Duration::from_secs(10);
 /// What a replica may answer for `/call-service-b`, whatever Redis and B do: never a 500.
 const CALL_ANSWERS: [StatusCode; 3] = [

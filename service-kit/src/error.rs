@@ -1,8 +1,10 @@
 //! [`AppError`]: what a handler returns when it cannot answer normally.
 //!
-//! Clients get the status and a JSON body `{"error": "<message>", ...extra fields}`; the cause
-//! (if any) is logged once, when the response is built, and is never sent to the client:
-//! 500 at error level, other 5xx at warn, 4xx at debug.
+//! Clients get the status and a JSON body `{"error": "<message>", "code": "<code>", ...extra
+//! fields}`; the cause (if any) is logged once, when the response is built, and is never sent to
+//! the client: 500 at error level, other 5xx at warn, 4xx at debug.
+//!
+//! `code` is stable and machine-readable: [`AppError::with_code`] sets it.
 
 use std::time::Duration;
 
@@ -24,6 +26,35 @@ pub struct AppError {
     body: Map<String, Value>,
     headers: HeaderMap,
     source: Option<BoxError>,
+}
+
+/// The `code` an error of `status` has unless [`AppError::with_code`] says otherwise.
+pub fn default_code(status: StatusCode) -> &'static str {
+    default_code_u16(status.as_u16())
+}
+
+pub(crate) fn default_code_u16(status: u16) -> &'static str {
+    match status {
+        400 => "bad_request",
+        401 => "unauthorized",
+        403 => "forbidden",
+        404 => "not_found",
+        405 => "method_not_allowed",
+        406 => "not_acceptable",
+        408 => "request_timeout",
+        409 => "conflict",
+        413 => "payload_too_large",
+        414 => "uri_too_long",
+        415 => "unsupported_media_type",
+        422 => "unprocessable",
+        429 => "rate_limited",
+        431 => "headers_too_large",
+        502 => "upstream_failed",
+        503 => "unavailable",
+        504 => "upstream_timeout",
+        s if s >= 500 => "internal",
+        _ => "error",
+    }
 }
 
 impl AppError {
@@ -60,12 +91,18 @@ impl AppError {
     }
 
     /// Adds a field to the JSON body, e.g. `detail` or `request`. A value that cannot be
-    /// serialized becomes `null`; the `error` field cannot be replaced.
+    /// serialized becomes `null`; the `error` and `code` fields cannot be replaced this way.
     pub fn with_field(mut self, key: &str, value: impl Serialize) -> Self {
-        if key != "error" {
+        if key != "error" && key != "code" {
             let value = serde_json::to_value(value).unwrap_or(Value::Null);
             self.body.insert(key.to_owned(), value);
         }
+        self
+    }
+
+    /// Sets the stable machine-readable `code` (e.g. `circuit_open`, `bulkhead_full`).
+    pub fn with_code(mut self, code: &str) -> Self {
+        self.body.insert("code".to_owned(), Value::from(code));
         self
     }
 
@@ -100,6 +137,19 @@ impl AppError {
             .get("error")
             .and_then(Value::as_str)
             .unwrap_or_default()
+    }
+
+    /// The `code`.
+    pub fn code(&self) -> &str {
+        self.body
+            .get("code")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+    }
+
+    /// The JSON body as it is sent (without problem details).
+    pub fn body(&self) -> &Map<String, Value> {
+        &self.body
     }
 
     fn log(&self) {

@@ -43,6 +43,7 @@
 //! | `CONFIG_FILE` | [`config`] | optional TOML file, overridden by the environment |
 //! | `PORT`, `BIND_ADDR`, `INSTANCE_ID`, `MAX_BODY_BYTES` | [`ServerConfig`] | see there |
 //! | `LOG_FORMAT`, `RUST_LOG` | [`telemetry`] | `text`/`json`; filter, default `info` |
+//! | `ADMIN_TOKEN`, `ADMIN_TOKEN_FILE`, `ADMIN_FAILURES__LIMIT`, `ADMIN_FAILURES__PERIOD` | [`admin`], in services with admin routes | the token (at least 16 bytes) or the file holding it; failed attempts allowed per client, default 10 per `1m` |
 //! | `FAULTS__FAILURE_RATE`, `FAULTS__DELAY_MS`, `FAULTS__DOWN`, `FAULTS__SEED` | [`faults`], in services that simulate faults | start-up fault settings |
 //! | anything else | the service's config struct | `A__B` sets field `b` of section `a` |
 //!
@@ -55,7 +56,10 @@
 //! - [`trace`]: [`TraceContext`](trace::TraceContext), the headers passed on to every outbound call.
 //! - [`metrics`]: the process-wide Prometheus recorder, `GET /metrics`, HTTP request metrics.
 //! - [`shutdown`]: [`signal`](shutdown::signal), resolving on SIGINT or SIGTERM.
-//! - `error`: [`AppError`], a JSON error answer whose cause is logged once.
+//! - `error`: [`AppError`], a JSON error answer with a stable `code` ([`default_code`]), whose
+//!   cause is logged once.
+//! - [`admin`]: the admin bearer token (`ADMIN_TOKEN`, `ADMIN_TOKEN_FILE`), checked in constant
+//!   time, with a per-client budget of failed attempts; [`Admin`](admin::Admin) guards a route.
 //! - `json`: [`Json`], the JSON extractor whose rejections are [`AppError`]s.
 //! - `overrides`: [`Overrides`], a settings section (`BREAKER__*`) given in part, applied over a
 //!   service's own defaults.
@@ -75,6 +79,7 @@
 //! - [`time`]: milliseconds since the epoch, ISO 8601 timestamps and civil dates, as the
 //!   services' bodies carry them.
 
+pub mod admin;
 pub mod breaker;
 mod cli;
 pub mod config;
@@ -93,7 +98,7 @@ pub mod time;
 pub mod trace;
 
 pub use config::{ConfigError, Loader, ServerConfig, load};
-pub use error::{AppError, BoxError};
+pub use error::{AppError, BoxError, default_code};
 pub use http::{App, HealthFields};
 pub use json::Json;
 pub use overrides::Overrides;

@@ -101,7 +101,7 @@ async fn an_existing_redis_and_the_admin_token_are_used() {
         "--redis-url".to_owned(),
         server.url(),
         "--admin-token".to_owned(),
-        "t0ken".to_owned(),
+        "t0ken-of-the-demo-test".to_owned(),
     ]);
     let demo = spawn_demo(&service_bin_dir(), &args);
     // The last line of the instructions, which follow the `ready:` line.
@@ -118,7 +118,10 @@ async fn an_existing_redis_and_the_admin_token_are_used() {
         output.contains("Authorization: Bearer $ADMIN_TOKEN"),
         "{output}"
     );
-    assert!(!output.contains("t0ken"), "the token is printed:\n{output}");
+    assert!(
+        !output.contains("t0ken-of-the-demo-test"),
+        "the token is printed:\n{output}"
+    );
 
     let http = http();
     let open = |token: &'static str| {
@@ -130,7 +133,10 @@ async fn an_existing_redis_and_the_admin_token_are_used() {
         open("wrong").await.expect("POST").status(),
         StatusCode::UNAUTHORIZED
     );
-    assert_eq!(open("t0ken").await.expect("POST").status(), StatusCode::OK);
+    assert_eq!(
+        open("t0ken-of-the-demo-test").await.expect("POST").status(),
+        StatusCode::OK
+    );
     let other: serde_json::Value = http
         .get(format!("http://127.0.0.1:{}/breaker", ports.a[1]))
         .send()

@@ -173,9 +173,13 @@ pub fn service_bin_dir() -> PathBuf {
 }
 
 /// `demo <args> --bin-dir <bin_dir>` with the variables it reads removed, so that what the
-/// developer exported changes nothing, and short stop deadlines.
+/// developer exported changes nothing, and short stop deadlines. The fleet dashboard is on
+/// only when `args` give it a port (see [`demo_command`]).
 pub fn spawn_demo(bin_dir: &Path, args: &[String]) -> ChildProcess {
     let mut cmd = demo_command();
+    if args.iter().any(|a| a == "--fleet-dashboard-port") {
+        cmd.env_remove(NO_FLEET_DASHBOARD);
+    }
     cmd.args(args).arg("--bin-dir").arg(bin_dir).args([
         "--stop-timeout",
         "5s",
@@ -185,7 +189,7 @@ pub fn spawn_demo(bin_dir: &Path, args: &[String]) -> ChildProcess {
     ChildProcess::spawn(cmd, "demo").expect("spawning demo")
 }
 
-/// The demo binary with a clean environment.
+/// The demo binary with a clean environment, without the fleet dashboard.
 pub fn demo_command() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_demo"));
     for var in [
@@ -218,11 +222,17 @@ pub fn demo_command() -> Command {
         "DEMO_ORDER_PORT",
         "ORDER_SERVICE_URL",
         "CALL_TIMEOUT",
+        "DEMO_FLEET_DASHBOARD_PORT",
     ] {
         cmd.env_remove(var);
     }
+    // The fleet dashboard's default port would be shared by the tests running at once.
+    cmd.env(NO_FLEET_DASHBOARD, "true");
     cmd
 }
+
+/// The variable that turns the fleet dashboard off, whatever the position of the system.
+const NO_FLEET_DASHBOARD: &str = "DEMO_NO_FLEET_DASHBOARD";
 
 /// A `[demo] started <name> pid=<pid> port=<port>` line.
 #[derive(Debug, Clone, PartialEq, Eq)]

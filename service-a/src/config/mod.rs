@@ -4,6 +4,7 @@
 
 mod patterns;
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use reqwest::Url;
@@ -24,6 +25,10 @@ pub struct Config {
     pub service_b_url: String,
     /// `ADMIN_TOKEN`; unset or empty turns the admin endpoints off (they answer 404).
     pub admin_token: Option<String>,
+    /// `ADMIN_TOKEN_FILE`: instead of `ADMIN_TOKEN`, a file holding the token.
+    pub admin_token_file: Option<PathBuf>,
+    /// `ADMIN_FAILURES__*`: failed admin attempts allowed per client.
+    pub admin_failures: service_kit::admin::FailureSettings,
     /// `SERVICE_B_TIMEOUT`, default `2s`: the whole call to B, body included.
     #[serde(with = "humantime_serde")]
     pub service_b_timeout: Duration,
@@ -66,6 +71,8 @@ impl Default for Config {
             redis_url: "redis://127.0.0.1:6379".to_owned(),
             service_b_url: "http://127.0.0.1:8081".to_owned(),
             admin_token: None,
+            admin_token_file: None,
+            admin_failures: service_kit::admin::FailureSettings::default(),
             service_b_timeout: Duration::from_secs(2),
             breaker: breaker_redis::Settings::default(),
             breaker_backend: Backend::default(),
@@ -125,6 +132,16 @@ impl Config {
             );
         }
         Ok(config)
+    }
+
+    /// The admin settings, for [`service_kit::admin::AdminAuth::from_settings`] (which
+    /// validates them).
+    pub fn admin_settings(&self) -> service_kit::admin::AdminSettings {
+        service_kit::admin::AdminSettings {
+            admin_token: self.admin_token.clone(),
+            admin_token_file: self.admin_token_file.clone(),
+            admin_failures: self.admin_failures,
+        }
     }
 
     /// `ADMIN_TOKEN`, `None` when unset or empty.

@@ -19,7 +19,7 @@ use service_kit::{ServerConfig, Spawned};
 use test_support::RedisServer;
 
 /// The token the admin tests use.
-pub const TOKEN: &str = "s3cret-token";
+pub const TOKEN: &str = "s3cret-token-of-the-tests";
 
 /// Deadline for conditions the tests wait on.
 pub const DEADLINE: Duration = Duration::from_secs(10);
