@@ -26,9 +26,11 @@
 --
 -- Every reply but snapshot's is:
 --   {verdict, state, forced, generation, retry_after_ms (-1: none), from, to, repaired (0|1),
---    now_ms}
--- where from/to are "" unless this call made a transition, and now_ms is the time the script
--- ran at (an admission's time, which record.lua takes back).
+--    now_ms, requests, failures}
+-- where from/to are "" unless this call made a transition, now_ms is the time the script
+-- ran at (an admission's time, which record.lua takes back), and requests/failures are the
+-- window's counts as stored after the call: current in a reply that counted an outcome or made
+-- a transition (which starts a new window at 0), possibly out of date in any other.
 --
 -- Generations only grow. A breaker without a state hash (new, expired, flushed) starts at the
 -- current time in ms, and a repaired one at max(now, stored generation + 1); every transition
@@ -266,7 +268,7 @@ end
 
 local function reply(verdict, b, retry_after, from, to)
   return { verdict, b.state, b.forced, b.generation, retry_after or -1, from or '', to or '',
-    REPAIRED and 1 or 0, NOW }
+    REPAIRED and 1 or 0, NOW, b.requests, b.failures }
 end
 
 -- A fixed window's counts (consecutive failures too, as gobreaker does) restart every interval.

@@ -5,8 +5,21 @@ use std::time::Duration;
 use crate::protocol::{Forced, Reply, Snapshot, State, Transition, Verdict};
 use crate::store::StoreError;
 
-/// `{verdict, state, forced, generation, retry_after_ms, from, to, repaired, now_ms}`
-pub(crate) type RawReply = (String, String, String, u64, i64, String, String, i64, u64);
+/// `{verdict, state, forced, generation, retry_after_ms, from, to, repaired, now_ms, requests,
+/// failures}`
+pub(crate) type RawReply = (
+    String,
+    String,
+    String,
+    u64,
+    i64,
+    String,
+    String,
+    i64,
+    u64,
+    u64,
+    u64,
+);
 
 /// `{state, forced, generation, open_until, requests, failures, consecutive_failures,
 /// half_open_successes, in_flight, now, repaired}`
@@ -21,7 +34,8 @@ fn forced(s: &str) -> Result<Forced, StoreError> {
 }
 
 pub(crate) fn reply(raw: RawReply) -> Result<Reply, StoreError> {
-    let (verdict, st, fo, generation, retry_after, from, to, repaired, now_ms) = raw;
+    let (verdict, st, fo, generation, retry_after, from, to, repaired, now_ms, requests, failures) =
+        raw;
     let verdict = Verdict::parse(&verdict)
         .ok_or_else(|| StoreError::Protocol(format!("unknown verdict {verdict:?}")))?;
     let transition = if from.is_empty() {
@@ -41,6 +55,8 @@ pub(crate) fn reply(raw: RawReply) -> Result<Reply, StoreError> {
         transition,
         repaired: repaired != 0,
         now_ms,
+        requests,
+        failures,
     })
 }
 
