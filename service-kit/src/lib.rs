@@ -1,5 +1,5 @@
 //! What every demo service shares: configuration, logging, shutdown, JSON errors, the standard
-//! routes (`/health`, `/metrics`) and layers, and a `run` that is a service's whole `main`.
+//! routes (`/health`, `/ready`, `/metrics`) and layers, and a `run` that is a service's whole `main`.
 //!
 //! Nothing service-specific lives here.
 //!
@@ -59,7 +59,7 @@
 //! - `json`: [`Json`], the JSON extractor whose rejections are [`AppError`]s.
 //! - `overrides`: [`Overrides`], a settings section (`BREAKER__*`) given in part, applied over a
 //!   service's own defaults.
-//! - [`http`]: [`App`], adding `/health`, `/metrics`, JSON 404/405/413, request ids, tracing.
+//! - [`http`]: [`App`], adding `/health`, `/ready`, `/metrics`, JSON 404/405/413, request ids, tracing.
 //! - `serve`: [`serve`] a router until a future resolves (handlers can extract the peer's
 //!   `ConnectInfo<SocketAddr>`); [`spawn`] one on a free port for tests.
 //! - `run`: [`run`], a service's `main`: command line, config, logging, bind, serve, exit code;
