@@ -43,6 +43,7 @@
 //! | `CONFIG_FILE` | [`config`] | optional TOML file, overridden by the environment |
 //! | `PORT`, `BIND_ADDR`, `INSTANCE_ID`, `MAX_BODY_BYTES` | [`ServerConfig`] | see there |
 //! | `LOG_FORMAT`, `RUST_LOG` | [`telemetry`] | `text`/`json`; filter, default `info` |
+//! | `OTEL_EXPORTER_OTLP_ENDPOINT` | [`otlp`] | a collector's base URL: spans exported (OTLP/HTTP, protobuf); unset: off |
 //! | `FAULTS__FAILURE_RATE`, `FAULTS__DELAY_MS`, `FAULTS__DOWN`, `FAULTS__SEED` | [`faults`], in services that simulate faults | start-up fault settings |
 //! | anything else | the service's config struct | `A__B` sets field `b` of section `a` |
 //!
@@ -53,6 +54,7 @@
 //!   [`http_url`](config::http_url), a called service's base URL checked.
 //! - [`telemetry`]: the `tracing` subscriber, text or JSON.
 //! - [`trace`]: [`TraceContext`](trace::TraceContext), the headers passed on to every outbound call.
+//! - [`otlp`]: optional OpenTelemetry span export, on when `OTEL_EXPORTER_OTLP_ENDPOINT` is set.
 //! - [`metrics`]: the process-wide Prometheus recorder, `GET /metrics`, HTTP request metrics.
 //! - [`shutdown`]: [`signal`](shutdown::signal), resolving on SIGINT or SIGTERM.
 //! - `error`: [`AppError`], a JSON error answer whose cause is logged once.
@@ -83,6 +85,7 @@ pub mod faults;
 pub mod http;
 mod json;
 pub mod metrics;
+pub mod otlp;
 mod overrides;
 mod run;
 mod serve;

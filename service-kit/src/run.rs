@@ -232,6 +232,7 @@ where
     })
     .await
     .map_err(StartError::Serve)?;
+    crate::otlp::shutdown().await;
     tracing::info!("stopped");
     Ok(())
 }

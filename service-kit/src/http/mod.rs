@@ -12,7 +12,8 @@
 //!
 //! 1. request id: `x-request-id` taken from the request or generated (UUID v4), recorded in the
 //!    request's tracing span and echoed on the response;
-//! 2. tracing: an `info` span per request (`method`, `path`, `request_id`), a start event at
+//! 2. tracing: an `info` span per request (`method`, `path`, `request_id`; exported spans continue
+//!    the caller's `traceparent`, see [`crate::otlp`]), a start event at
 //!    `debug` (errors are logged by [`AppError`](crate::AppError), once);
 //! 3. the access log (`access`): one `info` line per request with `method`, `route`, `status`,
 //!    `latency_ms`, `request_id` and `client`;
@@ -144,10 +145,21 @@ fn request_span(req: &Request<Body>) -> Span {
         .get(REQUEST_ID)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
-    tracing::info_span!(
+    let span = tracing::info_span!(
         "request",
         method = %req.method(),
         path = %req.uri().path(),
         request_id,
-    )
+        otel.name = tracing::field::Empty,
+        otel.kind = tracing::field::Empty,
+    );
+    if crate::otlp::enabled() {
+        span.record(
+            "otel.name",
+            format!("{} {}", req.method(), req.uri().path()),
+        );
+        span.record("otel.kind", "server");
+        crate::otlp::continue_trace(&span, req.headers());
+    }
+    span
 }
