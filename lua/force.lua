@@ -4,7 +4,8 @@
 -- ARGV:    1..15 as in lib.lua; 16 = mode: "open" (reject every call until reset),
 --          "closed" (admit every call, never trip), "disabled" (admit every call, count
 --          nothing) or "reset" (back to a fresh closed circuit that trips normally)
--- Returns: {verdict "ok", state, forced, generation, -1, from, to, repaired, now_ms}
+-- Returns: {verdict "ok", state, forced, generation, -1, from, to, repaired, now_ms,
+--          requests, failures} (the window's counts, see lib.lua)
 --          from/to are always set: every override is a transition under a new generation,
 --          published like any other.
 --
