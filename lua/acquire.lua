@@ -4,7 +4,7 @@
 --          hash (see lib.lua)
 -- ARGV:    1..15 as in lib.lua; 16 = permit id (unique per call, used as the lease's member)
 -- Returns: {verdict, state, forced, generation, retry_after_ms, from, to, repaired, now_ms,
---           settings_missing}
+--          settings_missing, requests, failures} (the window's counts, see lib.lua)
 --          verdict "admitted" or "rejected"; retry_after_ms is -1 for an admission and for a
 --          forced-open circuit (no deadline). A call in the open state after its timeout moves
 --          the circuit to half-open (from/to say so) and then asks for a trial permit. now_ms

@@ -6,7 +6,7 @@
 --          "closed" (admit every call, never trip), "disabled" (admit every call, count
 --          nothing) or "reset" (back to a fresh closed circuit that trips normally)
 -- Returns: {verdict "ok", state, forced, generation, -1, from, to, repaired, now_ms,
---           settings_missing}
+--          settings_missing, requests, failures} (the window's counts, see lib.lua)
 --          from/to are always set: every override is a transition under a new generation,
 --          published like any other.
 --

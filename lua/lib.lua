@@ -34,10 +34,13 @@
 --
 -- Every reply but snapshot's and settings.lua's is:
 --   {verdict, state, forced, generation, retry_after_ms (-1: none), from, to, repaired (0|1),
---    now_ms, settings_missing (0|1)}
+--    now_ms, settings_missing (0|1), requests, failures}
 -- where from/to are "" unless this call made a transition, now_ms is the time the script ran
--- at (an admission's time, which record.lua takes back), and settings_missing is 1 when this
--- call found no settings hash to keep alive (the breaker then writes it, see settings.lua).
+-- at (an admission's time, which record.lua takes back), settings_missing is 1 when this
+-- call found no settings hash to keep alive (the breaker then writes it, see settings.lua), and
+-- requests/failures are the window's counts as stored after the call: current in a reply that
+-- counted an outcome or made a transition (which starts a new window at 0), possibly out of
+-- date in any other.
 --
 -- Generations only grow. A breaker without a state hash (new, expired, flushed) starts at the
 -- current time in ms, and a repaired one at max(now, stored generation + 1); every transition
@@ -318,7 +321,7 @@ end
 
 local function reply(verdict, b, retry_after, from, to)
   return { verdict, b.state, b.forced, b.generation, retry_after or -1, from or '', to or '',
-    REPAIRED and 1 or 0, NOW, SETTINGS_MISSING and 1 or 0 }
+    REPAIRED and 1 or 0, NOW, SETTINGS_MISSING and 1 or 0, b.requests, b.failures }
 end
 
 -- A fixed window's counts (consecutive failures too, as gobreaker does) restart every interval.

@@ -7,7 +7,7 @@
 --          abandoned: free its lease, count nothing), 19 = the admission's time in ms (the
 --          now_ms of acquire's reply; "" for now)
 -- Returns: {verdict, state, forced, generation, retry_after_ms, from, to, repaired, now_ms,
---           settings_missing}
+--          settings_missing, requests, failures} (the window's counts, see lib.lua)
 --          verdict "counted", "released", "stale" (admitted under another generation, or its
 --          half-open lease already expired, or in a window that has ended: counts nothing)
 --          or "ignored" (forced or disabled).

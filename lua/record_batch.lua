@@ -7,7 +7,7 @@
 --          17 = the outcomes in the order they were recorded, one letter each:
 --          "S" success, "F" failure (ignored outcomes are not sent)
 -- Returns: {verdict, state, forced, generation, -1, from, to, repaired, now_ms,
---           settings_missing}
+--          settings_missing, requests, failures} (the window's counts, see lib.lua)
 --          verdict "counted", "stale" (another generation: nothing counted) or "ignored"
 --          (forced, disabled, or no longer closed).
 --

@@ -198,6 +198,8 @@ impl Breaker {
         let snapshot = fail_safe
             .observed(spec, "snapshot", self.admin_timeout(), fut)
             .await?;
+        self.inner.shown.set(snapshot.state, snapshot.forced);
+        metrics::failure_rate(self.name(), snapshot.requests, snapshot.failures);
         if snapshot.repaired {
             warn!(
                 breaker = self.name(),

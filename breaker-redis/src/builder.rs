@@ -77,7 +77,8 @@ impl BreakerBuilder {
     pub fn build(self) -> Result<Breaker, ConfigError> {
         let origin = self.replica_id.unwrap_or_else(random_id);
         let spec = Spec::new(&self.name, self.config, &origin)?;
-        crate::metrics::register(spec.name());
+        crate::metrics::register(spec.name(), spec.config());
+        let shown = Arc::new(metrics::ShownState::new(spec.name()));
         let store = self.store.unwrap_or_else(|| Arc::new(MemoryStore::new()));
         let (events, _) = broadcast::channel(256);
         let cached = match spec.config().admission {
@@ -93,7 +94,13 @@ impl BreakerBuilder {
             ))),
         };
         let own = Arc::new(OwnReports::default());
-        let sink = sink(spec.instance(), &events, cached.clone(), own.clone());
+        let sink = sink(
+            spec.instance(),
+            &events,
+            cached.clone(),
+            own.clone(),
+            shown.clone(),
+        );
         let subscription = store.subscribe(&spec, sink);
         store.publish_settings(&spec);
         let inner = Arc::new(Inner {
@@ -106,6 +113,7 @@ impl BreakerBuilder {
             subscription,
             flusher: OnceLock::new(),
             cached: cached.clone(),
+            shown,
         });
         if let (Some(cached), Ok(runtime)) = (cached, tokio::runtime::Handle::try_current()) {
             let task = runtime.spawn(flush_loop(Arc::downgrade(&inner), cached));
@@ -123,6 +131,7 @@ fn sink(
     events: &broadcast::Sender<StateChange>,
     cached: Option<Arc<Cached>>,
     own_reports: Arc<OwnReports>,
+    shown: Arc<metrics::ShownState>,
 ) -> crate::store::EventSink {
     let (own, events) = (instance.to_owned(), events.clone());
     Arc::new(move |mut event: StateChange| {
@@ -137,7 +146,7 @@ fn sink(
         if let Some(cached) = &cached {
             cached.learn_transition(event.to, event.forced, event.generation);
         }
-        metrics::transition(&event);
+        metrics::transition(&event, &shown);
         let _ = events.send(event);
     })
 }

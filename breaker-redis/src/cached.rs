@@ -191,6 +191,8 @@ mod tests {
             transition: None,
             repaired: false,
             now_ms: 0,
+            requests: 0,
+            failures: 0,
         }
     }
 

@@ -14,7 +14,7 @@ use crate::cached::Cached;
 use crate::clock::Clock;
 use crate::events::{OwnReports, Scope, StateChange};
 use crate::metrics;
-use crate::protocol::{Outcome, Reply};
+use crate::protocol::{Outcome, Reply, Verdict};
 use crate::store::fail_safe::{FailSafe, Source};
 use crate::store::{Spec, Subscription};
 
@@ -30,6 +30,8 @@ pub(crate) struct Inner {
     pub(crate) cached: Option<Arc<Cached>>,
     pub(crate) flusher: OnceLock<AbortOnDrop>,
     pub(crate) subscription: Option<Subscription>,
+    /// The `breaker_state` gauges, shared with the pub/sub sink.
+    pub(crate) shown: Arc<metrics::ShownState>,
 }
 
 impl Inner {
@@ -85,7 +87,10 @@ impl Inner {
             );
         }
         if source != Source::Bypass {
-            metrics::state(self.name(), reply.state);
+            self.shown.set(reply.state, reply.forced);
+            if reply.verdict == Verdict::Counted || reply.transition.is_some() {
+                metrics::failure_rate(self.name(), reply.requests, reply.failures);
+            }
         }
         let scope = if source == Source::Local {
             Scope::Local
@@ -98,8 +103,8 @@ impl Inner {
         if scope == Scope::Shared && !self.own.first(event.generation) {
             return;
         }
-        info!(breaker = self.name(), from = %event.from, to = %event.to, generation = event.generation, scope = ?scope, "circuit transition");
-        metrics::transition(&event);
+        info!(breaker = self.name(), from = %event.from, to = %event.to, generation = event.generation, origin = metrics::origin(scope), "circuit transition");
+        metrics::transition(&event, &self.shown);
         let _ = self.events.send(event);
     }
 }

@@ -73,6 +73,8 @@ fn reply(
         transition,
         repaired: false,
         now_ms: now,
+        requests: m.requests,
+        failures: m.failures,
     }
 }
 

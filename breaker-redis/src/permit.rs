@@ -117,14 +117,15 @@ impl Permit {
     /// and no task.
     fn settle(&mut self, outcome: Outcome) -> Option<Outcome> {
         self.pending = false;
+        let took = self.started.elapsed();
         let outcome = match self.inner.spec.config().slow_call_threshold {
-            Some(limit) if outcome == Outcome::Success && self.started.elapsed() > limit => {
-                debug!(breaker = self.inner.name(), elapsed = ?self.started.elapsed(), "slow call counted as a failure");
+            Some(limit) if outcome == Outcome::Success && took > limit => {
+                debug!(breaker = self.inner.name(), elapsed = ?took, "slow call counted as a failure");
                 Outcome::Failure
             }
             _ => outcome,
         };
-        metrics::call(self.inner.name(), outcome);
+        metrics::call(self.inner.name(), outcome, took);
         if self.forced != Forced::None {
             return None;
         }

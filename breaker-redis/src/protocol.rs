@@ -28,15 +28,6 @@ impl State {
         }
     }
 
-    /// The numeric value of the `breaker_state` gauge: 0 closed, 1 open, 2 half-open.
-    pub fn as_gauge(self) -> f64 {
-        match self {
-            State::Closed => 0.0,
-            State::Open => 1.0,
-            State::HalfOpen => 2.0,
-        }
-    }
-
     pub(crate) fn parse(s: &str) -> Option<Self> {
         match s {
             "closed" => Some(State::Closed),
@@ -208,6 +199,11 @@ pub struct Reply {
     /// The store's clock when it answered (ms since the epoch). For an admission this is the
     /// call's admission time, which its outcome is counted at (see `lua/record.lua`).
     pub now_ms: u64,
+    /// Calls counted in the current window after the operation: current when the operation
+    /// counted an outcome ([`Verdict::Counted`]) or made a transition (a new window, at 0).
+    pub requests: u64,
+    /// Failures counted in the current window after the operation, current as `requests` is.
+    pub failures: u64,
 }
 
 /// A breaker's shared state at one moment.

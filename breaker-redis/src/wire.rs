@@ -6,7 +6,7 @@ use crate::protocol::{Forced, Reply, Snapshot, State, Transition, Verdict};
 use crate::store::StoreError;
 
 /// `{verdict, state, forced, generation, retry_after_ms, from, to, repaired, now_ms,
-/// settings_missing}`
+/// settings_missing, requests, failures}`
 pub(crate) type RawReply = (
     String,
     String,
@@ -18,6 +18,8 @@ pub(crate) type RawReply = (
     i64,
     u64,
     i64,
+    u64,
+    u64,
 );
 
 /// `{state, forced, generation, open_until, requests, failures, consecutive_failures,
@@ -35,7 +37,20 @@ fn forced(s: &str) -> Result<Forced, StoreError> {
 /// The reply, and whether the script found the breaker's settings hash missing (which only
 /// the Redis store acts on: it writes the settings again).
 pub(crate) fn reply(raw: RawReply) -> Result<(Reply, bool), StoreError> {
-    let (verdict, st, fo, generation, retry_after, from, to, repaired, now_ms, missing) = raw;
+    let (
+        verdict,
+        st,
+        fo,
+        generation,
+        retry_after,
+        from,
+        to,
+        repaired,
+        now_ms,
+        missing,
+        requests,
+        failures,
+    ) = raw;
     let verdict = Verdict::parse(&verdict)
         .ok_or_else(|| StoreError::Protocol(format!("unknown verdict {verdict:?}")))?;
     let transition = if from.is_empty() {
@@ -55,6 +70,8 @@ pub(crate) fn reply(raw: RawReply) -> Result<(Reply, bool), StoreError> {
         transition,
         repaired: repaired != 0,
         now_ms,
+        requests,
+        failures,
     };
     Ok((reply, missing != 0))
 }

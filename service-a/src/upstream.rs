@@ -5,7 +5,7 @@ use std::time::Duration;
 use reqwest::{Client, Response, StatusCode, Url};
 use serde_json::Value;
 use service_kit::trace::TraceContext;
-use tracing::debug;
+use tracing::{Instrument, debug};
 
 /// The largest body accepted from B; B's answers are a few dozen bytes.
 const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -65,6 +65,11 @@ impl Upstream {
 
     /// Calls `GET /hello` once, passing on the incoming request's `trace` headers.
     pub(crate) async fn hello(&self, trace: &TraceContext) -> Result<Value, UpstreamError> {
+        let span = trace.outbound_span("service-b");
+        self.send_hello(trace).instrument(span).await
+    }
+
+    async fn send_hello(&self, trace: &TraceContext) -> Result<Value, UpstreamError> {
         let mut request = self.client.get(self.hello.clone());
         for (name, value) in trace.headers() {
             request = request.header(name, value);

@@ -30,6 +30,13 @@ async fn health(env: &Env, a: &Spawned) -> Value {
     body
 }
 
+/// `/ready` stays 200 whatever Redis does: the breaker protects locally meanwhile.
+async fn assert_ready(env: &Env, a: &Spawned) {
+    let (status, _, body) = env.get(&a.url("/ready")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["status"], "ready", "{body}");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn without_redis_calls_are_still_answered_and_state_reads_fail() {
     let mut env = Env::start().await;
@@ -60,9 +67,11 @@ async fn without_redis_calls_are_still_answered_and_state_reads_fail() {
         (&json!("degraded"), &json!("degraded")),
         "{body}"
     );
+    assert_ready(&env, &a).await;
 
     env.redis.restart().expect("redis restarts");
     back_to_shared(&env, &a).await;
+    assert_ready(&env, &a).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]

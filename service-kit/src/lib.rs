@@ -1,5 +1,5 @@
 //! What every demo service shares: configuration, logging, shutdown, JSON errors, the standard
-//! routes (`/health`, `/metrics`) and layers, and a `run` that is a service's whole `main`.
+//! routes (`/health`, `/ready`, `/metrics`) and layers, and a `run` that is a service's whole `main`.
 //!
 //! Nothing service-specific lives here.
 //!
@@ -44,6 +44,7 @@
 //! | `PORT`, `BIND_ADDR`, `INSTANCE_ID`, `MAX_BODY_BYTES` | [`ServerConfig`] | see there |
 //! | `LOG_FORMAT`, `RUST_LOG` | [`telemetry`] | `text`/`json`; filter, default `info` |
 //! | `ADMIN_TOKEN`, `ADMIN_TOKEN_FILE`, `ADMIN_FAILURES__LIMIT`, `ADMIN_FAILURES__PERIOD` | [`admin`], in services with admin routes | the token (at least 16 bytes) or the file holding it; failed attempts allowed per client, default 10 per `1m` |
+//! | `OTEL_EXPORTER_OTLP_ENDPOINT` | [`otlp`] | a collector's base URL: spans exported (OTLP/HTTP, protobuf); unset: off |
 //! | `FAULTS__FAILURE_RATE`, `FAULTS__DELAY_MS`, `FAULTS__DOWN`, `FAULTS__SEED` | [`faults`], in services that simulate faults | start-up fault settings |
 //! | anything else | the service's config struct | `A__B` sets field `b` of section `a` |
 //!
@@ -54,6 +55,7 @@
 //!   [`http_url`](config::http_url), a called service's base URL checked.
 //! - [`telemetry`]: the `tracing` subscriber, text or JSON.
 //! - [`trace`]: [`TraceContext`](trace::TraceContext), the headers passed on to every outbound call.
+//! - [`otlp`]: optional OpenTelemetry span export, on when `OTEL_EXPORTER_OTLP_ENDPOINT` is set.
 //! - [`metrics`]: the process-wide Prometheus recorder, `GET /metrics`, HTTP request metrics.
 //! - [`shutdown`]: [`signal`](shutdown::signal), resolving on SIGINT or SIGTERM.
 //! - `error`: [`AppError`], a JSON error answer with a stable `code` ([`default_code`]), whose
@@ -63,7 +65,7 @@
 //! - `json`: [`Json`], the JSON extractor whose rejections are [`AppError`]s.
 //! - `overrides`: [`Overrides`], a settings section (`BREAKER__*`) given in part, applied over a
 //!   service's own defaults.
-//! - [`http`]: [`App`], adding `/health`, `/metrics`, JSON 404/405/413, request ids, tracing.
+//! - [`http`]: [`App`], adding `/health`, `/ready`, `/metrics`, JSON 404/405/413, request ids, tracing.
 //! - `serve`: [`serve`] a router until a future resolves (handlers can extract the peer's
 //!   `ConnectInfo<SocketAddr>`); [`spawn`] one on a free port for tests.
 //! - `run`: [`run`], a service's `main`: command line, config, logging, bind, serve, exit code;
@@ -88,6 +90,7 @@ pub mod faults;
 pub mod http;
 mod json;
 pub mod metrics;
+pub mod otlp;
 mod overrides;
 mod run;
 mod serve;

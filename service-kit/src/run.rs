@@ -203,6 +203,7 @@ where
     // Installed before the service builds its breakers and limiters, which describe their
     // metrics and create their series at 0 as they are built.
     crate::metrics::handle();
+    crate::metrics::build_info(service.name, service.version);
     let app: C = loader.load()?;
     let addr = server.addr();
     // In JSON the service and instance are on every line already.
@@ -231,6 +232,7 @@ where
     })
     .await
     .map_err(StartError::Serve)?;
+    crate::otlp::shutdown().await;
     tracing::info!("stopped");
     Ok(())
 }

@@ -4,6 +4,7 @@
 //! |---|---|---|
 //! | `LOG_FORMAT` | `text`, `json` | `text` |
 //! | `RUST_LOG` | an `EnvFilter` directive | `info` |
+//! | `OTEL_EXPORTER_OTLP_ENDPOINT` | a collector's base URL: spans are also exported (see [`crate::otlp`]; [`init_service`] only) | unset |
 //!
 //! In JSON every line is one object with `timestamp`, `level`, `message` and the event's fields at
 //! the top level, `target`, the request's `span` (`method`, `path`, `request_id`) when there is
@@ -14,7 +15,9 @@ use std::io::{self, IsTerminal, Write};
 use std::str::FromStr;
 
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::Layer;
 use tracing_subscriber::fmt::MakeWriter;
+use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
 use crate::config::ConfigError;
@@ -58,15 +61,17 @@ pub fn init() -> Result<(), ConfigError> {
     install(format, &filter, Stamped::default())
 }
 
-/// Like [`init`], and in JSON every line also carries `service` and `instance`.
+/// Like [`init`], and in JSON every line also carries `service` and `instance`; with
+/// `OTEL_EXPORTER_OTLP_ENDPOINT` set, spans are also exported (see [`crate::otlp`]).
 ///
 /// # Errors
 ///
-/// `LOG_FORMAT` or `RUST_LOG` is invalid.
+/// `LOG_FORMAT`, `RUST_LOG` or `OTEL_EXPORTER_OTLP_ENDPOINT` is invalid.
 pub fn init_service(service: &str, instance: &str) -> Result<(), ConfigError> {
     let format = std::env::var("LOG_FORMAT").unwrap_or_default().parse()?;
     let filter = std::env::var("RUST_LOG").unwrap_or_default();
-    install(format, &filter, Stamped::new(service, instance))
+    let stamped = Stamped::new(service, instance);
+    install_with_export(format, &filter, stamped, Some((service, instance)))
 }
 
 /// Like [`init`], with the settings given.
@@ -79,23 +84,37 @@ pub fn init_with(format: LogFormat, filter: &str) -> Result<(), ConfigError> {
 }
 
 fn install(format: LogFormat, filter: &str, stamped: Stamped) -> Result<(), ConfigError> {
+    install_with_export(format, filter, stamped, None)
+}
+
+/// The subscriber: the filter, the log lines, and span export when `export` names the service
+/// and the endpoint is set.
+fn install_with_export(
+    format: LogFormat,
+    filter: &str,
+    stamped: Stamped,
+    export: Option<(&str, &str)>,
+) -> Result<(), ConfigError> {
     let filter = if filter.is_empty() { "info" } else { filter };
     let filter = EnvFilter::try_new(filter).map_err(|e| ConfigError::invalid("RUST_LOG", e))?;
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(std::io::stdout().is_terminal());
-    // An error here only means a subscriber is already installed, which is what we want.
-    let _already_installed = match format {
-        LogFormat::Text => builder.finish().try_init(),
-        LogFormat::Json => builder
+    let lines = tracing_subscriber::fmt::layer().with_ansi(std::io::stdout().is_terminal());
+    let lines = match format {
+        LogFormat::Text => lines.boxed(),
+        LogFormat::Json => lines
             .json()
             .flatten_event(true)
             .with_current_span(true)
             .with_span_list(false)
             .with_writer(stamped)
-            .finish()
-            .try_init(),
+            .boxed(),
     };
+    let registry = tracing_subscriber::registry().with(filter).with(lines);
+    let spans = match export {
+        Some((service, instance)) => crate::otlp::layer(service, instance)?,
+        None => None,
+    };
+    // An error here only means a subscriber is already installed, which is what we want.
+    let _already_installed = registry.with(spans).try_init();
     Ok(())
 }
 

@@ -353,6 +353,8 @@ fn synthetic(verdict: Verdict, state: State, retry_after: Option<Duration>) -> R
         transition: None,
         repaired: false,
         now_ms: 0,
+        requests: 0,
+        failures: 0,
     }
 }
 

@@ -1,12 +1,19 @@
 //! The standard routes and layers every service's router gets, through [`App`].
 //!
-//! Routes: `GET /health`, `GET /metrics`; unknown routes answer JSON 404, wrong methods JSON 405.
+//! Routes: `GET /health`, `GET /ready`, `GET /metrics`; unknown routes answer JSON 404, wrong
+//! methods JSON 405.
+//!
+//! | route | answers | while Redis is down |
+//! |---|---|---|
+//! | `/health` | liveness: 200 while the process serves; the body names degraded dependencies (`"status": "degraded"`) | 200, `"status": "degraded"` in services that report Redis |
+//! | `/ready` | readiness: 200 `"ready"` once the service serves, 503 `"not-ready"` with a `reason` while its [`App::ready_check`] says so | 200: breakers and limiters protect locally, so the replica can take traffic |
 //!
 //! Layers, outermost first:
 //!
 //! 1. request id: `x-request-id` taken from the request or generated (UUID v4), recorded in the
 //!    request's tracing span and echoed on the response;
-//! 2. tracing: an `info` span per request (`method`, `path`, `request_id`), a start event at
+//! 2. tracing: an `info` span per request (`method`, `path`, `request_id`; exported spans continue
+//!    the caller's `traceparent`, see [`crate::otlp`]), a start event at
 //!    `debug` (errors are logged by [`AppError`](crate::AppError), once);
 //! 3. the access log (`access`): one `info` line per request with `method`, `route`, `status`,
 //!    `latency_ms`, `request_id` and `client`;
@@ -34,7 +41,7 @@ use tracing::Span;
 pub use health::HealthFields;
 
 use crate::config::ServerConfig;
-use health::{Health, HealthHook};
+use health::{Health, HealthHook, ReadyHook};
 
 /// The header carrying the request id.
 pub const REQUEST_ID: &str = "x-request-id";
@@ -69,6 +76,7 @@ impl App {
                 service: server.service.clone(),
                 instance: server.instance_id.clone(),
                 hook: None,
+                ready: None,
             },
             max_body_bytes: server.max_body_bytes,
         }
@@ -85,6 +93,18 @@ impl App {
         self
     }
 
+    /// Makes `/ready` answer 503 `{"status":"not-ready","reason":...}` while `check` returns
+    /// `Err(reason)`: for a service that cannot take traffic yet (or any more). Without a check,
+    /// a service is ready as soon as it serves.
+    pub fn ready_check<F, Fut>(mut self, check: F) -> Self
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), String>> + Send + 'static,
+    {
+        self.health.ready = Some(ReadyHook::new(check));
+        self
+    }
+
     /// The finished router: `routes` (which must not set their own fallback) plus the standard
     /// routes, fallbacks and layers.
     pub fn build(self, routes: Router) -> Router {
@@ -92,6 +112,7 @@ impl App {
         let limit = self.max_body_bytes;
         let standard = Router::new()
             .route("/health", get(health::health))
+            .route("/ready", get(health::ready))
             .with_state(Arc::new(self.health))
             .route("/metrics", get(crate::metrics::render));
         let layers = ServiceBuilder::new()
@@ -124,10 +145,21 @@ fn request_span(req: &Request<Body>) -> Span {
         .get(REQUEST_ID)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
-    tracing::info_span!(
+    let span = tracing::info_span!(
         "request",
         method = %req.method(),
         path = %req.uri().path(),
         request_id,
-    )
+        otel.name = tracing::field::Empty,
+        otel.kind = tracing::field::Empty,
+    );
+    if crate::otlp::enabled() {
+        span.record(
+            "otel.name",
+            format!("{} {}", req.method(), req.uri().path()),
+        );
+        span.record("otel.kind", "server");
+        crate::otlp::continue_trace(&span, req.headers());
+    }
+    span
 }

@@ -77,7 +77,8 @@ async fn inventory_down_opens_its_circuit_and_order_stops_calling_it() {
     let label = "breaker=\"inventory-service\"";
     let http = &chain.http;
     let base = &chain.order.base;
-    assert_eq!(metric_sum(http, base, "breaker_state{", &[label]).await, 1);
+    let open = [label, "state=\"open\""];
+    assert_eq!(metric_sum(http, base, "breaker_state{", &open).await, 1);
     assert_eq!(
         metric_sum(http, base, "breaker_rejections_total{", &[label]).await,
         2

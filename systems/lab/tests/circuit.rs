@@ -135,7 +135,7 @@ async fn the_breaker_is_visible_in_redis_and_in_metrics() {
         .await
         .expect("text");
     assert!(
-        metrics.contains(r#"breaker_state{breaker="user-service"}"#),
+        metrics.contains(r#"breaker_state{breaker="user-service",state="open"}"#),
         "{metrics}"
     );
     assert!(metrics.contains("breaker_calls_total{"), "{metrics}");

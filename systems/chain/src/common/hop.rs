@@ -233,16 +233,10 @@ impl Hop {
         })
     }
 
-    /// The breaker's name and shared state (`unknown` while Redis cannot say), for `/health`;
-    /// it also sets the breaker's `breaker_state` gauge, so that `/metrics` shows the breaker
-    /// before its first call.
+    /// The breaker's name and shared state (`unknown` while Redis cannot say), for `/health`.
     pub async fn health(&self) -> Value {
         let state = match self.breaker.snapshot().await {
-            Ok(snapshot) => {
-                metrics::gauge!("breaker_state", "breaker" => self.spec.name)
-                    .set(snapshot.state.as_gauge());
-                snapshot.state.as_str()
-            }
+            Ok(snapshot) => snapshot.state.as_str(),
             Err(_) => "unknown",
         };
         json!({ "name": self.spec.name, "state": state })

@@ -7,7 +7,7 @@
 //! |---|---|
 //! | `GET /orders?user_id=<id>` | 200 `{"message":"Order data for user ID <id>"}` once `GET /inventory` answered 2xx; 400 `{"error":"user_id is required"}` when it is missing or blank (inventory is not called); when the call fails, the errors of the crate's "Errors through the chain" with `failed to get inventory` and `"hop":"inventory-service"` |
 //! | `GET /health` | 200 `{"status":"UP","service":"order-service","instance":ID,"breaker":{"name":"inventory-service","state":"closed"\|"open"\|"half-open"\|"unknown"}}` |
-//! | `GET /metrics` | Prometheus, with the breaker's `breaker_state`, `breaker_calls_total`, `breaker_rejections_total`, `breaker_transitions_total` |
+//! | `GET /metrics` | Prometheus, with the breaker's `breaker_state{state}`, `breaker_calls_total`, `breaker_rejections_total`, `breaker_transitions_total` |
 //!
 //! # Configuration
 //!
