@@ -66,10 +66,12 @@ async fn payment_down_opens_the_circuit_for_both_replicas_until_it_is_back() {
     })
     .await
     .expect("closed after the open period");
-    assert_eq!(
-        shop.breaker_state("payment-service").await.as_deref(),
-        Some("closed")
-    );
+    // The trial's outcome may reach Redis just after its answer.
+    wait_until(DEADLINE, "payment-service closed in Redis", || async {
+        shop.breaker_state("payment-service").await.as_deref() == Some("closed")
+    })
+    .await
+    .expect("the circuit is closed in Redis");
     let (status, _, _) = get(http, &a.url("/api/payments/o-4")).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
