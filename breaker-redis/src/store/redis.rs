@@ -10,6 +10,7 @@ use tracing::{debug, warn};
 
 use super::scripts::SCRIPTS;
 use super::subscriber::Subscriber;
+use super::tls::RedisTls;
 use super::{EventSink, Spec, StoreError, StoreFuture, StoreHealth, StoreOps, Subscription};
 use crate::protocol::{ForceMode, Outcome, Reply, Snapshot};
 use crate::wire;
@@ -22,6 +23,8 @@ pub struct RedisStoreOptions {
     pub response_timeout: Duration,
     /// Longest wait for a new connection (default 500 ms).
     pub connection_timeout: Duration,
+    /// Certificates for a `rediss://` URL (default: none, the system's roots).
+    pub tls: RedisTls,
 }
 
 impl Default for RedisStoreOptions {
@@ -29,6 +32,7 @@ impl Default for RedisStoreOptions {
         RedisStoreOptions {
             response_timeout: Duration::from_millis(100),
             connection_timeout: Duration::from_millis(500),
+            tls: RedisTls::default(),
         }
     }
 }
@@ -92,7 +96,8 @@ impl std::fmt::Debug for RedisStore {
 }
 
 impl RedisStore {
-    /// A store on the standalone Redis at `url` (`redis://host:port/db`). Does not fail when
+    /// A store on the standalone Redis at `url` (`redis://[user:password@]host:port/db`, or
+    /// `rediss://` for TLS with [`RedisStoreOptions::tls`]). Does not fail when
     /// Redis is down: it connects on first use and reconnects after failures, so a service can
     /// start (degraded) before Redis does. Fails only for an invalid URL.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
@@ -101,7 +106,7 @@ impl RedisStore {
 
     /// [`connect`](Self::connect) with explicit options.
     pub async fn connect_with(url: &str, options: RedisStoreOptions) -> Result<Self, StoreError> {
-        let client = redis::Client::open(url)?;
+        let client = super::tls::client(url, &options.tls)?;
         let config = ConnectionManagerConfig::new()
             .set_response_timeout(Some(options.response_timeout))
             .set_connection_timeout(Some(options.connection_timeout))
@@ -135,14 +140,17 @@ impl RedisStore {
         let first = urls
             .first()
             .ok_or_else(|| StoreError::Protocol("no cluster node given".into()))?;
-        let client = redis::cluster::ClusterClientBuilder::new(urls.to_vec())
+        let mut builder = redis::cluster::ClusterClientBuilder::new(urls.to_vec())
             .response_timeout(options.response_timeout)
-            .connection_timeout(options.connection_timeout)
-            .build()?;
+            .connection_timeout(options.connection_timeout);
+        if let Some(Some(certs)) = super::tls::certificates_for(first, &options.tls)? {
+            builder = builder.certs(certs);
+        }
+        let client = builder.build()?;
         let conn = Conn::Cluster(client.get_async_connection().await?);
         let store = RedisStore {
             subscriber: Arc::new(Subscriber::new(
-                redis::Client::open(first.as_str())?,
+                super::tls::client(first, &options.tls)?,
                 conn.clone(),
                 options.connection_timeout,
             )),
@@ -290,6 +298,10 @@ impl StoreOps for RedisStore {
 
     fn subscribe(&self, spec: &Spec, sink: EventSink) -> Option<Subscription> {
         self.subscriber.register(spec, sink)
+    }
+
+    fn missing_rights<'a>(&'a self, spec: &'a Spec) -> StoreFuture<'a, Vec<String>> {
+        Box::pin(self.rights(spec))
     }
 
     fn kind(&self) -> &'static str {
