@@ -9,6 +9,7 @@ use tokio::sync::watch;
 use tracing::{debug, warn};
 
 use breaker_redis::store::health::{Attempt, Health};
+use breaker_redis::store::refusal::Refusal;
 use breaker_redis::store::{RedisStore, StoreError};
 
 /// Where and how remembered responses are written.
@@ -83,6 +84,13 @@ async fn write(target: &Target, json: Arc<[u8]>) {
     };
     match target.health.run(target.timeout, op).await {
         Attempt::Answered { .. } => {}
+        // A refusal (ACL, login) lasts until fixed: said again once per back-off, with its fix.
+        Attempt::Failed { error, .. } if Refusal::of(&error).is_some() => {
+            let fix = Refusal::of(&error)
+                .map(|r| r.to_string())
+                .unwrap_or_default();
+            warn!(fallback = %target.name, %error, %fix, "redis refused the last good response; it stays local");
+        }
         Attempt::Failed { error, degraded } if degraded => {
             warn!(fallback = %target.name, %error, "redis unreachable; last good responses stay local");
         }
