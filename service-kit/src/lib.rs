@@ -42,6 +42,7 @@
 //! |---|---|---|
 //! | `CONFIG_FILE` | [`config`] | optional TOML file, overridden by the environment |
 //! | `PORT`, `BIND_ADDR`, `INSTANCE_ID`, `MAX_BODY_BYTES` | [`ServerConfig`] | see there |
+//! | `REDIS_TLS_CA`, `REDIS_TLS_CERT`, `REDIS_TLS_KEY`, `REDIS_TLS_INSECURE` | [`RedisConfig`](config::RedisConfig), in [`ServerConfig`] | TLS to Redis for a `rediss://` `REDIS_URL`: CA, client certificate and key (PEM files), `#insecure` allowed |
 //! | `LOG_FORMAT`, `RUST_LOG` | [`telemetry`] | `text`/`json`; filter, default `info` |
 //! | `FAULTS__FAILURE_RATE`, `FAULTS__DELAY_MS`, `FAULTS__DOWN`, `FAULTS__SEED` | [`faults`], in services that simulate faults | start-up fault settings |
 //! | anything else | the service's config struct | `A__B` sets field `b` of section `a` |
