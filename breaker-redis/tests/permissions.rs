@@ -347,3 +347,32 @@ fn the_deployed_acl_grants_every_command_of_every_script() {
         }
     }
 }
+
+#[test]
+fn a_refused_subscription_is_logged_with_its_fix_on_a_back_off() {
+    let logs = Logs::default();
+    with_logs(&logs, || {
+        let _ = recorded(async |_| {
+            let server = server_without(Some("subscribe"));
+            let clock = ManualClock::new(common::T0);
+            let b = breaker(
+                store(&server, "svc", PASSWORD).await,
+                "no-subscribe",
+                &clock,
+            );
+            wait_until(DEADLINE, "the refused subscription logged", || async {
+                logs.count("refused the transition subscription") >= 1
+            })
+            .await
+            .unwrap();
+            // The breaker itself works: only other replicas' news arrive later.
+            b.acquire().await.expect("closed").success().await;
+            assert!(!b.is_degraded());
+            // The subscriber retries within 2 s at first; the warning does not follow it.
+            tokio::time::sleep(Duration::from_secs(3)).await;
+        });
+    });
+    let lines = logs.count("refused the transition subscription");
+    assert!((1..=2).contains(&lines), "{lines}:\n{}", logs.text());
+    assert!(logs.text().contains("+subscribe"), "{}", logs.text());
+}
