@@ -77,6 +77,13 @@ impl Beat {
 #[error("the registry's Redis is unavailable: {0}")]
 pub struct Unavailable(#[from] redis::RedisError);
 
+impl Unavailable {
+    /// What Redis refused (a missing ACL permission, a failed login), with its fix.
+    pub fn refusal(&self) -> Option<breaker_redis::store::refusal::Refusal> {
+        breaker_redis::store::refusal::Refusal::of_redis(&self.0)
+    }
+}
+
 /// The registry on one Redis.
 #[derive(Clone)]
 pub struct Registry {
