@@ -184,9 +184,26 @@ async fn trips_and_recovers(a: &Service, b: &Service, redis: &RedisServer) {
     .unwrap_or_else(|e| panic!("{e:#}\n{}", a.process.output()));
     let output = a.process.output();
     assert!(!output.contains("WARN"), "no refusal: {output}");
-    assert!(
-        output.contains("half-open"),
-        "went through half-open: {output}"
+    let history: Vec<(String, Vec<String>)> = redis::cmd("XRANGE")
+        .arg("breaker:{service-b}:history")
+        .arg("-")
+        .arg("+")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    let to: Vec<&str> = history
+        .iter()
+        .filter_map(|(_, fields)| {
+            fields
+                .chunks(2)
+                .find(|kv| kv[0] == "to")
+                .map(|kv| kv[1].as_str())
+        })
+        .collect();
+    assert_eq!(
+        to,
+        ["open", "half-open", "closed"],
+        "the history: {history:?}"
     );
 }
 

@@ -4,10 +4,11 @@
 //! an idle replica probes in the background).
 //!
 //! A Redis that answers reads but refuses writes (out of memory with `noeviction`, a read-only
-//! replica, an ACL user without write rights) is degraded too, for recording: closed-state
-//! admission writes nothing and would keep admitting while no failure is ever counted. So an
-//! outcome the shared store did not take is counted by the local breaker, and until the shared
-//! store takes a write again the local breaker has a say in every admission.
+//! replica) is degraded too, for recording: closed-state admission writes nothing and would
+//! keep admitting while no failure is ever counted. So an outcome the shared store did not take
+//! is counted by the local breaker, and until the shared store takes a write again the local
+//! breaker has a say in every admission. A command the ACL user may not run (`NOPERM`) goes
+//! further: the shared store is not used at all until the user's rights are complete again.
 //!
 //! Every breaker on one store shares the store's health tracker (when the store has one): one
 //! failure degrades them all, and one probe finds the store back. Each breaker still keeps its
@@ -166,11 +167,10 @@ impl FailSafe {
         result
     }
 
-    /// Redis refused a command or the login. Logged with its fix, repeated while it lasts
-    /// (once per doubling back-off, not per call). A missing permission also stops the use of
-    /// the shared store: a script cut short by it would miss its transitions (without
-    /// `PUBLISH` the circuit never trips) or keep a trial permit (without `ZREM` the circuit
-    /// stays half-open), so the local breaker protects the calls until the rights are back.
+    /// Redis refused a command or the login: logged with its fix, again on a doubling
+    /// back-off. A missing permission also stops the use of the shared store (a script cut
+    /// short misses transitions, or keeps a trial permit): the local breaker protects the
+    /// calls until `probe::rights` finds nothing missing.
     fn refused(&self, spec: &Spec, op: &'static str, error: &StoreError, refusal: Refusal) {
         let breaker = spec.name();
         if self.tracker.nag.due() {
