@@ -200,9 +200,9 @@ async fn trips_and_recovers(a: &Service, b: &Service, redis: &RedisServer) {
                 .map(|kv| kv[1].as_str())
         })
         .collect();
-    assert_eq!(
-        to,
-        ["open", "half-open", "closed"],
+    // A trial may have found B still down (open again) if the machine is slow.
+    assert!(
+        to.first() == Some(&"open") && to.ends_with(&["half-open", "closed"]),
         "the history: {history:?}"
     );
 }
