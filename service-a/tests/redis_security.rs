@@ -267,3 +267,41 @@ fn bad_tls_settings_stop_service_a_naming_the_variable() {
         "not rediss://",
     );
 }
+
+#[tokio::test]
+async fn a_wrong_redis_password_is_logged_with_its_fix_on_a_back_off_not_per_call() {
+    let dir = tempfile::tempdir().unwrap();
+    let acl = acl_file(dir.path());
+    let redis = RedisServer::builder()
+        .args(["--aclfile".to_owned(), acl.display().to_string()])
+        .admin(ADMIN.0, ADMIN.1)
+        .start()
+        .unwrap();
+    let b = start_b().await;
+    let url = redis.url_as("services", "not-the-password");
+    let env = [("REDIS_URL", url.as_str()), ("SERVICE_B_URL", &b.url(""))];
+    let a = procs::start(service_a(), "a", &env).await;
+    let http = reqwest::Client::new();
+    // A bounded run: 3 s of calls, every one served (protected locally).
+    let end = tokio::time::Instant::now() + Duration::from_secs(3);
+    let mut calls = 0;
+    while tokio::time::Instant::now() < end {
+        let (status, _, body) = procs::get(&http, &a.url("/call-service-b")).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        calls += 1;
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let output = a.process.output();
+    let refusals = output
+        .lines()
+        .filter(|l| l.contains("WARN") && l.contains("refused"))
+        .count();
+    // Each part using Redis (preload, breaker, subscriber, rate limit, last good answer) says
+    // it at once, then after back-offs that double from 1-2 s: a handful of lines (5 when
+    // measured: at 0, 0, 0, 1 and 3 s), never one per call.
+    assert!(
+        (2..=12).contains(&refusals) && calls > 40,
+        "{refusals} warnings for {calls} calls:\n{output}"
+    );
+    assert!(output.contains("redis://USER:PASSWORD@"), "{output}");
+}

@@ -50,14 +50,25 @@ impl Probe {
             .health
             .run(timeout, || self.shared.snapshot(&self.spec, None))
             .await;
-        if let Attempt::Answered {
-            recovered: true, ..
-        } = attempt
-        {
-            info!(
+        match attempt {
+            Attempt::Answered {
+                recovered: true, ..
+            } => info!(
                 breaker = self.spec.name(),
                 "the shared store answers again (background probe)"
-            );
+            ),
+            // The probe is usually the one caller that tries a failing store: a refusal
+            // (login, ACL) is said again from here, or it would be said only once.
+            Attempt::Failed { error, .. } => {
+                if let Some(fix) = Refusal::of(&error) {
+                    metrics::store_error(self.spec.name(), "probe", fix.class());
+                    if tracker.nag.due() {
+                        warn!(breaker = self.spec.name(), %error, %fix,
+                            "redis still refuses the breaker; protecting calls locally");
+                    }
+                }
+            }
+            _ => {}
         }
     }
 

@@ -127,7 +127,10 @@ impl RedisStore {
             health: Arc::default(),
         };
         if let Err(e) = store.load_scripts().await {
-            warn!(redis = %store.label, error = %e, "could not preload the breaker scripts; will load them on first use");
+            let fix = super::refusal::Refusal::of(&e)
+                .map(|r| r.to_string())
+                .unwrap_or_default();
+            warn!(redis = %store.label, error = %e, fix, "could not preload the breaker scripts; will load them on first use");
         }
         Ok(store)
     }
