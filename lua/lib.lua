@@ -120,12 +120,27 @@ local SETTINGS_MISSING = false
 -- after a transition deleted it.
 local WINDOW = nil
 
+-- The error for a command the Redis user may not run: NOPERM, naming the command and its key
+-- or channel, so that the client can say which ACL rule is missing (a refusal inside a script
+-- does not name the command on every Redis version).
+local function refused(cmd, target)
+  return { err = 'NOPERM the Redis user may not run ' .. cmd .. ' on ' .. target }
+end
+
+-- Whether an error reply is an ACL refusal (the wording differs between Redis versions).
+local function is_refusal(err)
+  return string.find(err, 'NOPERM', 1, true) ~= nil or string.find(err, "can't", 1, true) ~= nil
+end
+
 -- Runs a command on a key that may hold a foreign type: a WRONGTYPE error (someone else's
 -- value at our key) deletes the key and runs the command again on the now empty key. Costs
--- nothing extra on the normal path, unlike checking TYPE first.
+-- nothing extra on the normal path, unlike checking TYPE first. Any other error (a refused
+-- command, out of memory) is raised as it is, and deletes nothing.
 local function on_key(key, cmd, ...)
   local r = redis.pcall(cmd, key, ...)
   if type(r) == 'table' and r.err then
+    if is_refusal(r.err) then error(refused(cmd, key)) end
+    if not string.find(r.err, 'WRONGTYPE', 1, true) then error(r) end
     redis.call('DEL', key)
     REPAIRED = true
     r = redis.call(cmd, key, ...)
@@ -302,9 +317,24 @@ local function announce(e)
   redis.call('PUBLISH', C.channel, cjson.encode(e))
 end
 
+-- Every write a transition makes, checked before the first of them: Redis does not undo the
+-- writes of a script that fails half-way, and a transition cut short by a missing permission
+-- (PUBLISH, say) would clear the counts and record a transition that never happened, on every
+-- call that should trip. Runs only on transitions; Redis before 7.0 has no check to ask.
+local function check_transition_rights()
+  if not redis.acl_check_cmd then return end
+  local writes = { { 'DEL', K_LEASES }, { 'DEL', K_WINDOW }, { 'XADD', K_HISTORY, '*', 'f', 'v' },
+    { 'PEXPIRE', K_HISTORY, '1' }, { 'PUBLISH', C.channel, 'm' }, { 'HSET', K_STATE, 'f', 'v' },
+    { 'PEXPIRE', K_STATE, '1' }, { 'PERSIST', K_STATE } }
+  for _, w in ipairs(writes) do
+    if not redis.acl_check_cmd(unpack(w)) then error(refused(w[1], w[2])) end
+  end
+end
+
 -- Moves the breaker to a new state under a new generation, clears every count and lease,
 -- and announces the transition. Returns the state it left.
 local function transition(b, to, reason)
+  check_transition_rights()
   local from = b.state
   b.generation = b.generation + 1
   b.state = to

@@ -68,6 +68,10 @@
 //!   `store::ops` holds the operations (`StoreOps`: acquire, record, force, snapshot,
 //!   subscribe, publish_settings) and `store::spec` the `Spec` they take: one breaker as the
 //!   stores see it; `store::settings_hash` the settings hash tools read.
+//!   [`store::RedisTls`] and [`store::client`] (in `store::tls`): `rediss://` with a CA and a
+//!   client certificate, `#insecure` only when allowed. [`store::refusal`]: what Redis refused
+//!   (a missing ACL permission, a failed login), its fix, and how often it is logged again;
+//!   `store::rights` asks Redis which permissions a breaker lacks (`lua/rights.lua`).
 //! - `breaker`, `builder`, `permit`, `error`: [`Breaker`], [`Permit`], [`CircuitOpen`],
 //!   [`CallError`].
 //! - `inner`: what a breaker's clones, permits and batch sender share (recording, observing
@@ -83,6 +87,13 @@
 //!   (what `breakerctl` and the dashboard use). Breakers publish their settings for it in
 //!   `prefix:{name}:settings` (`store::settings_hash`, `lua/settings.lua`).
 //! - [`validate`]: the rules for names, shared with the `resilience` crate.
+//!
+//! # Security
+//!
+//! TLS through [`RedisStoreOptions::tls`]. Under a Redis ACL, the user needs the commands of
+//! the repository's `deploy/redis-acl.conf` on the key and channel patterns `breaker:*`; when
+//! one is missing, the breakers log which (and the ACL rule to add) and protect their calls
+//! with their local breakers until it is granted.
 //!
 //! Retry, rate limit, time limit, bulkhead and fallback live in the `resilience` crate, which
 //! shares Redis with the breaker through [`RedisStore::connection`] and [`store::health`].

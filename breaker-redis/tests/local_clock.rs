@@ -51,6 +51,7 @@ fn child(step_file: std::path::PathBuf) {
         let options = RedisStoreOptions {
             response_timeout: Duration::from_millis(200),
             connection_timeout: Duration::from_millis(200),
+            ..Default::default()
         };
         let config = Config::builder()
             .trip(TripPolicy::consecutive_failures(1))

@@ -45,6 +45,7 @@ async fn breaker(server: &RedisServer, name: &str) -> Breaker {
     let options = RedisStoreOptions {
         response_timeout: Duration::from_secs(2),
         connection_timeout: Duration::from_secs(2),
+        ..Default::default()
     };
     let store = RedisStore::connect_with(&server.url(), options)
         .await

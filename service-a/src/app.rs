@@ -49,11 +49,9 @@ pub async fn router(config: &Config, server: &ServerConfig) -> Result<Router, St
     let plan = Plan::new(config)?;
     let admin = AdminAuth::from_settings(&config.admin_settings())?;
     let store = match config.breaker_backend {
-        Backend::Redis => Some(
-            RedisStore::connect(&config.redis_url)
-                .await
-                .map_err(|e| ConfigError::invalid("REDIS_URL", e))?,
-        ),
+        Backend::Redis => {
+            Some(service_kit::breaker::connect_with(&config.redis_url, &server.redis).await?)
+        }
         Backend::Memory | Backend::None => None,
     };
     let Resilience {

@@ -4,23 +4,41 @@
 
 use std::time::Duration;
 
-use breaker_redis::{RedisStore, Settings};
+use breaker_redis::{RedisStore, RedisStoreOptions, Settings};
 
 use crate::ConfigError;
+use crate::config::RedisConfig;
 
 /// A lease this much longer than the call's own time limit outlives any trial call.
 pub const LEASE_MARGIN: Duration = Duration::from_secs(1);
 
 /// Connects to `url` (lazily: a service starts while Redis is down, and its breakers and limits
-/// protect locally until Redis answers).
+/// protect locally until Redis answers), without TLS certificates: [`connect_with`] takes the
+/// service's `REDIS_TLS_*` settings.
 ///
 /// # Errors
 ///
 /// The URL is invalid; the error names `REDIS_URL`.
 pub async fn connect(url: &str) -> Result<RedisStore, ConfigError> {
-    RedisStore::connect(url)
-        .await
-        .map_err(|e| ConfigError::invalid("REDIS_URL", e))
+    connect_with(url, &RedisConfig::default()).await
+}
+
+/// Connects to `url` (`REDIS_URL`) like [`connect`], over TLS with `redis`' certificates for a
+/// `rediss://` URL.
+///
+/// # Errors
+///
+/// The URL is invalid, or refused with these settings (`#insecure` not allowed, certificates
+/// for a `redis://` URL); the error names the variable.
+pub async fn connect_with(url: &str, redis: &RedisConfig) -> Result<RedisStore, ConfigError> {
+    let options = RedisStoreOptions {
+        tls: redis.tls.clone(),
+        ..RedisStoreOptions::default()
+    };
+    match RedisStore::connect_with(url, options).await {
+        Ok(store) => Ok(store),
+        Err(e) => Err(crate::config::redis_url_error("REDIS_URL", e)),
+    }
 }
 
 /// `settings` validated, with the lease (unless given) at least `call_timeout` + 1 s so that a

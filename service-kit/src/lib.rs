@@ -42,6 +42,7 @@
 //! |---|---|---|
 //! | `CONFIG_FILE` | [`config`] | optional TOML file, overridden by the environment |
 //! | `PORT`, `BIND_ADDR`, `INSTANCE_ID`, `MAX_BODY_BYTES` | [`ServerConfig`] | see there |
+//! | `REDIS_TLS_CA`, `REDIS_TLS_CERT`, `REDIS_TLS_KEY`, `REDIS_TLS_INSECURE` | [`RedisConfig`](config::RedisConfig), in [`ServerConfig`] | TLS to Redis for a `rediss://` `REDIS_URL`: CA, client certificate and key (PEM files), `#insecure` allowed |
 //! | `LOG_FORMAT`, `RUST_LOG` | [`telemetry`] | `text`/`json`; filter, default `info` |
 //! | `ADMIN_TOKEN`, `ADMIN_TOKEN_FILE`, `ADMIN_FAILURES__LIMIT`, `ADMIN_FAILURES__PERIOD` | [`admin`], in services with admin routes | the token (at least 16 bytes) or the file holding it; failed attempts allowed per client, default 10 per `1m` |
 //! | `OTEL_EXPORTER_OTLP_ENDPOINT` | [`otlp`] | a collector's base URL: spans exported (OTLP/HTTP, protobuf); unset: off |

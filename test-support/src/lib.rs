@@ -30,6 +30,8 @@
 //! - `server`: [`RedisServer`] and [`RedisServerBuilder`]; `spawn` starts one process and waits
 //!   until it answers PING with our pid, `log` reads its log tail, `faketime` skews its clock
 //!   ([`faketime_library`]).
+//! - `tls`: [`TestCerts`], a throwaway CA with server and client certificates (rcgen), for a
+//!   server started with [`RedisServerBuilder::tls`].
 //! - `cluster`: [`RedisCluster`], three cluster-mode servers joined by `redis-cli`.
 //! - `proxy`: [`ChaosProxy`]; `control` is its switchboard, `connection` one proxied connection.
 //! - `wait`: [`wait_until`] and [`wait_until_blocking`].
@@ -52,6 +54,7 @@ mod process;
 mod promtool;
 mod proxy;
 mod server;
+mod tls;
 mod wait;
 
 pub use browser::{Browser, INSTALL_CHROMIUM, Page};
@@ -64,4 +67,5 @@ pub use process::process_exists;
 pub use promtool::{INSTALL_PROMETHEUS, promtool_check_metrics};
 pub use proxy::ChaosProxy;
 pub use server::{RedisServer, RedisServerBuilder, faketime_library};
+pub use tls::TestCerts;
 pub use wait::{POLL_INTERVAL, wait_until, wait_until_blocking};

@@ -29,7 +29,7 @@ use std::time::Duration;
 use thiserror::Error;
 
 use crate::config::ConfigError;
-use crate::store::{ErrorClass, RedisStore, RedisStoreOptions, StoreError};
+use crate::store::{ErrorClass, RedisStore, RedisStoreOptions, RedisTls, StoreError};
 
 pub use history::{MAX_HISTORY, Watch};
 pub use types::{BreakerDetail, BreakerSummary, OverrideResult, StoredSettings, TransitionRecord};
@@ -98,6 +98,11 @@ impl Admin {
     /// A handle on the Redis at `url`, with connections of its own. Fails only for a bad URL;
     /// an unreachable Redis fails each call with [`AdminError::Unreachable`].
     pub async fn connect(url: &str) -> Result<Admin, AdminError> {
+        Admin::connect_tls(url, RedisTls::default()).await
+    }
+
+    /// [`connect`](Self::connect) to a `rediss://` URL with a CA and a client certificate.
+    pub async fn connect_tls(url: &str, tls: RedisTls) -> Result<Admin, AdminError> {
         if let Err(e) = redis::Client::open(url) {
             return Err(AdminError::BadUrl {
                 url: url.to_owned(),
@@ -107,6 +112,7 @@ impl Admin {
         let options = RedisStoreOptions {
             response_timeout: TIMEOUT,
             connection_timeout: Duration::from_secs(2),
+            tls,
         };
         let store =
             RedisStore::connect_with(url, options)
@@ -171,7 +177,10 @@ impl Admin {
                     reason: e.to_string(),
                 }
             }
-            ErrorClass::Server | ErrorClass::Protocol => AdminError::Redis(e),
+            ErrorClass::Server
+            | ErrorClass::Protocol
+            | ErrorClass::Permission
+            | ErrorClass::Auth => AdminError::Redis(e),
         }
     }
 

@@ -4,10 +4,11 @@
 //! an idle replica probes in the background).
 //!
 //! A Redis that answers reads but refuses writes (out of memory with `noeviction`, a read-only
-//! replica, an ACL user without write rights) is degraded too, for recording: closed-state
-//! admission writes nothing and would keep admitting while no failure is ever counted. So an
-//! outcome the shared store did not take is counted by the local breaker, and until the shared
-//! store takes a write again the local breaker has a say in every admission.
+//! replica) is degraded too, for recording: closed-state admission writes nothing and would
+//! keep admitting while no failure is ever counted. So an outcome the shared store did not take
+//! is counted by the local breaker, and until the shared store takes a write again the local
+//! breaker has a say in every admission. A command the ACL user may not run (`NOPERM`) goes
+//! further: the shared store is not used at all until the user's rights are complete again.
 //!
 //! Every breaker on one store shares the store's health tracker (when the store has one): one
 //! failure degrades them all, and one probe finds the store back. Each breaker still keeps its
@@ -22,6 +23,7 @@ use tracing::{debug, info, warn};
 
 use super::health::{Attempt, StoreHealth, Tracker};
 use super::probe;
+use super::refusal::Refusal;
 use super::{ErrorClass, MemoryStore, Spec, Store, StoreError, StoreOps};
 use crate::clock::monotonic_ms;
 use crate::config::DegradedMode;
@@ -110,6 +112,9 @@ impl FailSafe {
         fut: impl Future<Output = Result<T, StoreError>> + 'a,
     ) -> Result<T, StoreError> {
         self.sync(spec);
+        if self.tracker.denied.load(Ordering::Acquire) {
+            return Err(StoreError::Unavailable);
+        }
         let health = &self.tracker.health;
         let attempt = health.run(spec.config().store_timeout, || fut).await;
         self.report(spec, op, attempt)
@@ -140,7 +145,9 @@ impl FailSafe {
             Attempt::Failed { error, degraded } => {
                 let class = error.class();
                 metrics::store_error(spec.name(), op, class);
-                if class == ErrorClass::Server {
+                if let Some(refusal) = Refusal::of(&error) {
+                    self.refused(spec, op, &error, refusal);
+                } else if class == ErrorClass::Server {
                     // Redis is up and says no: every occurrence is worth an operator's look.
                     warn!(breaker = spec.name(), op, error = %error, "the shared store refused an operation; protecting calls locally");
                 } else if degraded {
@@ -158,6 +165,34 @@ impl FailSafe {
         };
         self.sync(spec);
         result
+    }
+
+    /// Redis refused a command or the login: logged with its fix, again on a doubling
+    /// back-off. A missing permission also stops the use of the shared store (a script cut
+    /// short misses transitions, or keeps a trial permit): the local breaker protects the
+    /// calls until `probe::rights` finds nothing missing.
+    fn refused(&self, spec: &Spec, op: &'static str, error: &StoreError, refusal: Refusal) {
+        let breaker = spec.name();
+        if self.tracker.nag.due() {
+            match refusal {
+                Refusal::Auth => warn!(breaker, op, %error, fix = %refusal,
+                    "redis refused the login; protecting calls locally"),
+                Refusal::Permission { .. } => warn!(breaker, op, %error, fix = %refusal,
+                    "redis refused a command of the breaker; protecting calls locally until the ACL allows it"),
+            }
+        }
+        if matches!(refusal, Refusal::Permission { .. })
+            && !self.tracker.denied.swap(true, Ordering::AcqRel)
+        {
+            self.sync(spec);
+            if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+                runtime.spawn(probe::rights(probe::Probe {
+                    tracker: Arc::downgrade(&self.tracker),
+                    shared: self.shared.clone(),
+                    spec: spec.clone(),
+                }));
+            }
+        }
     }
 
     /// Keeps trying the shared store after each back-off period while nothing else does, so

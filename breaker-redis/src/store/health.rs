@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::store::StoreError;
+use crate::store::refusal::Nag;
 
 /// The health of one feature's Redis connection.
 #[derive(Debug)]
@@ -141,7 +142,15 @@ pub(crate) struct Tracker {
     pub(crate) health: Health,
     /// Set when the store refused a write; cleared by the next write it takes.
     pub(crate) writes_refused: AtomicBool,
+    /// Set when Redis refused a command for lack of permission: the shared store is not used
+    /// until a check of the user's rights finds nothing missing (see `probe::rights`).
+    pub(crate) denied: AtomicBool,
+    /// When a refusal (permission, login) is logged again.
+    pub(crate) nag: Nag,
 }
+
+/// The longest gap between two log lines about a refusal that lasts.
+pub const NAG_MAX: Duration = Duration::from_secs(5 * 60);
 
 impl StoreHealth {
     /// A tracker that skips the store for `retry_backoff` after a failure.
@@ -150,6 +159,8 @@ impl StoreHealth {
             tracker: Arc::new(Tracker {
                 health: Health::new(retry_backoff),
                 writes_refused: AtomicBool::new(false),
+                denied: AtomicBool::new(false),
+                nag: Nag::new(retry_backoff, NAG_MAX.max(retry_backoff)),
             }),
         }
     }
@@ -162,6 +173,8 @@ impl StoreHealth {
 
 impl Tracker {
     pub(crate) fn is_degraded(&self) -> bool {
-        self.health.is_degraded() || self.writes_refused.load(Ordering::Acquire)
+        self.health.is_degraded()
+            || self.writes_refused.load(Ordering::Acquire)
+            || self.denied.load(Ordering::Acquire)
     }
 }

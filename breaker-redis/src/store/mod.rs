@@ -12,10 +12,13 @@ mod memory;
 mod ops;
 mod probe;
 mod redis;
+pub mod refusal;
+mod rights;
 mod scripts;
 mod settings_hash;
 pub(crate) mod spec;
 mod subscriber;
+mod tls;
 
 use std::fmt;
 
@@ -27,6 +30,7 @@ pub(crate) use self::ops::{EventSink, StoreFuture, StoreOps, Subscription};
 pub use self::redis::{Conn, RedisStore, RedisStoreOptions};
 pub(crate) use self::settings_hash::parse as parse_settings;
 pub(crate) use self::spec::Spec;
+pub use self::tls::{RedisTls, TlsError, client, is_tls_url};
 
 /// Where breakers keep their state: [`MemoryStore`] (this process) or [`RedisStore`] (shared
 /// by every replica). Hand one to [`BreakerBuilder::store`](crate::BreakerBuilder::store), or
@@ -62,6 +66,9 @@ pub enum StoreError {
     /// Redis answered something the protocol does not allow.
     #[error("unexpected reply from the breaker script: {0}")]
     Protocol(String),
+    /// The TLS settings, or the URL with them, were refused.
+    #[error("tls: {0}")]
+    Tls(#[from] TlsError),
     /// The store is skipped for a back-off period after a failure.
     #[error("the store is unavailable (backing off after a failure)")]
     Unavailable,
@@ -81,6 +88,12 @@ pub enum ErrorClass {
     Protocol,
     /// The store was not asked (backing off).
     Skipped,
+    /// The ACL user may not run a command, or not on a key or channel (`NOPERM`): Redis is up,
+    /// and the fix is an ACL rule ([`refusal::Refusal`] says which).
+    Permission,
+    /// Redis refused the login (`NOAUTH`, `WRONGPASS`): the fix is the user and password in
+    /// the URL.
+    Auth,
 }
 
 impl ErrorClass {
@@ -92,6 +105,8 @@ impl ErrorClass {
             ErrorClass::Server => "server",
             ErrorClass::Protocol => "protocol",
             ErrorClass::Skipped => "skipped",
+            ErrorClass::Permission => "permission",
+            ErrorClass::Auth => "auth",
         }
     }
 }
@@ -99,6 +114,9 @@ impl ErrorClass {
 impl StoreError {
     /// What kind of failure this is.
     pub fn class(&self) -> ErrorClass {
+        if let Some(refusal) = refusal::Refusal::of(self) {
+            return refusal.class();
+        }
         match self {
             StoreError::Redis(e) if e.is_timeout() => ErrorClass::Timeout,
             StoreError::Redis(e) if is_broken_connection(e) || e.is_connection_refusal() => {
@@ -108,6 +126,7 @@ impl StoreError {
             StoreError::Redis(_) => ErrorClass::Server,
             StoreError::Timeout(_) => ErrorClass::Timeout,
             StoreError::Protocol(_) => ErrorClass::Protocol,
+            StoreError::Tls(_) => ErrorClass::Connection,
             StoreError::Unavailable => ErrorClass::Skipped,
         }
     }

@@ -80,6 +80,13 @@ pub trait StoreOps: Send + Sync + fmt::Debug + 'static {
         let _ = spec;
     }
 
+    /// The commands of this breaker the store's user may not run (`"COMMAND target"`); empty
+    /// when none is missing, or for a store without permissions.
+    fn missing_rights<'a>(&'a self, spec: &'a Spec) -> StoreFuture<'a, Vec<String>> {
+        let _ = spec;
+        Box::pin(async { Ok(Vec::new()) })
+    }
+
     /// `"memory"` or `"redis"`, for logs and metrics.
     fn kind(&self) -> &'static str;
 

@@ -7,10 +7,12 @@
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Weak};
 
-use tracing::info;
+use tracing::{debug, info, warn};
 
 use super::health::{Attempt, Tracker};
-use super::{Spec, Store};
+use super::refusal::Refusal;
+use super::{ErrorClass, Spec, Store};
+use crate::metrics;
 use crate::protocol::{Forced, Reply, State, Verdict};
 
 /// What one probe task needs; it ends when every breaker on the store is dropped or the store
@@ -48,14 +50,25 @@ impl Probe {
             .health
             .run(timeout, || self.shared.snapshot(&self.spec, None))
             .await;
-        if let Attempt::Answered {
-            recovered: true, ..
-        } = attempt
-        {
-            info!(
+        match attempt {
+            Attempt::Answered {
+                recovered: true, ..
+            } => info!(
                 breaker = self.spec.name(),
                 "the shared store answers again (background probe)"
-            );
+            ),
+            // The probe is usually the one caller that tries a failing store: a refusal
+            // (login, ACL) is said again from here, or it would be said only once.
+            Attempt::Failed { error, .. } => {
+                if let Some(fix) = Refusal::of(&error) {
+                    metrics::store_error(self.spec.name(), "probe", fix.class());
+                    if tracker.nag.due() {
+                        warn!(breaker = self.spec.name(), %error, %fix,
+                            "redis still refuses the breaker; protecting calls locally");
+                    }
+                }
+            }
+            _ => {}
         }
     }
 
@@ -73,6 +86,55 @@ impl Probe {
             .record_batch(&self.spec, None, snapshot.generation, &[]);
         if let Ok(reply) = batch.await {
             took_write(&self.spec, &reply, tracker);
+        }
+    }
+}
+
+/// While Redis refuses a command of the breaker: after each back-off, asks which permissions
+/// are missing (`rights.lua`); logs them with the fix (repeated on the tracker's doubling
+/// back-off) and counts each check in `breaker_store_errors_total` (class `permission`), until
+/// nothing is missing, when the breakers go back to the shared state.
+pub(crate) async fn rights(probe: Probe) {
+    let backoff = probe.spec.config().retry_backoff;
+    let name = probe.spec.name();
+    loop {
+        tokio::time::sleep(backoff).await;
+        let Some(tracker) = probe.tracker.upgrade() else {
+            return;
+        };
+        let timeout = probe.spec.config().store_timeout;
+        let check = tokio::time::timeout(timeout, probe.shared.missing_rights(&probe.spec));
+        match check.await {
+            Ok(Ok(missing)) if missing.is_empty() => {
+                tracker.nag.reset();
+                tracker.denied.store(false, Ordering::Release);
+                info!(
+                    breaker = name,
+                    "the Redis user has every permission the breaker needs again; using the shared state"
+                );
+                return;
+            }
+            Ok(Ok(missing)) => {
+                metrics::store_error(name, "rights", ErrorClass::Permission);
+                if tracker.nag.due() {
+                    let fix = Refusal::Permission {
+                        command: missing
+                            .first()
+                            .and_then(|m| m.split(' ').next())
+                            .map(str::to_owned),
+                        target: None,
+                    };
+                    warn!(breaker = name, missing = %missing.join(", "), %fix,
+                        "the Redis user still lacks permissions the breaker needs; protecting calls locally");
+                }
+            }
+            Ok(Err(error)) => {
+                metrics::store_error(name, "rights", error.class());
+                if tracker.nag.due() {
+                    warn!(breaker = name, %error, "cannot check the Redis user's permissions; protecting calls locally");
+                }
+            }
+            Err(_) => debug!(breaker = name, "the permission check timed out"),
         }
     }
 }

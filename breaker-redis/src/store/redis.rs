@@ -12,6 +12,7 @@ use tracing::{debug, warn};
 use super::scripts::SCRIPTS;
 use super::settings_hash;
 use super::subscriber::Subscriber;
+use super::tls::RedisTls;
 use super::{EventSink, Spec, StoreError, StoreFuture, StoreHealth, StoreOps, Subscription};
 use crate::protocol::{ForceMode, Outcome, Reply, Snapshot};
 use crate::wire;
@@ -24,6 +25,8 @@ pub struct RedisStoreOptions {
     pub response_timeout: Duration,
     /// Longest wait for a new connection (default 500 ms).
     pub connection_timeout: Duration,
+    /// Certificates for a `rediss://` URL (default: none, the system's roots).
+    pub tls: RedisTls,
 }
 
 impl Default for RedisStoreOptions {
@@ -31,6 +34,7 @@ impl Default for RedisStoreOptions {
         RedisStoreOptions {
             response_timeout: Duration::from_millis(100),
             connection_timeout: Duration::from_millis(500),
+            tls: RedisTls::default(),
         }
     }
 }
@@ -99,7 +103,8 @@ impl std::fmt::Debug for RedisStore {
 }
 
 impl RedisStore {
-    /// A store on the standalone Redis at `url` (`redis://host:port/db`). Does not fail when
+    /// A store on the standalone Redis at `url` (`redis://[user:password@]host:port/db`, or
+    /// `rediss://` for TLS with [`RedisStoreOptions::tls`]). Does not fail when
     /// Redis is down: it connects on first use and reconnects after failures, so a service can
     /// start (degraded) before Redis does. Fails only for an invalid URL.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
@@ -108,7 +113,7 @@ impl RedisStore {
 
     /// [`connect`](Self::connect) with explicit options.
     pub async fn connect_with(url: &str, options: RedisStoreOptions) -> Result<Self, StoreError> {
-        let client = redis::Client::open(url)?;
+        let client = super::tls::client(url, &options.tls)?;
         let config = ConnectionManagerConfig::new()
             .set_response_timeout(Some(options.response_timeout))
             .set_connection_timeout(Some(options.connection_timeout))
@@ -131,7 +136,10 @@ impl RedisStore {
             writing: Arc::default(),
         };
         if let Err(e) = store.load_scripts().await {
-            warn!(redis = %store.label, error = %e, "could not preload the breaker scripts; will load them on first use");
+            let fix = super::refusal::Refusal::of(&e)
+                .map(|r| r.to_string())
+                .unwrap_or_default();
+            warn!(redis = %store.label, error = %e, fix, "could not preload the breaker scripts; will load them on first use");
         }
         Ok(store)
     }
@@ -144,12 +152,15 @@ impl RedisStore {
         let first = urls
             .first()
             .ok_or_else(|| StoreError::Protocol("no cluster node given".into()))?;
-        let client = redis::cluster::ClusterClientBuilder::new(urls.to_vec())
+        let mut builder = redis::cluster::ClusterClientBuilder::new(urls.to_vec())
             .response_timeout(options.response_timeout)
-            .connection_timeout(options.connection_timeout)
-            .build()?;
+            .connection_timeout(options.connection_timeout);
+        if let Some(Some(certs)) = super::tls::certificates_for(first, &options.tls)? {
+            builder = builder.certs(certs);
+        }
+        let client = builder.build()?;
         let conn = Conn::Cluster(client.get_async_connection().await?);
-        let client = redis::Client::open(first.as_str())?;
+        let client = super::tls::client(first, &options.tls)?;
         let store = RedisStore {
             subscriber: Arc::new(Subscriber::new(
                 client.clone(),
@@ -369,6 +380,10 @@ impl StoreOps for RedisStore {
 
     fn publish_settings(&self, spec: &Spec) {
         self.write_settings_soon(spec);
+    }
+
+    fn missing_rights<'a>(&'a self, spec: &'a Spec) -> StoreFuture<'a, Vec<String>> {
+        Box::pin(self.rights(spec))
     }
 
     fn kind(&self) -> &'static str {

@@ -82,6 +82,7 @@ pub fn options() -> RedisStoreOptions {
     RedisStoreOptions {
         response_timeout: Duration::from_secs(2),
         connection_timeout: Duration::from_secs(2),
+        ..Default::default()
     }
 }
 

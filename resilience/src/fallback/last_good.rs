@@ -11,7 +11,8 @@ use tracing::{debug, warn};
 use super::Fallback;
 use super::writer::{Target, Writer};
 use crate::ConfigError;
-use breaker_redis::store::health::{Attempt, Health};
+use breaker_redis::store::health::{Attempt, Health, NAG_MAX};
+use breaker_redis::store::refusal::Nag;
 use breaker_redis::store::{RedisStore, StoreError};
 
 /// The last good response of one call site, as JSON in Redis (`<prefix>:{<name>}:last-good`,
@@ -115,6 +116,10 @@ impl LastGoodBuilder {
             ttl: self.ttl,
             timeout: self.store_timeout,
             health: health.clone(),
+            nag: Arc::new(Nag::new(
+                self.retry_backoff,
+                NAG_MAX.max(self.retry_backoff),
+            )),
         });
         let inner = Inner {
             name: self.name,

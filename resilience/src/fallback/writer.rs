@@ -9,6 +9,7 @@ use tokio::sync::watch;
 use tracing::{debug, warn};
 
 use breaker_redis::store::health::{Attempt, Health};
+use breaker_redis::store::refusal::{Nag, Refusal};
 use breaker_redis::store::{RedisStore, StoreError};
 
 /// Where and how remembered responses are written.
@@ -20,6 +21,8 @@ pub(crate) struct Target {
     pub(crate) ttl: Duration,
     pub(crate) timeout: Duration,
     pub(crate) health: Arc<Health>,
+    /// When a refusal by Redis is logged again.
+    pub(crate) nag: Arc<Nag>,
 }
 
 /// The latest response not yet written; the task ends when this is dropped.
@@ -82,7 +85,16 @@ async fn write(target: &Target, json: Arc<[u8]>) {
             .map_err(StoreError::from)
     };
     match target.health.run(target.timeout, op).await {
-        Attempt::Answered { .. } => {}
+        Attempt::Answered { .. } => target.nag.reset(),
+        // A refusal (ACL, login) lasts until fixed: said again, with its fix, on a back-off.
+        Attempt::Failed { error, .. } if Refusal::of(&error).is_some() => {
+            if target.nag.due() {
+                let fix = Refusal::of(&error)
+                    .map(|r| r.to_string())
+                    .unwrap_or_default();
+                warn!(fallback = %target.name, %error, %fix, "redis refused the last good response; it stays local");
+            }
+        }
         Attempt::Failed { error, degraded } if degraded => {
             warn!(fallback = %target.name, %error, "redis unreachable; last good responses stay local");
         }

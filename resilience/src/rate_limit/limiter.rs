@@ -13,7 +13,8 @@ use super::local::Local;
 use super::{metrics, script};
 use crate::ConfigError;
 use breaker_redis::Clock;
-use breaker_redis::store::health::{Attempt, Health};
+use breaker_redis::store::health::{Attempt, Health, NAG_MAX};
+use breaker_redis::store::refusal::{Nag, Refusal};
 use breaker_redis::store::{RedisStore, StoreError};
 
 /// A rate limiter whose budgets live in Redis, so that every replica draws on the same ones:
@@ -38,6 +39,8 @@ struct Inner {
     local: Local,
     /// Set once the task sweeping `local` runs.
     sweeping: OnceLock<()>,
+    /// When a refusal by Redis (a missing permission, a failed login) is logged again.
+    nag: Nag,
 }
 
 impl fmt::Debug for RateLimiter {
@@ -89,6 +92,7 @@ impl RateLimiterBuilder {
         let inner = Inner {
             local: Local::new(config.quota),
             health: Health::new(config.retry_backoff),
+            nag: Nag::new(config.retry_backoff, NAG_MAX.max(config.retry_backoff)),
             name: self.name,
             config,
             store: self.store,
@@ -180,6 +184,7 @@ impl RateLimiter {
         match inner.health.run(inner.config.store_timeout, op).await {
             Attempt::Answered { value, recovered } => {
                 if recovered {
+                    inner.nag.reset();
                     info!(limiter = %inner.name, "redis reachable again; limits are shared again");
                     metrics::degraded(&inner.name, false);
                     inner.local.forget_idle();
@@ -187,7 +192,14 @@ impl RateLimiter {
                 Some(value)
             }
             Attempt::Failed { error, degraded } => {
-                if degraded {
+                if let Some(fix) = Refusal::of(&error) {
+                    // Refusals last until someone fixes the ACL or the URL: say so again
+                    // while they do.
+                    if inner.nag.due() {
+                        warn!(limiter = %inner.name, %error, %fix,
+                            "redis refused the rate limit; each replica limits on its own");
+                    }
+                } else if degraded {
                     warn!(limiter = %inner.name, %error, retry_in = ?inner.config.retry_backoff,
                         "redis unreachable; each replica limits on its own");
                     metrics::degraded(&inner.name, true);

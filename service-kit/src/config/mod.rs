@@ -32,6 +32,7 @@
 
 mod error;
 mod http_url;
+mod redis;
 mod server;
 
 use std::collections::BTreeMap;
@@ -42,6 +43,8 @@ use serde::de::DeserializeOwned;
 
 pub use error::ConfigError;
 pub use http_url::http_url;
+pub use redis::RedisConfig;
+pub(crate) use redis::url_error as redis_url_error;
 pub use server::ServerConfig;
 
 /// The variable naming the optional TOML file.

@@ -4,7 +4,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use serde::Deserialize;
 
-use super::{ConfigError, Loader};
+use super::{ConfigError, Loader, RedisConfig};
 
 /// Settings shared by every service, resolved (defaults applied).
 ///
@@ -14,6 +14,7 @@ use super::{ConfigError, Loader};
 /// | `BIND_ADDR` | `0.0.0.0` |
 /// | `INSTANCE_ID` | `<service>-<hostname>-<pid>` (hostname from `HOSTNAME` or the kernel) |
 /// | `MAX_BODY_BYTES` | 65536 |
+/// | `REDIS_TLS_CA`, `REDIS_TLS_CERT`, `REDIS_TLS_KEY`, `REDIS_TLS_INSECURE` | see [`RedisConfig`] |
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServerConfig {
     /// The service's name, e.g. `service-b` (not configurable).
@@ -26,6 +27,8 @@ pub struct ServerConfig {
     pub instance_id: String,
     /// Request bodies larger than this are answered 413.
     pub max_body_bytes: usize,
+    /// How the service reaches Redis over TLS (for services that use Redis).
+    pub redis: RedisConfig,
 }
 
 /// What the environment may set; `None` takes the default.
@@ -49,6 +52,7 @@ impl ServerConfig {
             bind_addr: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
             instance_id: default_instance_id(service, std::env::var("HOSTNAME").ok()),
             max_body_bytes: Self::DEFAULT_MAX_BODY_BYTES,
+            redis: RedisConfig::default(),
         }
     }
 
@@ -75,6 +79,7 @@ impl ServerConfig {
             bind_addr: raw.bind_addr.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED)),
             instance_id,
             max_body_bytes: raw.max_body_bytes.unwrap_or(Self::DEFAULT_MAX_BODY_BYTES),
+            redis: RedisConfig::from_loader(loader)?,
         })
     }
 

@@ -1,6 +1,9 @@
 //! Options for starting a [`RedisServer`].
 
+use std::path::PathBuf;
+
 use super::RedisServer;
+use crate::TestCerts;
 
 /// Builds a [`RedisServer`] with extra `redis-server` arguments or in cluster mode.
 ///
@@ -18,6 +21,17 @@ pub struct RedisServerBuilder {
     pub(crate) cluster: bool,
     pub(crate) attempts: Option<u32>,
     pub(crate) clock_offset: Option<i64>,
+    pub(crate) tls: Option<Tls>,
+    pub(crate) admin: Option<(String, String)>,
+}
+
+/// A server's TLS settings: its certificates and whether clients must present one.
+#[derive(Debug, Clone)]
+pub(crate) struct Tls {
+    pub(crate) ca: PathBuf,
+    pub(crate) cert: PathBuf,
+    pub(crate) key: PathBuf,
+    pub(crate) auth_clients: bool,
 }
 
 impl RedisServerBuilder {
@@ -50,6 +64,29 @@ impl RedisServerBuilder {
     /// fails with an install hint when libfaketime is missing (Debian package `faketime`).
     pub fn clock_offset(mut self, seconds: i64) -> Self {
         self.clock_offset = Some(seconds);
+        self
+    }
+
+    /// TLS only: the server listens with TLS on its port (`--tls-port`, with `certs`' server
+    /// certificate and CA) and on no plain TCP port (`--port 0`); the harness itself talks to it
+    /// over a unix socket ([`RedisServer::url`]), clients under test over
+    /// [`RedisServer::tls_url`]. With `auth_clients`, a client must present a certificate
+    /// signed by the CA (`--tls-auth-clients yes`, mutual TLS).
+    pub fn tls(mut self, certs: &TestCerts, auth_clients: bool) -> Self {
+        self.tls = Some(Tls {
+            ca: certs.ca(),
+            cert: certs.server_cert(),
+            key: certs.server_key(),
+            auth_clients,
+        });
+        self
+    }
+
+    /// The ACL user the harness itself connects as (to check that the server is up, and in
+    /// [`RedisServer::url`] and [`RedisServer::client`]), for a server whose `--aclfile`
+    /// disables or restricts the default user. The user needs `PING` and `INFO`.
+    pub fn admin(mut self, user: impl Into<String>, password: impl Into<String>) -> Self {
+        self.admin = Some((user.into(), password.into()));
         self
     }
 

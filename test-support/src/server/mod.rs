@@ -70,6 +70,8 @@ impl RedisServer {
             port: 0,
             cluster_port: None,
             extra_args: options.extra_args,
+            tls: options.tls,
+            admin: options.admin,
             env: match options.clock_offset {
                 Some(seconds) => faketime::env(seconds)?,
                 None => Vec::new(),
@@ -103,9 +105,22 @@ impl RedisServer {
         Err(error.context(format!("redis-server failed to start {attempts} times")))
     }
 
-    /// `redis://127.0.0.1:PORT/`.
+    /// `redis://127.0.0.1:PORT/` (with the [`admin`](RedisServerBuilder::admin)'s credentials
+    /// when set); for a TLS server, its unix socket (`redis+unix://...`), which the harness
+    /// and tests use to look at and change the server.
     pub fn url(&self) -> String {
         self.launch.url()
+    }
+
+    /// `rediss://127.0.0.1:PORT/` for a server started with
+    /// [`tls`](RedisServerBuilder::tls); `None` otherwise.
+    pub fn tls_url(&self) -> Option<String> {
+        self.launch.tls_url()
+    }
+
+    /// `redis://user:password@127.0.0.1:PORT/`: a client of this server logging in as `user`.
+    pub fn url_as(&self, user: &str, password: &str) -> String {
+        format!("redis://{user}:{password}@127.0.0.1:{}/", self.port())
     }
 
     /// The TCP port, which stays the same across [`restart`](Self::restart).
@@ -125,7 +140,7 @@ impl RedisServer {
 
     /// A client for [`url`](Self::url).
     pub fn client(&self) -> redis::Client {
-        redis::Client::open(self.url()).expect("a redis://127.0.0.1:PORT/ URL is valid")
+        redis::Client::open(self.url()).expect("the harness URL is valid")
     }
 
     /// The last 30 lines of the server's log (stdout and stderr), for failure messages.

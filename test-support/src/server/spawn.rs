@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, anyhow};
 
+use super::builder::Tls;
 use super::log::tail;
 
 /// How long one start-up may take before it is treated as a hard failure.
@@ -26,6 +27,10 @@ pub(crate) struct Launch {
     pub(crate) extra_args: Vec<String>,
     /// Extra environment of the process (libfaketime's, for a skewed clock).
     pub(crate) env: Vec<(String, String)>,
+    /// TLS on `port` and no plain TCP; the harness uses a unix socket in `dir`.
+    pub(crate) tls: Option<Tls>,
+    /// The harness's own user and password, when the default user may not be used.
+    pub(crate) admin: Option<(String, String)>,
 }
 
 /// Why one attempt failed.
@@ -37,14 +42,54 @@ pub(crate) enum Failure {
 }
 
 impl Launch {
+    /// The harness's URL: TCP, or the unix socket of a TLS server; with the admin's
+    /// credentials when there is one.
     pub(crate) fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}/", self.port)
+        let auth = match &self.admin {
+            Some((user, password)) => format!("{user}:{password}@"),
+            None => String::new(),
+        };
+        match &self.tls {
+            None => format!("redis://{auth}127.0.0.1:{}/", self.port),
+            Some(_) => {
+                let query = match &self.admin {
+                    Some((user, password)) => format!("?user={user}&pass={password}"),
+                    None => String::new(),
+                };
+                format!("redis+unix://{}{query}", self.socket().display())
+            }
+        }
+    }
+
+    /// `rediss://127.0.0.1:PORT/` for a TLS server.
+    pub(crate) fn tls_url(&self) -> Option<String> {
+        self.tls
+            .as_ref()
+            .map(|_| format!("rediss://127.0.0.1:{}/", self.port))
+    }
+
+    fn socket(&self) -> PathBuf {
+        self.dir.join("redis.sock")
     }
 
     fn command(&self) -> anyhow::Result<Command> {
         let mut cmd = Command::new(&self.program);
-        cmd.args(["--port", &self.port.to_string()])
-            .args(["--bind", "127.0.0.1"])
+        match &self.tls {
+            None => cmd.args(["--port", &self.port.to_string()]),
+            Some(tls) => cmd
+                .args(["--port", "0", "--tls-port", &self.port.to_string()])
+                .arg("--unixsocket")
+                .arg(self.socket())
+                .arg("--tls-cert-file")
+                .arg(&tls.cert)
+                .arg("--tls-key-file")
+                .arg(&tls.key)
+                .arg("--tls-ca-cert-file")
+                .arg(&tls.ca)
+                .arg("--tls-auth-clients")
+                .arg(if tls.auth_clients { "yes" } else { "no" }),
+        };
+        cmd.args(["--bind", "127.0.0.1"])
             .args(["--save", ""])
             .args(["--appendonly", "no"])
             .args(["--daemonize", "no"])

@@ -11,6 +11,8 @@ use tracing::{debug, info, warn};
 
 use super::{EntryId, Shared};
 use crate::events;
+use crate::store::health::NAG_MAX;
+use crate::store::refusal::{Nag, Refusal};
 
 /// How often the connection is checked with a PING, and how long the PING may take: a
 /// connection that stalls without closing is given up within their sum. The deadline leaves
@@ -36,24 +38,61 @@ enum Lost {
     Redis(#[from] redis::RedisError),
 }
 
+/// The longest pause between two attempts while Redis refuses the login or the SUBSCRIBE: it
+/// will not change by itself, so retrying every `RETRY_MAX` would only fill the logs.
+const REFUSED_MAX: Duration = Duration::from_secs(60);
+
 /// Runs the store's subscription for as long as the store lives.
 pub(super) async fn run(shared: Arc<Shared>) {
     let mut delay = RETRY_FIRST;
+    let nag = Nag::new(RETRY_MAX, NAG_MAX);
     loop {
         let connect =
             tokio::time::timeout(shared.connect_timeout, shared.client.get_async_pubsub());
-        match connect.await {
+        let refused = match connect.await {
             Ok(Ok(pubsub)) => {
                 let (sink, stream) = pubsub.split();
                 let lost = session(&shared, sink, stream, &mut delay).await;
                 shared.deactivate();
-                info!(reason = %lost, "transition subscription lost; reconnecting");
+                let refused = lost.refusal();
+                if refused.is_none() {
+                    info!(reason = %lost, "transition subscription lost; reconnecting");
+                }
+                refused.map(|r| (r, lost.to_string()))
             }
-            Ok(Err(e)) => debug!(error = %e, "pub/sub connection failed"),
-            Err(_) => debug!(timeout = ?shared.connect_timeout, "pub/sub connection timed out"),
-        }
+            Ok(Err(e)) => {
+                debug!(error = %e, "pub/sub connection failed");
+                Refusal::of_redis(&e).map(|r| (r, e.to_string()))
+            }
+            Err(_) => {
+                debug!(timeout = ?shared.connect_timeout, "pub/sub connection timed out");
+                None
+            }
+        };
+        let longest = match refused {
+            Some((refusal, error)) => {
+                if nag.due() {
+                    warn!(%error, fix = %refusal,
+                        "redis refused the transition subscription: other replicas' transitions arrive only from the history stream, after a reconnect");
+                }
+                REFUSED_MAX
+            }
+            None => {
+                nag.reset();
+                RETRY_MAX
+            }
+        };
         tokio::time::sleep(delay).await;
-        delay = (delay * 2).min(RETRY_MAX);
+        delay = (delay * 2).min(longest);
+    }
+}
+
+impl Lost {
+    fn refusal(&self) -> Option<Refusal> {
+        match self {
+            Lost::Redis(e) => Refusal::of_redis(e),
+            _ => None,
+        }
     }
 }
 

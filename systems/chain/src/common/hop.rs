@@ -66,7 +66,7 @@ impl Hop {
         }
         let base = base_url(url, spec.url_var)?;
         let config = breaker_config(breaker, timeout)?;
-        let store = service_kit::breaker::connect(redis_url).await?;
+        let store = service_kit::breaker::connect_with(redis_url, &server.redis).await?;
         let breaker = Breaker::builder(spec.name)
             .config(config)
             .store(store)

@@ -45,7 +45,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use breaker_redis::{Breaker, RedisStore};
+use breaker_redis::Breaker;
 use serde::Deserialize;
 use service_kit::{App, ConfigError, ServerConfig, Service, Stoppable};
 use tower_http::cors::CorsLayer;
@@ -134,9 +134,7 @@ pub async fn router(config: &Config, server: &ServerConfig) -> Result<Router, Co
     let cache_ttl = config.cache_ttl.unwrap_or(settings.interval() * 2);
     let user = breakers::config("USER_BREAKER", &config.user_breaker, secs(30), timeout)?;
     let order = breakers::config("ORDER_BREAKER", &config.order_breaker, secs(10), timeout)?;
-    let store = RedisStore::connect(&config.redis_url)
-        .await
-        .map_err(|e| ConfigError::invalid("REDIS_URL", e))?;
+    let store = service_kit::breaker::connect_with(&config.redis_url, &server.redis).await?;
     let replica = &server.instance_id;
     let http = reqwest::Client::builder()
         .connect_timeout(timeout)

@@ -80,7 +80,8 @@ pub async fn router(config: &Config, server: &ServerConfig) -> Result<Router, Co
             "must be a number of seconds above 0",
         ));
     }
-    let registry = registry::Registry::connect(&config.redis_url)
+    server.redis.check_url("REDIS_URL", &config.redis_url)?;
+    let registry = registry::Registry::connect(&config.redis_url, &server.redis.tls)
         .map_err(|e| ConfigError::invalid("REDIS_URL", e))?;
     let shared = Arc::new(routes::Shared {
         registry,

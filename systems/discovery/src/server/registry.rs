@@ -16,6 +16,8 @@
 
 use std::time::Duration;
 
+use breaker_redis::StoreError;
+use breaker_redis::store::RedisTls;
 use redis::aio::ConnectionManager;
 use redis::{Script, Value};
 use serde::Serialize;
@@ -75,6 +77,13 @@ impl Beat {
 #[error("the registry's Redis is unavailable: {0}")]
 pub struct Unavailable(#[from] redis::RedisError);
 
+impl Unavailable {
+    /// What Redis refused (a missing ACL permission, a failed login), with its fix.
+    pub fn refusal(&self) -> Option<breaker_redis::store::refusal::Refusal> {
+        breaker_redis::store::refusal::Refusal::of_redis(&self.0)
+    }
+}
+
 /// The registry on one Redis.
 #[derive(Clone)]
 pub struct Registry {
@@ -91,8 +100,8 @@ impl Registry {
     /// # Errors
     ///
     /// The URL is invalid.
-    pub fn connect(url: &str) -> Result<Self, redis::RedisError> {
-        let client = redis::Client::open(url)?;
+    pub fn connect(url: &str, tls: &RedisTls) -> Result<Self, StoreError> {
+        let client = breaker_redis::store::client(url, tls)?;
         let config = redis::aio::ConnectionManagerConfig::new()
             .set_response_timeout(Some(REDIS_TIMEOUT))
             .set_connection_timeout(Some(REDIS_TIMEOUT))

@@ -104,7 +104,12 @@ fn parse_beat(body: &Value, peer: SocketAddr, max_interval: f64) -> Result<Beat,
 }
 
 fn unavailable(e: Unavailable) -> AppError {
-    AppError::unavailable("Registry unavailable: Redis does not answer").with_source(e)
+    let error = AppError::unavailable("Registry unavailable: Redis does not answer");
+    // A refusal (ACL, login) is not an outage: the log names its fix.
+    match e.refusal() {
+        Some(fix) => error.with_source(format!("{e}; {fix}")),
+        None => error.with_source(e),
+    }
 }
 
 async fn register(

@@ -46,7 +46,7 @@ use breaker_redis::Breaker;
 use reqwest::Url;
 use serde::Deserialize;
 use service_kit::Overrides;
-use service_kit::breaker::{breaker_config, connect};
+use service_kit::breaker::{breaker_config, connect_with};
 use service_kit::{App, ConfigError, ServerConfig, Service};
 
 use lookup::UserLookup;
@@ -161,7 +161,7 @@ async fn lookup(config: &Config, server: &ServerConfig) -> Result<UserLookup, Co
     let longest = UserLookup::longest_call(attempts, interval, config.user_timeout);
     let settings = config.breaker.apply("BREAKER", &breaker_defaults())?;
     let breaker_config = breaker_config(&settings, longest, "BREAKER")?;
-    let store = connect(&config.redis_url).await?;
+    let store = connect_with(&config.redis_url, &server.redis).await?;
     let breaker = Breaker::builder(BREAKER)
         .config(breaker_config)
         .store(store)

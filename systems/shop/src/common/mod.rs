@@ -18,5 +18,5 @@ pub use client::{FORWARDED_FOR, TrustedProxies, peer_ip};
 pub use limit::{IpRateLimit, RATE_LIMIT_MESSAGE};
 pub use policy::{dependency_breaker, nonzero, opossum_config, opossum_defaults, opossum_settings};
 pub use service_kit::Overrides;
-pub use service_kit::breaker::{breaker_config, connect};
+pub use service_kit::breaker::{breaker_config, connect, connect_with};
 pub use service_kit::faults::backend;

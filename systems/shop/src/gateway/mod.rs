@@ -80,7 +80,7 @@ use service_kit::{App, ConfigError, ServerConfig, Service};
 
 pub use config::Config;
 
-use crate::common::{IpRateLimit, TrustedProxies, connect};
+use crate::common::{IpRateLimit, TrustedProxies, connect_with};
 use idempotency::Idempotency;
 use order_id::OrderIds;
 use shared::Shared;
@@ -108,7 +108,7 @@ struct State {
 ///
 /// An invalid setting, naming its variable.
 pub async fn router(config: &Config, server: &ServerConfig) -> Result<Router, ConfigError> {
-    let store = connect(&config.redis_url).await?;
+    let store = connect_with(&config.redis_url, &server.redis).await?;
     let state = Arc::new(state(config, server, &store)?);
     let limit = IpRateLimit::new(
         "gateway",

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use breaker_redis::RedisStore;
 use breaker_redis::store::health::{Attempt, Health};
+use breaker_redis::store::refusal::Refusal;
 use breaker_redis::store::{Conn, StoreError};
 use tracing::{info, warn};
 
@@ -63,7 +64,11 @@ impl Shared {
                 Some(value)
             }
             Attempt::Failed { error, degraded } => {
-                if degraded {
+                // A refusal (ACL, login) lasts until fixed: said again, with its fix, at most
+                // once per back-off, since Redis is skipped in between.
+                if let Some(fix) = Refusal::of(&error) {
+                    warn!(what, %error, %fix, "redis refused the gateway: it keeps its records locally");
+                } else if degraded {
                     warn!(what, %error, "redis failed: the gateway keeps its records locally");
                 }
                 None

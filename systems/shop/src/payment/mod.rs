@@ -105,7 +105,7 @@ pub fn default_faults() -> Faults {
 pub async fn router(config: &Config, server: &ServerConfig) -> Result<Router, ConfigError> {
     common::nonzero("PROCESSOR_TIMEOUT", config.processor_timeout)?;
     common::nonzero("MAX_PAYMENTS", config.max_payments)?;
-    let store = common::connect(&config.redis_url).await?;
+    let store = common::connect_with(&config.redis_url, &server.redis).await?;
     let timeout = config.processor_timeout;
     let breaker =
         common::dependency_breaker(BREAKER, &config.breaker, OPEN_FOR, timeout, store, server)?;

@@ -127,7 +127,7 @@ pub fn default_faults() -> Faults {
 pub async fn router(config: &Config, server: &ServerConfig) -> Result<Router, ConfigError> {
     common::nonzero("PROVIDER_TIMEOUT", config.provider_timeout)?;
     common::nonzero("MAX_SHIPMENTS", config.max_shipments)?;
-    let store = common::connect(&config.redis_url).await?;
+    let store = common::connect_with(&config.redis_url, &server.redis).await?;
     let limit = IpRateLimit::new(
         RATE_LIMIT,
         config.rate_limit_per_minute,
