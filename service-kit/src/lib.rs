@@ -42,6 +42,7 @@
 //! |---|---|---|
 //! | `CONFIG_FILE` | [`config`] | optional TOML file, overridden by the environment |
 //! | `PORT`, `BIND_ADDR`, `INSTANCE_ID`, `MAX_BODY_BYTES` | [`ServerConfig`] | see there |
+//! | `HTTP_HEADER_TIMEOUT`, `HTTP_IDLE_TIMEOUT`, `HTTP_MAX_CONNECTIONS`, `HTTP_MAX_CONNECTIONS_PER_IP`, `HTTP_MAX_URI_BYTES`, `HTTP_MAX_HEADER_BYTES` | [`Limits`] (in [`ServerConfig`]) | see there |
 //! | `LOG_FORMAT`, `RUST_LOG` | [`telemetry`] | `text`/`json`; filter, default `info` |
 //! | `ADMIN_TOKEN`, `ADMIN_TOKEN_FILE`, `ADMIN_FAILURES__LIMIT`, `ADMIN_FAILURES__PERIOD` | [`admin`], in services with admin routes | the token (at least 16 bytes) or the file holding it; failed attempts allowed per client, default 10 per `1m` |
 //! | `FAULTS__FAILURE_RATE`, `FAULTS__DELAY_MS`, `FAULTS__DOWN`, `FAULTS__SEED` | [`faults`], in services that simulate faults | start-up fault settings |
@@ -65,7 +66,9 @@
 //!   service's own defaults.
 //! - [`http`]: [`App`], adding `/health`, `/metrics`, JSON 404/405/413, request ids, tracing.
 //! - `serve`: [`serve`] a router until a future resolves (handlers can extract the peer's
-//!   `ConnectInfo<SocketAddr>`); [`spawn`] one on a free port for tests.
+//!   `ConnectInfo<SocketAddr>`), under [`Limits`] on connections and request heads (timeouts,
+//!   caps per service and per client, JSON answers for heads hyper would refuse); [`spawn`] one
+//!   on a free port for tests.
 //! - `run`: [`run`], a service's `main`: command line, config, logging, bind, serve, exit code;
 //!   [`run_from`], the same with the command line given; [`Stoppable`], a router with work to
 //!   do when a shutdown signal arrives.
@@ -105,5 +108,5 @@ pub use overrides::Overrides;
 pub use run::{
     IntoApp, ON_SHUTDOWN_LIMIT, OnShutdown, Service, Settings, Stoppable, run, run_from,
 };
-pub use serve::{SHUTDOWN_GRACE, Spawned, serve, spawn};
+pub use serve::{Limits, SHUTDOWN_GRACE, Spawned, serve, serve_with, spawn, spawn_with};
 pub use system::System;

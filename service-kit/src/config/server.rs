@@ -5,6 +5,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use serde::Deserialize;
 
 use super::{ConfigError, Loader};
+use crate::serve::Limits;
 
 /// Settings shared by every service, resolved (defaults applied).
 ///
@@ -14,6 +15,7 @@ use super::{ConfigError, Loader};
 /// | `BIND_ADDR` | `0.0.0.0` |
 /// | `INSTANCE_ID` | `<service>-<hostname>-<pid>` (hostname from `HOSTNAME` or the kernel) |
 /// | `MAX_BODY_BYTES` | 65536 |
+/// | `HTTP_*` | see [`Limits`] |
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServerConfig {
     /// The service's name, e.g. `service-b` (not configurable).
@@ -26,6 +28,8 @@ pub struct ServerConfig {
     pub instance_id: String,
     /// Request bodies larger than this are answered 413.
     pub max_body_bytes: usize,
+    /// Connection and request-head limits (`HTTP_*`).
+    pub limits: Limits,
 }
 
 /// What the environment may set; `None` takes the default.
@@ -49,6 +53,7 @@ impl ServerConfig {
             bind_addr: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
             instance_id: default_instance_id(service, std::env::var("HOSTNAME").ok()),
             max_body_bytes: Self::DEFAULT_MAX_BODY_BYTES,
+            limits: Limits::default(),
         }
     }
 
@@ -56,7 +61,7 @@ impl ServerConfig {
     ///
     /// # Errors
     ///
-    /// A value does not parse, or `MAX_BODY_BYTES` is 0.
+    /// A value does not parse, `MAX_BODY_BYTES` is 0, or an `HTTP_*` limit is out of range.
     pub fn from_loader(
         loader: &Loader,
         service: &str,
@@ -75,6 +80,7 @@ impl ServerConfig {
             bind_addr: raw.bind_addr.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED)),
             instance_id,
             max_body_bytes: raw.max_body_bytes.unwrap_or(Self::DEFAULT_MAX_BODY_BYTES),
+            limits: Limits::from_loader(loader)?,
         })
     }
 
