@@ -59,6 +59,7 @@
 //! - [`shutdown`]: [`signal`](shutdown::signal), resolving on SIGINT or SIGTERM.
 //! - `error`: [`AppError`], a JSON error answer with a stable `code` ([`default_code`]), whose
 //!   cause is logged once.
+//! - [`problem`]: RFC 9457 problem details for clients that `Accept` them.
 //! - [`admin`]: the admin bearer token (`ADMIN_TOKEN`, `ADMIN_TOKEN_FILE`), checked in constant
 //!   time, with a per-client budget of failed attempts; [`Admin`](admin::Admin) guards a route.
 //! - `json`: [`Json`], the JSON extractor whose rejections are [`AppError`]s.
@@ -73,7 +74,9 @@
 //!   [`run_from`], the same with the command line given; [`Stoppable`], a router with work to
 //!   do when a shutdown signal arrives.
 //! - `system`: [`System`], one binary serving several services, a subcommand each.
-//! - `cli`: the command line, `--help` (naming the configuration sources) and `--version`.
+//! - `cli`: the command line, `--help` (naming the configuration sources), `--version` and
+//!   `healthcheck [PATH]`.
+//! - [`healthcheck`]: the container healthcheck a binary runs on itself.
 //! - [`faults`]: simulated faults (`failure_rate`, `delay_ms`, `down`, plus a service's own),
 //!   their `GET|PUT|DELETE /faults` routes, start-up overrides (`FAULTS__*`) and the decision a
 //!   handler asks for ([`FaultControl`](faults::FaultControl)).
@@ -88,10 +91,12 @@ mod cli;
 pub mod config;
 mod error;
 pub mod faults;
+pub mod healthcheck;
 pub mod http;
 mod json;
 pub mod metrics;
 mod overrides;
+pub mod problem;
 mod run;
 mod serve;
 pub mod shutdown;

@@ -179,8 +179,10 @@ where
     R: IntoApp,
     I: IntoIterator<Item = OsString>,
 {
-    if let Invocation::Exit(code) = crate::cli::parse(&service, args) {
-        return code;
+    match crate::cli::parse(&service, args) {
+        Invocation::Exit(code) => return code,
+        Invocation::Healthcheck(path) => return crate::healthcheck::run(&service, &path),
+        Invocation::Serve => {}
     }
     match try_run(service, build).await {
         Ok(()) => ExitCode::SUCCESS,
