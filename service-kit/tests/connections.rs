@@ -59,40 +59,10 @@ fn parse(answer: &str) -> (u16, Value) {
     (status, json)
 }
 
-/// Raises this process's open-file limit to its hard limit when it is too low for `needed`.
-fn ensure_descriptors(needed: u64) {
-    let limits = std::fs::read_to_string("/proc/self/limits").expect("/proc/self/limits");
-    let line = limits
-        .lines()
-        .find(|l| l.starts_with("Max open files"))
-        .expect("an open-files line");
-    let fields: Vec<&str> = line.split_whitespace().collect();
-    let (soft, hard): (u64, u64) = (
-        fields[3].parse().expect("soft"),
-        fields[4].parse().unwrap_or(u64::MAX),
-    );
-    if soft >= needed {
-        return;
-    }
-    assert!(
-        hard >= needed,
-        "the hard open-file limit {hard} is below {needed}"
-    );
-    let status = std::process::Command::new("prlimit")
-        .args([
-            "--pid",
-            &std::process::id().to_string(),
-            &format!("--nofile={hard}:{hard}"),
-        ])
-        .status()
-        .expect("prlimit (package util-linux) runs");
-    assert!(status.success(), "prlimit failed");
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_thousand_slow_heads_leave_health_answering_and_are_each_closed_by_the_header_timeout() {
     // 1,000 client sockets and the server's 1,000 in this one process.
-    ensure_descriptors(2_200);
+    test_support::raise_open_files(2_200);
     let app = start(Limits {
         header_timeout: Duration::from_secs(2),
         max_connections: 1_100,
