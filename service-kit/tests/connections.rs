@@ -274,3 +274,21 @@ async fn shutdown_lets_a_running_request_finish_and_closes_idle_connections() {
     );
     read_until_closed(&mut idle).await;
 }
+
+#[tokio::test]
+async fn pipelined_requests_are_all_answered_before_the_idle_timeout_applies() {
+    // Each /slow takes 300 ms, longer than the idle timeout: a request in flight is not idle.
+    let app = start(Limits {
+        idle_timeout: Duration::from_millis(200),
+        ..Limits::default()
+    })
+    .await;
+    let mut stream = connect_from(1, app.addr()).await;
+    stream
+        .write_all(b"GET /slow HTTP/1.1\r\nHost: x\r\n\r\nGET /slow HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .expect("sent");
+    let answer = read_until_closed(&mut stream).await;
+    assert_eq!(answer.matches("HTTP/1.1 200").count(), 2, "{answer}");
+    assert!(answer.ends_with("done"), "{answer}");
+}

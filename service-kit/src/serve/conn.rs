@@ -39,6 +39,7 @@ pub(super) async fn serve(
     let service = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
         req.extensions_mut().insert(ConnectInfo(peer));
         let router = router.clone();
+        progress.start();
         let done = Done(Arc::clone(&progress));
         async move {
             let response = match router.oneshot(req.map(Body::new)).await {

@@ -22,14 +22,16 @@ use super::limits::Limits;
 use super::reply;
 use super::scan::{Refusal, Scan, Scanner};
 
-/// Answers finished on one connection, told by the service side: how many, when the last, and
-/// the connection's task to wake so that it starts the idle deadline (hyper does not read again
-/// after an answer until something wakes it).
+/// Requests on one connection, told by the service side: how many hyper started (it may parse a
+/// pipelined head the guard let through unchecked), how many answers finished and when the last
+/// did, and the connection's task to wake so that it starts the idle deadline (hyper does not
+/// read again after an answer until something wakes it).
 #[derive(Debug)]
 pub struct Progress(Mutex<Finished>);
 
 #[derive(Debug)]
 struct Finished {
+    started: u64,
     count: u64,
     last: Instant,
     waker: Option<Waker>,
@@ -39,10 +41,19 @@ impl Progress {
     /// No answer yet; the connection opened now.
     pub fn new() -> Arc<Self> {
         Arc::new(Self(Mutex::new(Finished {
+            started: 0,
             count: 0,
             last: Instant::now(),
             waker: None,
         })))
+    }
+
+    /// Hyper handed a request to the service.
+    pub fn start(&self) {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .started += 1;
     }
 
     /// One more answer was sent completely (or abandoned).
@@ -55,11 +66,12 @@ impl Progress {
         }
     }
 
-    /// Answers finished and when the last was; else registers `waker` for the next one.
-    fn get(&self, waker: &Waker) -> (u64, Instant) {
+    /// Requests started, answers finished and when the last was; registers `waker` for the
+    /// next answer.
+    fn get(&self, waker: &Waker) -> (u64, u64, Instant) {
         let mut p = self.0.lock().unwrap_or_else(PoisonError::into_inner);
         p.waker = Some(waker.clone());
-        (p.count, p.last)
+        (p.started, p.count, p.last)
     }
 }
 
@@ -109,10 +121,18 @@ impl Guarded {
         }
     }
 
-    /// Back to receiving a head once every head's answer is finished.
+    /// Back to receiving a head once every request's answer is finished.
     fn catch_up(&mut self, cx: &Context<'_>) {
+        if matches!(self.mode, Mode::Refusing { .. } | Mode::Closed) {
+            return;
+        }
+        let (started, done, at) = self.progress.get(cx.waker());
+        if started > self.heads {
+            // Hyper parsed a pipelined head that passed unchecked: busy until it is answered.
+            self.heads = started;
+            self.mode = Mode::Busy { heads: started };
+        }
         if let Mode::Busy { heads } = self.mode {
-            let (done, at) = self.progress.get(cx.waker());
             if done >= heads {
                 self.mode = Mode::Head {
                     scanner: Scanner::new(),
