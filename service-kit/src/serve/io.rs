@@ -132,13 +132,13 @@ impl Guarded {
             self.heads = started;
             self.mode = Mode::Busy { heads: started };
         }
-        if let Mode::Busy { heads } = self.mode {
-            if done >= heads {
-                self.mode = Mode::Head {
-                    scanner: Scanner::new(),
-                    since: at,
-                };
-            }
+        if let Mode::Busy { heads } = self.mode
+            && done >= heads
+        {
+            self.mode = Mode::Head {
+                scanner: Scanner::new(),
+                since: at,
+            };
         }
     }
 
