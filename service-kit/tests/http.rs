@@ -45,6 +45,16 @@ fn routes() -> Router {
         .route("/peer", get(peer))
         .route("/busy", get(busy))
         .route("/broken", get(broken))
+        .route("/items/{id}", get(item))
+        .route("/plain", get(plain))
+}
+
+async fn item(axum::extract::Path(id): axum::extract::Path<String>) -> String {
+    id
+}
+
+async fn plain() -> (StatusCode, &'static str) {
+    (StatusCode::CONFLICT, "a plain-text refusal")
 }
 
 async fn start(server: &ServerConfig) -> Spawned {
@@ -375,4 +385,53 @@ async fn extension_methods_share_one_metrics_label() {
             .starts_with(r#"http_requests_total{method="other",route="/busy",status="405"}"#)),
         "{text}"
     );
+}
+
+#[tokio::test]
+async fn errors_that_are_not_json_become_json_with_a_code() {
+    let app = start(&server()).await;
+    let client = reqwest::Client::new();
+    // A percent-encoded path that is not UTF-8: axum's `Path` refuses it in plain text.
+    let response = client
+        .get(app.url("/items/%FF%FE"))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(response.headers()[CONTENT_TYPE], "application/json");
+    let body = json_of(response).await;
+    assert_eq!(
+        (&body["error"], &body["code"]),
+        (&json!("bad request"), &json!("bad_request")),
+        "{body}"
+    );
+    assert!(
+        body["detail"].as_str().is_some_and(|d| !d.is_empty()),
+        "{body}"
+    );
+
+    let response = client
+        .get(app.url("/plain"))
+        .header("accept", "application/problem+json")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.headers()[CONTENT_TYPE], "application/problem+json");
+    let body = json_of(response).await;
+    assert_eq!(
+        (&body["code"], &body["status"], &body["detail"]),
+        (
+            &json!("conflict"),
+            &json!(409),
+            &json!("a plain-text refusal")
+        ),
+        "{body}"
+    );
+    // Successes are untouched.
+    let ok = client
+        .get(app.url("/items/abc"))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(ok.text().await.expect("text"), "abc");
 }
