@@ -12,25 +12,26 @@
 
 # Every stage starts from a published image (none from another stage), so anything that reads
 # the FROM lines to know which images to fetch sees only real ones; the stages that need
-# cargo-chef copy its binary from the first.
+# cargo-chef copy its binary from the first. Versions are pinned (the Rust one is the
+# workspace's rust-version) so that a rebuild gets the same toolchain and base.
 
 # --- chef: cargo-chef, built once -------------------------------------------------------
 # Depends on nothing in the build context, so this layer stays cached.
-FROM rust:1-bookworm AS chef
+FROM rust:1.95.0-bookworm AS chef
 RUN cargo install cargo-chef --locked
 
 # --- planner: the recipe, i.e. what decides the dependency build -------------------------
 # cargo-chef finds every workspace member from the manifests, so a new crate needs no edit
 # here. The recipe changes only when a manifest or Cargo.lock does, which keeps the builder's
 # dependency layer cached across source edits.
-FROM rust:1-bookworm AS planner
+FROM rust:1.95.0-bookworm AS planner
 COPY --from=chef /usr/local/cargo/bin/cargo-chef /usr/local/cargo/bin/
 WORKDIR /src
 COPY . .
 RUN cargo chef prepare --recipe-path recipe.json
 
 # --- builder ----------------------------------------------------------------------------
-FROM rust:1-bookworm AS builder
+FROM rust:1.95.0-bookworm AS builder
 COPY --from=chef /usr/local/cargo/bin/cargo-chef /usr/local/cargo/bin/
 WORKDIR /src
 COPY --from=planner /src/recipe.json recipe.json
@@ -47,10 +48,11 @@ RUN cargo build --release --locked -p service-a -p service-b -p shop -p discover
         target/release/dashboard target/release/breakerctl /usr/local/bin/
 
 # --- runtime ----------------------------------------------------------------------------
-FROM debian:bookworm-slim
-# curl is for the healthchecks in docker-compose.yml.
+FROM debian:12.12-slim
+# No curl: every binary checks its own health (`<binary> healthcheck`), which docker-compose.yml
+# uses. CA certificates are for Redis over TLS.
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends ca-certificates curl \
+    && apt-get install -y --no-install-recommends ca-certificates \
     && rm -rf /var/lib/apt/lists/*
 RUN useradd --system --uid 10001 --user-group --no-create-home --shell /usr/sbin/nologin app
 COPY --from=builder /usr/local/bin/service-a /usr/local/bin/service-b /usr/local/bin/shop \

@@ -86,7 +86,12 @@ pub async fn router(config: &Config, server: &ServerConfig) -> Result<Router, St
         call_timeout,
     });
     let routes = Router::new()
-        .route("/call-service-b", get(call::call_service_b))
+        // axum answers HEAD with the GET handler, which would call B: a HEAD must not make a
+        // call that the breaker counts.
+        .route(
+            "/call-service-b",
+            get(call::call_service_b).head(service_kit::http::get_only),
+        )
         .route("/breaker", get(admin::show))
         .route("/breaker/open", post(admin::open))
         .route("/breaker/close", post(admin::close))

@@ -6,7 +6,8 @@
 //!
 //! # Routes
 //!
-//! Every answer is JSON. `breaker` below is
+//! Every answer is JSON; every error has a stable `code` (see [`service_kit::AppError`]), and
+//! RFC 9457 problem details for clients that ask for `application/problem+json`. `breaker` below is
 //! `{"name":"service-b","state":S,"generation":G,"forced":F}`: the state, generation and
 //! override the call was admitted or rejected under (while degraded, those of the local
 //! breaker); `S` is `closed`, `open` or `half-open`, `F` is `none`, `open`, `closed` or
@@ -16,13 +17,14 @@
 //! |---|---|
 //! | `GET /call-service-b` | calls `GET {SERVICE_B_URL}/hello` through the breaker (query strings are ignored; `traceparent`, `tracestate` and `x-request-id` are passed on), once unless `RETRY__MAX_ATTEMPTS` allows retries (see [Resilience](#resilience)): |
 //! | | 200 `{"instance":ID,"upstream":<B's JSON body>,"breaker":{..}}` when B answers 2xx with JSON |
-//! | | 502 `{"error":"service-b call failed","detail":D,"upstream_status":N,"breaker":{..}}` when B answers 5xx, 3xx, 408 or 429, cannot be reached, or sends a 2xx body that is not JSON (or over 1 MiB): a **failure** for the breaker (`upstream_status` only when B answered) |
+//! | | 502 `{"error":"service-b call failed","code":"upstream_failed","detail":D,"upstream_status":N,"breaker":{..}}` when B answers 5xx, 3xx, 408 or 429, cannot be reached, or sends a 2xx body that is not JSON (or over 1 MiB): a **failure** for the breaker (`upstream_status` only when B answered) |
 //! | | 502, same body, when B answers any other 4xx: B is healthy and refused what A sent, so the call is **ignored** by the breaker (not counted), not retried, and never answered from the fallback |
-//! | | 504 `{"error":"service-b timed out","timeout_ms":N,"breaker":{..}}` when B's whole answer takes longer than `SERVICE_B_TIMEOUT`: a **failure** |
-//! | | 503 `{"error":"circuit open","retry_after_ms":N,"breaker":{..}}` with `Retry-After: <seconds, rounded up, at least 1>`, without calling B, when the breaker rejects the call (open, or half-open with every trial permit taken); forced open: `"retry_after_ms":null` and no `Retry-After` |
+//! | | 504 `{"error":"service-b timed out","code":"upstream_timeout","timeout_ms":N,"breaker":{..}}` when B's whole answer takes longer than `SERVICE_B_TIMEOUT`: a **failure** |
+//! | | 503 `{"error":"circuit open","code":"circuit_open","retry_after_ms":N,"breaker":{..}}` with `Retry-After: <seconds, rounded up, at least 1>`, without calling B, when the breaker rejects the call (open, or half-open with every trial permit taken); forced open: `"retry_after_ms":null` and no `Retry-After` |
 //! | | with `FALLBACK=last-good`, instead of any of these three errors when B's last good answer is remembered: 200 `{"instance":ID,"upstream":<B's last good body>,"breaker":{..},"fallback":true}` (`fallback` appears only on such answers; `breaker` is the circuit as the last attempt saw it) |
-//! | | 429 `{"error":"rate limited","retry_after_ms":N}` with `Retry-After` (whole seconds, rounded up, at least 1), without calling B, when the client's IP address has used its `RATE_LIMIT__*` quota |
-//! | | 503 `{"error":"bulkhead full"}`, without calling B, when `BULKHEAD__MAX_CONCURRENT` calls are already in flight on this replica (after waiting `BULKHEAD__MAX_WAIT` for a slot) |
+//! | | 429 `{"error":"rate limited","code":"rate_limited","retry_after_ms":N}` with `Retry-After` (whole seconds, rounded up, at least 1), without calling B, when the client's IP address has used its `RATE_LIMIT__*` quota |
+//! | | 503 `{"error":"bulkhead full","code":"bulkhead_full","retry_after_ms":N}` with `Retry-After` (`N` is `SERVICE_B_TIMEOUT`, after which a slot is free at the latest), without calling B, when `BULKHEAD__MAX_CONCURRENT` calls are already in flight on this replica (after waiting `BULKHEAD__MAX_WAIT` for a slot) |
+//! | `HEAD /call-service-b` | 405 `method_not_allowed` with `Allow: GET`, without calling B (axum would run the GET handler) |
 //! | `GET /breaker` | 200 `{"name":"service-b","instance":ID,"degraded":bool,"state","forced","generation","open_until_ms","requests","failures","consecutive_failures","half_open_successes","in_flight","now_ms","repaired","retry_after_ms"}` (see [`breaker_redis::Snapshot`]); 503 `{"error":"breaker state unavailable","name":"service-b","instance":ID,"degraded":true}` when Redis cannot be read |
 //! | `POST /breaker/open` | forces the circuit open for every replica |
 //! | `POST /breaker/close` | forces it closed for every replica (admits everything, never trips) |

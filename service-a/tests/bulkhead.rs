@@ -47,9 +47,14 @@ async fn n_calls_reach_b_and_the_rest_get_503_at_once() {
         let (http, url) = (env.http.clone(), a.url("/call-service-b"));
         extra.spawn(async move { common::answer(http.get(url).send().await).await });
     }
-    for (status, _, body) in extra.join_all().await {
+    for (status, headers, body) in extra.join_all().await {
         assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
-        assert_eq!(body, json!({"error": "bulkhead full"}));
+        // A slot is free at the latest when an attempt in flight times out (5 s here).
+        assert_eq!(
+            body,
+            json!({"error": "bulkhead full", "code": "bulkhead_full", "retry_after_ms": 5000})
+        );
+        assert_eq!(headers["retry-after"], "5");
     }
     assert!(
         started.elapsed() < Duration::from_millis(1000),

@@ -197,3 +197,27 @@ async fn too_many_requests_and_unreadable_bodies_are_failures() {
             .expect("flush");
     }
 }
+
+/// axum would answer HEAD by running the GET handler: a call to B that the breaker counts.
+#[tokio::test(flavor = "multi_thread")]
+async fn head_is_refused_without_calling_service_b() {
+    let env = Env::start().await;
+    let a = env.start_a(&env.config(), "a-1").await;
+    for _ in 0..3 {
+        let response = env
+            .http
+            .head(a.url("/call-service-b"))
+            .send()
+            .await
+            .expect("an answer");
+        assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
+        assert_eq!(response.headers()["allow"], "GET");
+        assert_eq!(response.headers()["content-type"], "application/json");
+    }
+    assert_eq!(env.b_requests().await, 0, "B was never called");
+    let (_, view) = env.breaker(&a).await;
+    assert_eq!(view["requests"], 0, "the breaker counted nothing: {view}");
+    let (status, _, _) = env.get(&a.url("/call-service-b")).await;
+    assert_eq!(status, StatusCode::OK, "GET still calls B");
+    assert_eq!(env.b_requests().await, 1);
+}

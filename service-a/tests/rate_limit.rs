@@ -43,7 +43,8 @@ async fn over_the_burst_answers_429_with_retry_after() {
     assert_eq!(body["error"], "rate limited");
     let retry_ms = body["retry_after_ms"].as_u64().expect("retry_after_ms");
     assert!(retry_ms > 0 && retry_ms <= 1000, "{body}");
-    assert_eq!(body.as_object().map(|o| o.len()), Some(2), "{body}");
+    assert_eq!(body["code"], "rate_limited");
+    assert_eq!(body.as_object().map(|o| o.len()), Some(3), "{body}");
     let retry_after = headers["retry-after"].to_str().expect("ascii");
     assert_eq!(retry_after, "1");
     assert_eq!(env.b_requests().await, 3, "a limited call must not reach B");

@@ -41,13 +41,13 @@ pub(crate) async fn hello(State(shared): AppState) -> Response {
     let outcome = faults::outcome(&decision, request);
     tracing::debug!(request, ?outcome, "hello");
     let instance = &shared.instance;
-    let body = match outcome {
+    let (body, code) = match outcome {
         Outcome::Pass => {
             let body = json!({"message": "Hello from Service B", "request": request, "instance": instance});
             return (StatusCode::OK, Json(body)).into_response();
         }
-        Outcome::Failure => "Service B Error",
-        Outcome::Down => "Service B is down",
+        Outcome::Failure => ("Service B Error", "simulated_failure"),
+        Outcome::Down => ("Service B is down", "service_down"),
     };
     let status = outcome.status();
     shared.failures.fetch_add(1, Ordering::Relaxed);
@@ -56,7 +56,7 @@ pub(crate) async fn hello(State(shared): AppState) -> Response {
         status = status.as_u16(),
         "simulated failure: {body}"
     );
-    let body = json!({"error": body, "request": request, "instance": instance});
+    let body = json!({"error": body, "code": code, "request": request, "instance": instance});
     (status, Json(body)).into_response()
 }
 

@@ -31,7 +31,7 @@ async fn down_answers_503_and_counts_as_failure() {
         assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(
             body,
-            json!({"error": "Service B is down", "request": n, "instance": INSTANCE})
+            json!({"error": "Service B is down", "code": "service_down", "request": n, "instance": INSTANCE})
         );
     }
     let (_, stats) = answer(client.get(b.url("/stats")).send().await).await;

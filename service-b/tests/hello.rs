@@ -17,7 +17,7 @@ async fn every_third_request_fails() {
             assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "request {n}");
             assert_eq!(
                 body,
-                json!({"error": "Service B Error", "request": n, "instance": INSTANCE})
+                json!({"error": "Service B Error", "code": "simulated_failure", "request": n, "instance": INSTANCE})
             );
         } else {
             assert_eq!(status, StatusCode::OK, "request {n}");

@@ -1,6 +1,6 @@
-//! The command line every service accepts: `--help` and `--version`, nothing else. Settings come
-//! from the environment (see [`crate::config`]), so that a container and a shell configure a
-//! service the same way; the help says so.
+//! The command line every service accepts: `--help`, `--version` and `healthcheck [PATH]`,
+//! nothing else. Settings come from the environment (see [`crate::config`]), so that a container
+//! and a shell configure a service the same way; the help says so.
 
 use std::ffi::OsString;
 use std::process::ExitCode;
@@ -14,6 +14,8 @@ use crate::run::Service;
 pub(crate) enum Invocation {
     /// No arguments: start the server.
     Serve,
+    /// `healthcheck [PATH]`: check the running server's `PATH` (default `/health`).
+    Healthcheck(String),
     /// Help or version was printed, or the arguments were refused (with a usage error on stderr):
     /// exit with this code instead of starting.
     Exit(ExitCode),
@@ -25,6 +27,12 @@ where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
+    let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+    // Not a clap subcommand: with one, clap would word its refusal of any other argument
+    // differently ("unrecognized subcommand") from what every service's tests expect.
+    if args.get(1).is_some_and(|a| a == "healthcheck") {
+        return healthcheck(service, &args[2..]);
+    }
     match command(service).try_get_matches_from(args) {
         Ok(_) => Invocation::Serve,
         Err(e) => {
@@ -32,6 +40,28 @@ where
             // a closed stream, and then there is nobody left to tell.
             let _ = e.print();
             Invocation::Exit(exit_code(&e))
+        }
+    }
+}
+
+/// `healthcheck [PATH]`: the path, or a usage error.
+fn healthcheck(service: &Service, rest: &[OsString]) -> Invocation {
+    let path = match rest {
+        [] => Some("/health".to_owned()),
+        [path] => path
+            .to_str()
+            .filter(|p| crate::healthcheck::valid_path(p))
+            .map(str::to_owned),
+        _ => None,
+    };
+    match path {
+        Some(path) => Invocation::Healthcheck(path),
+        None => {
+            eprintln!(
+                "error: usage: {} healthcheck [PATH], PATH absolute (default /health)",
+                service.name
+            );
+            Invocation::Exit(ExitCode::from(2))
         }
     }
 }
@@ -64,8 +94,11 @@ Configuration (later sources win; there are no other options):
   3. environment variables, without a prefix; `__` separates a section from its field:
      BREAKER__MAX_REQUESTS=5 sets max_requests in [breaker]
 
-Every service reads PORT, BIND_ADDR, INSTANCE_ID, MAX_BODY_BYTES, LOG_FORMAT (text or json)
-and RUST_LOG; the service's documentation lists its own settings.",
+Every service reads PORT, BIND_ADDR, INSTANCE_ID, MAX_BODY_BYTES, HTTP_* (connection limits),
+LOG_FORMAT (text or json) and RUST_LOG; the service's documentation lists its own settings.
+
+`healthcheck [PATH]` instead of serving: GET PATH (default /health) from the running service
+on PORT and exit 0 on a 2xx answer, 1 otherwise (for container healthchecks).",
         port = service.default_port
     )
 }

@@ -4,7 +4,9 @@
 //! fields}`; the cause (if any) is logged once, when the response is built, and is never sent to
 //! the client: 500 at error level, other 5xx at warn, 4xx at debug.
 //!
-//! `code` is stable and machine-readable: [`AppError::with_code`] sets it.
+//! `code` is stable and machine-readable: [`AppError::with_code`] sets it, otherwise it follows
+//! the status ([`default_code`]). A request whose `Accept` names `application/problem+json`
+//! gets the same error as RFC 9457 problem details instead (see [`problem`](crate::problem)).
 
 use std::time::Duration;
 
@@ -62,6 +64,7 @@ impl AppError {
     pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
         let mut body = Map::new();
         body.insert("error".to_owned(), Value::String(message.into()));
+        body.insert("code".to_owned(), Value::from(default_code(status)));
         Self {
             status,
             body,

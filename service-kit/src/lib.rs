@@ -43,6 +43,7 @@
 //! | `CONFIG_FILE` | [`config`] | optional TOML file, overridden by the environment |
 //! | `PORT`, `BIND_ADDR`, `INSTANCE_ID`, `MAX_BODY_BYTES` | [`ServerConfig`] | see there |
 //! | `REDIS_TLS_CA`, `REDIS_TLS_CERT`, `REDIS_TLS_KEY`, `REDIS_TLS_INSECURE` | [`RedisConfig`](config::RedisConfig), in [`ServerConfig`] | TLS to Redis for a `rediss://` `REDIS_URL`: CA, client certificate and key (PEM files), `#insecure` allowed |
+//! | `HTTP_HEADER_TIMEOUT`, `HTTP_IDLE_TIMEOUT`, `HTTP_MAX_CONNECTIONS`, `HTTP_MAX_CONNECTIONS_PER_IP`, `HTTP_MAX_URI_BYTES`, `HTTP_MAX_HEADER_BYTES` | [`Limits`] (in [`ServerConfig`]) | see there |
 //! | `LOG_FORMAT`, `RUST_LOG` | [`telemetry`] | `text`/`json`; filter, default `info` |
 //! | `ADMIN_TOKEN`, `ADMIN_TOKEN_FILE`, `ADMIN_FAILURES__LIMIT`, `ADMIN_FAILURES__PERIOD` | [`admin`], in services with admin routes | the token (at least 16 bytes) or the file holding it; failed attempts allowed per client, default 10 per `1m` |
 //! | `OTEL_EXPORTER_OTLP_ENDPOINT` | [`otlp`] | a collector's base URL: spans exported (OTLP/HTTP, protobuf); unset: off |
@@ -61,6 +62,7 @@
 //! - [`shutdown`]: [`signal`](shutdown::signal), resolving on SIGINT or SIGTERM.
 //! - `error`: [`AppError`], a JSON error answer with a stable `code` ([`default_code`]), whose
 //!   cause is logged once.
+//! - [`problem`]: RFC 9457 problem details for clients that `Accept` them.
 //! - [`admin`]: the admin bearer token (`ADMIN_TOKEN`, `ADMIN_TOKEN_FILE`), checked in constant
 //!   time, with a per-client budget of failed attempts; [`Admin`](admin::Admin) guards a route.
 //! - `json`: [`Json`], the JSON extractor whose rejections are [`AppError`]s.
@@ -68,12 +70,16 @@
 //!   service's own defaults.
 //! - [`http`]: [`App`], adding `/health`, `/ready`, `/metrics`, JSON 404/405/413, request ids, tracing.
 //! - `serve`: [`serve`] a router until a future resolves (handlers can extract the peer's
-//!   `ConnectInfo<SocketAddr>`); [`spawn`] one on a free port for tests.
+//!   `ConnectInfo<SocketAddr>`), under [`Limits`] on connections and request heads (timeouts,
+//!   caps per service and per client, JSON answers for heads hyper would refuse); [`spawn`] one
+//!   on a free port for tests.
 //! - `run`: [`run`], a service's `main`: command line, config, logging, bind, serve, exit code;
 //!   [`run_from`], the same with the command line given; [`Stoppable`], a router with work to
 //!   do when a shutdown signal arrives.
 //! - `system`: [`System`], one binary serving several services, a subcommand each.
-//! - `cli`: the command line, `--help` (naming the configuration sources) and `--version`.
+//! - `cli`: the command line, `--help` (naming the configuration sources), `--version` and
+//!   `healthcheck [PATH]`.
+//! - [`healthcheck`]: the container healthcheck a binary runs on itself.
 //! - [`faults`]: simulated faults (`failure_rate`, `delay_ms`, `down`, plus a service's own),
 //!   their `GET|PUT|DELETE /faults` routes, start-up overrides (`FAULTS__*`) and the decision a
 //!   handler asks for ([`FaultControl`](faults::FaultControl)).
@@ -88,11 +94,13 @@ mod cli;
 pub mod config;
 mod error;
 pub mod faults;
+pub mod healthcheck;
 pub mod http;
 mod json;
 pub mod metrics;
 pub mod otlp;
 mod overrides;
+pub mod problem;
 mod run;
 mod serve;
 pub mod shutdown;
@@ -109,5 +117,5 @@ pub use overrides::Overrides;
 pub use run::{
     IntoApp, ON_SHUTDOWN_LIMIT, OnShutdown, Service, Settings, Stoppable, run, run_from,
 };
-pub use serve::{SHUTDOWN_GRACE, Spawned, serve, spawn};
+pub use serve::{Limits, SHUTDOWN_GRACE, Spawned, serve, serve_with, spawn, spawn_with};
 pub use system::System;

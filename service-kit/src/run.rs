@@ -179,8 +179,10 @@ where
     R: IntoApp,
     I: IntoIterator<Item = OsString>,
 {
-    if let Invocation::Exit(code) = crate::cli::parse(&service, args) {
-        return code;
+    match crate::cli::parse(&service, args) {
+        Invocation::Exit(code) => return code,
+        Invocation::Healthcheck(path) => return crate::healthcheck::run(&service, &path),
+        Invocation::Serve => {}
     }
     match try_run(service, build).await {
         Ok(()) => ExitCode::SUCCESS,
@@ -206,6 +208,8 @@ where
     crate::metrics::build_info(service.name, service.version);
     let app: C = loader.load()?;
     let addr = server.addr();
+    let limits = server.limits;
+    warn_if_descriptors_short(&limits);
     // In JSON the service and instance are on every line already.
     tracing::info!(
         "starting {} as instance {}",
@@ -222,7 +226,7 @@ where
     let shutdown = crate::shutdown::signal();
     let bound = listener.local_addr().map_err(StartError::Serve)?;
     tracing::info!(addr = %bound, "listening on {bound}");
-    crate::serve::serve(listener, router, async {
+    crate::serve::serve_with(listener, router, limits, async {
         shutdown.await;
         if let Some(work) = on_shutdown
             && tokio::time::timeout(ON_SHUTDOWN_LIMIT, work).await.is_err()
@@ -235,6 +239,26 @@ where
     crate::otlp::shutdown().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Warns when `HTTP_MAX_CONNECTIONS` cannot be reached because the process may open fewer files
+/// (`ulimit -n`): the limit would then be the kernel's, met with accept errors instead of 503s.
+fn warn_if_descriptors_short(limits: &crate::serve::Limits) {
+    let soft = std::fs::read_to_string("/proc/self/limits")
+        .ok()
+        .and_then(|text| {
+            let line = text.lines().find(|l| l.starts_with("Max open files"))?;
+            line.split_whitespace().nth(3)?.parse::<usize>().ok()
+        });
+    // Redis connections, the log, the listener and outbound calls need descriptors too.
+    let needed = limits.max_connections.saturating_add(64);
+    if let Some(soft) = soft.filter(|soft| *soft < needed) {
+        tracing::warn!(
+            max_connections = limits.max_connections,
+            open_files = soft,
+            "HTTP_MAX_CONNECTIONS is more than the open-file limit allows; lower it or raise ulimit -n"
+        );
+    }
 }
 
 /// Why a service did not start, or stopped with an error.

@@ -127,6 +127,13 @@ async fn bad_updates_answer_json_4xx_and_change_nothing() {
         (r#"{"shade": "5"}"#, "invalid request body"),
         (r#"{"down": true, "colour": "red"}"#, "invalid request body"),
         (r#"[]"#, "invalid request body"),
+        (r#"[0.5, 10, true]"#, "invalid request body"),
+        (r#"[{"down": true}]"#, "invalid request body"),
+        (r#"{"failure_rate": -0.0}"#, "invalid fault settings"),
+        (
+            r#"{"down": true, "failure_rate": -0e0}"#,
+            "invalid fault settings",
+        ),
         (
             r#"{"down": true, "failure_rate": 1.01}"#,
             "invalid fault settings",
@@ -142,6 +149,7 @@ async fn bad_updates_answer_json_4xx_and_change_nothing() {
         let (status, answer) = put_raw(&app, body).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
         assert_eq!(answer["error"], error, "{body}");
+        assert_eq!(answer["code"], "bad_request", "{body}");
         assert!(answer["detail"].is_string(), "{body}: {answer}");
     }
     let oversized = format!(r#"{{"down": true, "padding": "{}"}}"#, "x".repeat(2048));

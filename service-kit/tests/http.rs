@@ -45,6 +45,16 @@ fn routes() -> Router {
         .route("/peer", get(peer))
         .route("/busy", get(busy))
         .route("/broken", get(broken))
+        .route("/items/{id}", get(item))
+        .route("/plain", get(plain))
+}
+
+async fn item(axum::extract::Path(id): axum::extract::Path<String>) -> String {
+    id
+}
+
+async fn plain() -> (StatusCode, &'static str) {
+    (StatusCode::CONFLICT, "a plain-text refusal")
 }
 
 async fn start(server: &ServerConfig) -> Spawned {
@@ -178,7 +188,7 @@ async fn app_errors_carry_fields_and_headers_and_hide_causes() {
     let response = client.get(app.url("/busy")).send().await.expect("request");
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(response.headers()[RETRY_AFTER], "2");
-    let expected = json!({"error": "busy", "detail": "try later", "retry_after_ms": 1500});
+    let expected = json!({"error": "busy", "code": "unavailable", "detail": "try later", "retry_after_ms": 1500});
     assert_eq!(json_of(response).await, expected);
 
     let response = client
@@ -187,7 +197,65 @@ async fn app_errors_carry_fields_and_headers_and_hide_causes() {
         .await
         .expect("request");
     assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
-    assert_eq!(json_of(response).await, json!({"error": "internal error"}));
+    assert_eq!(
+        json_of(response).await,
+        json!({"error": "internal error", "code": "internal"})
+    );
+}
+
+#[tokio::test]
+async fn clients_asking_for_problem_details_get_rfc_9457_bodies() {
+    let app = start(&server()).await;
+    let client = reqwest::Client::new();
+    let problem = "application/problem+json";
+    let response = client
+        .get(app.url("/busy"))
+        .header("accept", format!("text/html, {problem};q=0.9"))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(response.headers()["content-type"], problem);
+    assert_eq!(response.headers()[RETRY_AFTER], "2");
+    let expected = json!({
+        "type": "urn:breaker-redis:error:unavailable",
+        "title": "Service Unavailable",
+        "status": 503,
+        "detail": "try later",
+        "code": "unavailable",
+        "error": "busy",
+        "retry_after_ms": 1500,
+    });
+    assert_eq!(json_of(response).await, expected);
+    for path in ["/nope", "/broken"] {
+        let response = client
+            .get(app.url(path))
+            .header("accept", problem)
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(response.headers()["content-type"], problem, "{path}");
+        let body = json_of(response).await;
+        assert!(
+            body["status"].is_u64() && body["title"].is_string() && body["code"].is_string(),
+            "{body}"
+        );
+    }
+    // Successes, and clients that refuse problem details, are untouched.
+    let ok = client
+        .get(app.url("/health"))
+        .header("accept", problem)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(ok.headers()["content-type"], "application/json");
+    let refused = client
+        .get(app.url("/busy"))
+        .header("accept", format!("{problem};q=0, application/json"))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(refused.headers()["content-type"], "application/json");
 }
 
 #[tokio::test]
@@ -317,4 +385,53 @@ async fn extension_methods_share_one_metrics_label() {
             .starts_with(r#"http_requests_total{method="other",route="/busy",status="405"}"#)),
         "{text}"
     );
+}
+
+#[tokio::test]
+async fn errors_that_are_not_json_become_json_with_a_code() {
+    let app = start(&server()).await;
+    let client = reqwest::Client::new();
+    // A percent-encoded path that is not UTF-8: axum's `Path` refuses it in plain text.
+    let response = client
+        .get(app.url("/items/%FF%FE"))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(response.headers()[CONTENT_TYPE], "application/json");
+    let body = json_of(response).await;
+    assert_eq!(
+        (&body["error"], &body["code"]),
+        (&json!("bad request"), &json!("bad_request")),
+        "{body}"
+    );
+    assert!(
+        body["detail"].as_str().is_some_and(|d| !d.is_empty()),
+        "{body}"
+    );
+
+    let response = client
+        .get(app.url("/plain"))
+        .header("accept", "application/problem+json")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.headers()[CONTENT_TYPE], "application/problem+json");
+    let body = json_of(response).await;
+    assert_eq!(
+        (&body["code"], &body["status"], &body["detail"]),
+        (
+            &json!("conflict"),
+            &json!(409),
+            &json!("a plain-text refusal")
+        ),
+        "{body}"
+    );
+    // Successes are untouched.
+    let ok = client
+        .get(app.url("/items/abc"))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(ok.text().await.expect("text"), "abc");
 }

@@ -43,12 +43,16 @@
 //! - `promtool`: [`promtool_check_metrics`], `promtool check metrics` on a `/metrics` body.
 //! - `browser`: [`Browser`], a headless Chromium, and its tabs ([`Page`]) driven over the
 //!   DevTools protocol (`cdp`): navigate, evaluate, wait for text, collect console errors.
+//! - `error_code`: [`take_error_code`], the `code` every JSON error answer must carry.
+//! - `open_files`: [`raise_open_files`], for tests that hold many sockets.
 
 mod browser;
 mod cargo_bin;
 mod child;
 mod cli;
 mod cluster;
+mod error_code;
+mod open_files;
 mod ports;
 mod process;
 mod promtool;
@@ -62,6 +66,8 @@ pub use cargo_bin::{cargo_bin, try_cargo_bin};
 pub use child::ChildProcess;
 pub use cli::ServiceCli;
 pub use cluster::RedisCluster;
+pub use error_code::take_error_code;
+pub use open_files::{open_file_limits, raise_open_files};
 pub use ports::{free_port, free_ports, free_ports_besides, try_free_port};
 pub use process::process_exists;
 pub use promtool::{INSTALL_PROMETHEUS, promtool_check_metrics};

@@ -69,7 +69,7 @@ fn failure(app: &AppState, error: BoxError) -> Response {
     if let Some(full) = error.downcast_ref::<BulkheadFull>() {
         count("bulkhead_full");
         debug!(max_concurrent = full.max_concurrent, "bulkhead full");
-        return respond::bulkhead_full();
+        return respond::bulkhead_full(app.call_timeout);
     }
     match error.downcast::<AttemptError>() {
         Ok(attempt) => respond::failure(app, *attempt),

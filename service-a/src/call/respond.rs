@@ -33,7 +33,7 @@ pub(super) fn failure(app: &AppState, failure: AttemptError) -> Response {
             UpstreamError::Failed { status, detail } => bad_gateway(&detail, status, info),
             UpstreamError::TimedOut => {
                 let timeout_ms = millis(app.call_timeout);
-                let body = json!({"error": "service-b timed out", "timeout_ms": timeout_ms, "breaker": info});
+                let body = json!({"error": "service-b timed out", "code": "upstream_timeout", "timeout_ms": timeout_ms, "breaker": info});
                 (StatusCode::GATEWAY_TIMEOUT, body)
             }
         },
@@ -53,7 +53,7 @@ fn bad_gateway(
     status: Option<StatusCode>,
     info: Option<BreakerInfo>,
 ) -> (StatusCode, Value) {
-    let mut body = json!({"error": "service-b call failed", "detail": detail, "breaker": info});
+    let mut body = json!({"error": "service-b call failed", "code": "upstream_failed", "detail": detail, "breaker": info});
     if let Some(status) = status {
         body["upstream_status"] = status.as_u16().into();
     }
@@ -64,13 +64,13 @@ fn bad_gateway(
 /// a number.
 fn rejected(retry_after: Option<Duration>, info: BreakerInfo) -> Response {
     let retry_after_ms = retry_after.map(millis);
-    let body = json!({"error": "circuit open", "retry_after_ms": retry_after_ms, "breaker": info});
+    let body = json!({"error": "circuit open", "code": "circuit_open", "retry_after_ms": retry_after_ms, "breaker": info});
     with_retry_after(StatusCode::SERVICE_UNAVAILABLE, body, retry_after)
 }
 
 /// 429 `{"error":"rate limited","retry_after_ms":N}` with `Retry-After`.
 pub(super) fn rate_limited(limited: &RateLimited) -> Response {
-    let body = json!({"error": "rate limited", "retry_after_ms": millis(limited.retry_after)});
+    let body = json!({"error": "rate limited", "code": "rate_limited", "retry_after_ms": millis(limited.retry_after)});
     with_retry_after(
         StatusCode::TOO_MANY_REQUESTS,
         body,
@@ -78,10 +78,12 @@ pub(super) fn rate_limited(limited: &RateLimited) -> Response {
     )
 }
 
-/// 503 `{"error":"bulkhead full"}`: this replica already has its limit of calls in flight.
-pub(super) fn bulkhead_full() -> Response {
-    let body = json!({"error": "bulkhead full"});
-    (StatusCode::SERVICE_UNAVAILABLE, axum::Json(body)).into_response()
+/// 503 `{"error":"bulkhead full","code":"bulkhead_full","retry_after_ms":N}` with `Retry-After`:
+/// this replica already has its limit of calls in flight. A slot is freed at the latest when an
+/// attempt in flight times out, so that is the wait suggested.
+pub(super) fn bulkhead_full(attempt_timeout: Duration) -> Response {
+    let body = json!({"error": "bulkhead full", "code": "bulkhead_full", "retry_after_ms": millis(attempt_timeout)});
+    with_retry_after(StatusCode::SERVICE_UNAVAILABLE, body, Some(attempt_timeout))
 }
 
 /// `Retry-After` in whole seconds, rounded up and at least 1.

@@ -5,6 +5,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use serde::Deserialize;
 
 use super::{ConfigError, Loader, RedisConfig};
+use crate::serve::Limits;
 
 /// Settings shared by every service, resolved (defaults applied).
 ///
@@ -15,6 +16,7 @@ use super::{ConfigError, Loader, RedisConfig};
 /// | `INSTANCE_ID` | `<service>-<hostname>-<pid>` (hostname from `HOSTNAME` or the kernel) |
 /// | `MAX_BODY_BYTES` | 65536 |
 /// | `REDIS_TLS_CA`, `REDIS_TLS_CERT`, `REDIS_TLS_KEY`, `REDIS_TLS_INSECURE` | see [`RedisConfig`] |
+/// | `HTTP_*` | see [`Limits`] |
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServerConfig {
     /// The service's name, e.g. `service-b` (not configurable).
@@ -29,6 +31,8 @@ pub struct ServerConfig {
     pub max_body_bytes: usize,
     /// How the service reaches Redis over TLS (for services that use Redis).
     pub redis: RedisConfig,
+    /// Connection and request-head limits (`HTTP_*`).
+    pub limits: Limits,
 }
 
 /// What the environment may set; `None` takes the default.
@@ -53,6 +57,7 @@ impl ServerConfig {
             instance_id: default_instance_id(service, std::env::var("HOSTNAME").ok()),
             max_body_bytes: Self::DEFAULT_MAX_BODY_BYTES,
             redis: RedisConfig::default(),
+            limits: Limits::default(),
         }
     }
 
@@ -60,7 +65,7 @@ impl ServerConfig {
     ///
     /// # Errors
     ///
-    /// A value does not parse, or `MAX_BODY_BYTES` is 0.
+    /// A value does not parse, `MAX_BODY_BYTES` is 0, or an `HTTP_*` limit is out of range.
     pub fn from_loader(
         loader: &Loader,
         service: &str,
@@ -80,6 +85,7 @@ impl ServerConfig {
             instance_id,
             max_body_bytes: raw.max_body_bytes.unwrap_or(Self::DEFAULT_MAX_BODY_BYTES),
             redis: RedisConfig::from_loader(loader)?,
+            limits: Limits::from_loader(loader)?,
         })
     }
 

@@ -216,11 +216,11 @@ impl<X: Extra> Faults<X> {
 }
 
 fn check_failure_rate(rate: f64) -> Result<(), InvalidFaults> {
-    // Written so that NaN is out of range too.
-    if (0.0..=1.0).contains(&rate) {
+    // Written so that NaN is out of range too; -0.0 equals 0.0 but would be shown back as `-0.0`.
+    if (0.0..=1.0).contains(&rate) && rate.is_sign_positive() {
         Ok(())
     } else {
-        let reason = format!("must be between 0.0 and 1.0, got {rate}");
+        let reason = format!("must be between 0.0 and 1.0, got {rate:?}");
         Err(InvalidFaults::new("failure_rate", reason))
     }
 }

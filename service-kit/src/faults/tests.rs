@@ -96,6 +96,7 @@ fn out_of_range_values_are_rejected_naming_the_field() {
     let cases = [
         (json!({"failure_rate": 1.5}), "failure_rate"),
         (json!({"failure_rate": -0.1}), "failure_rate"),
+        (json!({"failure_rate": -0.0}), "failure_rate"),
         (json!({"delay_ms": MAX_DELAY_MS + 1}), "delay_ms"),
         (json!({"every": 101, "down": true}), "every"),
         (json!({"down": true, "failure_rate": 2}), "failure_rate"),

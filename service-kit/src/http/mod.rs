@@ -15,10 +15,12 @@
 //! 2. tracing: an `info` span per request (`method`, `path`, `request_id`; exported spans continue
 //!    the caller's `traceparent`, see [`crate::otlp`]), a start event at
 //!    `debug` (errors are logged by [`AppError`](crate::AppError), once);
-//! 3. the access log (`access`): one `info` line per request with `method`, `route`, `status`,
+//! 3. problem details ([`crate::problem`]): JSON errors rewritten as RFC 9457 problem details
+//!    for clients that ask for them;
+//! 4. the access log (`access`): one `info` line per request with `method`, `route`, `status`,
 //!    `latency_ms`, `request_id` and `client`;
-//! 4. the HTTP metrics of [`crate::metrics`];
-//! 5. the body limit ([`ServerConfig::max_body_bytes`]), answering JSON 413.
+//! 5. the HTTP metrics of [`crate::metrics`];
+//! 6. the body limit ([`ServerConfig::max_body_bytes`]), answering JSON 413.
 
 mod access;
 mod health;
@@ -39,6 +41,7 @@ use tower_http::trace::TraceLayer;
 use tracing::Span;
 
 pub use health::HealthFields;
+pub use reject::get_only;
 
 use crate::config::ServerConfig;
 use health::{Health, HealthHook, ReadyHook};
@@ -124,6 +127,7 @@ impl App {
                     .on_failure(()),
             )
             .layer(PropagateRequestIdLayer::x_request_id())
+            .layer(middleware::from_fn(crate::problem::negotiate))
             .layer(middleware::from_fn(access::log))
             .layer(middleware::from_fn(crate::metrics::track))
             .layer(middleware::from_fn_with_state(

@@ -1,8 +1,8 @@
 //! JSON answers for requests no handler takes: unknown route, wrong method, oversized body.
 
 use axum::extract::{Request, State};
-use axum::http::header::CONTENT_LENGTH;
-use axum::http::{Method, StatusCode, Uri};
+use axum::http::header::{ALLOW, CONTENT_LENGTH};
+use axum::http::{HeaderValue, Method, StatusCode, Uri};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
@@ -18,6 +18,17 @@ pub(super) async fn method_not_allowed(method: Method, uri: Uri) -> AppError {
     AppError::new(StatusCode::METHOD_NOT_ALLOWED, "method not allowed")
         .with_field("method", method.as_str())
         .with_field("path", uri.path())
+}
+
+/// A `HEAD` handler for a `GET` route whose handler has effects (a call to another service):
+/// 405 `method_not_allowed` with `Allow: GET`, where axum would otherwise run the `GET` handler
+/// and drop its body.
+pub async fn get_only(uri: Uri) -> AppError {
+    AppError::new(StatusCode::METHOD_NOT_ALLOWED, "method not allowed")
+        .with_field("method", "HEAD")
+        .with_field("path", uri.path())
+        .with_field("detail", "HEAD would have the effects of GET here; use GET")
+        .with_header(ALLOW, HeaderValue::from_static("GET"))
 }
 
 /// Answers 413 before the handler runs when `Content-Length` is over the limit. Bodies without

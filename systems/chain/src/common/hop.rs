@@ -166,8 +166,9 @@ impl Hop {
 
     /// 503 `circuit breaker is open`, with the time until trial calls.
     fn open(&self, open: &CircuitOpen) -> AppError {
-        let error =
-            AppError::unavailable("circuit breaker is open").with_field("hop", self.spec.name);
+        let error = AppError::unavailable("circuit breaker is open")
+            .with_code("circuit_open")
+            .with_field("hop", self.spec.name);
         match open.retry_after {
             Some(after) => error.with_retry_after(after),
             None => error,
@@ -210,6 +211,10 @@ impl Hop {
             error = error.with_field("cause", cause);
         }
         if let Some(after) = shed_for {
+            // The reason a service further down shed the call is the reason here too.
+            if let Some(code) = reply.body["code"].as_str() {
+                error = error.with_code(code);
+            }
             let precise = reply.body["retry_after_ms"]
                 .as_u64()
                 .map(Duration::from_millis);

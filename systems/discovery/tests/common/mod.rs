@@ -17,21 +17,27 @@ pub const DEADLINE: Duration = Duration::from_secs(10);
 pub async fn get(http: &reqwest::Client, url: &str) -> (StatusCode, Value) {
     let response = http.get(url).send().await.expect("request");
     let status = response.status();
-    (status, response.json().await.unwrap_or(Value::Null))
+    let mut body = response.json().await.unwrap_or(Value::Null);
+    test_support::take_error_code(status.as_u16(), &mut body);
+    (status, body)
 }
 
 /// `POST url` with a JSON body: status and JSON body.
 pub async fn post(http: &reqwest::Client, url: &str, body: &Value) -> (StatusCode, Value) {
     let response = http.post(url).json(body).send().await.expect("request");
     let status = response.status();
-    (status, response.json().await.unwrap_or(Value::Null))
+    let mut body = response.json().await.unwrap_or(Value::Null);
+    test_support::take_error_code(status.as_u16(), &mut body);
+    (status, body)
 }
 
 /// `DELETE url`: status and JSON body.
 pub async fn delete(http: &reqwest::Client, url: &str) -> (StatusCode, Value) {
     let response = http.delete(url).send().await.expect("request");
     let status = response.status();
-    (status, response.json().await.unwrap_or(Value::Null))
+    let mut body = response.json().await.unwrap_or(Value::Null);
+    test_support::take_error_code(status.as_u16(), &mut body);
+    (status, body)
 }
 
 /// Redis's clock in ms since the epoch (the registry's clock).

@@ -123,7 +123,9 @@ fn failed(error: LookupError) -> AppError {
     const UNAVAILABLE: &str = "User service unavailable";
     match error {
         LookupError::Open(open) => {
-            let error = AppError::unavailable(UNAVAILABLE).with_field("message", "circuit open");
+            let error = AppError::unavailable(UNAVAILABLE)
+                .with_code("circuit_open")
+                .with_field("message", "circuit open");
             error.with_retry_after(open.retry_after.unwrap_or_default())
         }
         LookupError::ServerError(status) => {

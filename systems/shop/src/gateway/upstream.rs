@@ -40,7 +40,14 @@ impl Answer {
 }
 
 impl IntoResponse for Answer {
-    fn into_response(self) -> Response {
+    fn into_response(mut self) -> Response {
+        // Every error carries a stable code; the status gives it unless the answer set one.
+        if self.status.as_u16() >= 400
+            && let Some(body) = self.body.as_object_mut()
+        {
+            body.entry("code")
+                .or_insert_with(|| service_kit::default_code(self.status).into());
+        }
         let mut response = (self.status, axum::Json(self.body)).into_response();
         if let Some(after) = self.retry_after {
             let secs = u64::try_from(after.as_millis().div_ceil(1000)).unwrap_or(u64::MAX);
@@ -187,7 +194,8 @@ impl Upstream {
                     "Circuit Breaker activated: {} service calls are suspended",
                     self.label
                 );
-                let mut body = json!({ "error": unavailable, "message": message });
+                let mut body =
+                    json!({ "error": unavailable, "code": "circuit_open", "message": message });
                 if let Some(after) = open.retry_after {
                     body["retry_after_ms"] = json!(u64::try_from(after.as_millis()).unwrap_or(0));
                 }

@@ -32,7 +32,8 @@ pub async fn answer(
     let response = response.expect("request");
     let status = response.status();
     let headers = response.headers().clone();
-    let body = response.json().await.unwrap_or(Value::Null);
+    let mut body = response.json().await.unwrap_or(Value::Null);
+    test_support::take_error_code(status.as_u16(), &mut body);
     (status, headers, body)
 }
 
