@@ -339,6 +339,7 @@ fn the_deployed_acl_grants_every_command_of_every_script() {
         "lua/record_batch.lua",
         "lua/force.lua",
         "lua/snapshot.lua",
+        "lua/settings.lua",
         "lua/rate_limit.lua",
         "systems/shop/src/gateway/lua/claim.lua",
         "systems/shop/src/gateway/lua/replace.lua",

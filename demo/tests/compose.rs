@@ -184,7 +184,10 @@ fn the_services_ports_healthchecks_and_start_order() {
     ] {
         let service = &services[name];
         let env = &service["environment"];
-        assert_eq!(env["REDIS_URL"].as_str(), Some("redis://redis:6379"));
+        assert_eq!(
+            env["REDIS_URL"].as_str(),
+            Some("redis://services:services-demo-password@redis:6379")
+        );
         assert_eq!(env["SERVICE_B_URL"].as_str(), Some("http://service-b:8081"));
         assert_eq!(env["INSTANCE_ID"].as_str(), Some(instance));
         for dependency in ["redis", "service-b"] {
@@ -344,7 +347,10 @@ fn the_shop_profile_runs_every_shop_service_from_the_one_image() {
         let gateway = &services[name];
         assert_eq!(env_var(gateway, "INSTANCE_ID"), Some(instance));
         for (key, url) in [
-            ("REDIS_URL", "redis://redis:6379"),
+            (
+                "REDIS_URL",
+                "redis://services:services-demo-password@redis:6379",
+            ),
             ("PAYMENT_SERVICE_URL", "http://payment:3001"),
             ("INVENTORY_SERVICE_URL", "http://inventory:3002"),
             ("SHIPPING_SERVICE_URL", "http://shipping:3003"),
@@ -360,7 +366,10 @@ fn the_shop_profile_runs_every_shop_service_from_the_one_image() {
     }
     for name in ["payment", "shipping"] {
         let service = &services[name];
-        assert_eq!(env_var(service, "REDIS_URL"), Some("redis://redis:6379"));
+        assert_eq!(
+            env_var(service, "REDIS_URL"),
+            Some("redis://services:services-demo-password@redis:6379")
+        );
         assert!(waits_for(service, "redis"), "{name} waits for redis");
     }
 }
@@ -458,7 +467,10 @@ fn the_discovery_profile_starts_the_registry_then_the_instances_then_the_gateway
         };
         assert_checks_itself(service, path, name);
         if subcommand == "server" {
-            assert_eq!(env_var(service, "REDIS_URL"), Some("redis://redis:6379"));
+            assert_eq!(
+                env_var(service, "REDIS_URL"),
+                Some("redis://services:services-demo-password@redis:6379")
+            );
             assert!(waits_for(service, "redis"));
             continue;
         }
@@ -474,7 +486,10 @@ fn the_discovery_profile_starts_the_registry_then_the_instances_then_the_gateway
         assert_eq!(env_var(&services[*name], "REDIS_URL"), None, "{subcommand}");
     }
     let gateway = &services["discovery-gateway"];
-    assert_eq!(env_var(gateway, "REDIS_URL"), Some("redis://redis:6379"));
+    assert_eq!(
+        env_var(gateway, "REDIS_URL"),
+        Some("redis://services:services-demo-password@redis:6379")
+    );
     for (dependency, _, _) in &DISCOVERY[1..7] {
         assert!(
             waits_for(gateway, dependency),
@@ -611,7 +626,10 @@ fn the_chain_profile_runs_beside_ab_on_ports_of_its_own() {
         assert_checks_itself(service, &[], name);
         if let Some((key, url)) = next {
             assert_eq!(env_var(service, key), Some(url), "{name} {key}");
-            assert_eq!(env_var(service, "REDIS_URL"), Some("redis://redis:6379"));
+            assert_eq!(
+                env_var(service, "REDIS_URL"),
+                Some("redis://services:services-demo-password@redis:6379")
+            );
             assert!(waits_for(service, "redis"), "{name} waits for redis");
             let next = url.trim_start_matches("http://").split(':').next();
             let next = next.expect("a host");
