@@ -1,17 +1,13 @@
 //! [`router`]: the whole service, from its [`Config`] to an axum [`Router`] with work to do
 //! on shutdown ([`Stoppable`]); the state the
-//! handlers share; `/ready` and `/health`'s fields.
+//! handlers share; `/ready`'s check and `/health`'s fields.
 
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::State;
 use axum::routing::{get, post};
-use serde_json::{Value, json};
 use service_kit::admin::{AdminAuth, AdminState};
-use service_kit::{
-    App, AppError, ConfigError, HealthFields, Json, ServerConfig, Service, Stoppable,
-};
+use service_kit::{App, AppError, ConfigError, HealthFields, ServerConfig, Service, Stoppable};
 use tokio::sync::{Semaphore, watch};
 
 use crate::admin::Breakers;
@@ -44,7 +40,7 @@ impl AdminState for AppState {
 }
 
 /// The complete service: the page, the JSON API and the live feed, plus service-kit's
-/// standard routes and layers, and `/ready`; on SIGINT or SIGTERM every live feed ends, so the
+/// standard routes and layers, with `/ready` checking Redis and the feed; on SIGINT or SIGTERM every live feed ends, so the
 /// server drains at once.
 ///
 /// Validates `config` first, so a bad value fails before anything starts. Does not need
@@ -85,14 +81,18 @@ pub async fn router(config: &Config, server: &ServerConfig) -> Result<Stoppable,
         .route("/api/breakers/{name}/history", get(api::history))
         .route("/api/breakers/{name}/{action}", post(api::apply))
         .route("/api/events", get(sse::events))
-        .route("/ready", get(ready))
         .with_state(Arc::clone(&state))
         .merge(page::routes());
     let health = Arc::clone(&state);
+    let readiness = Arc::clone(&state);
     let router = App::new(server)
         .health_check(move || {
             let state = Arc::clone(&health);
             async move { health_fields(&state).await }
+        })
+        .ready_check(move || {
+            let state = Arc::clone(&readiness);
+            async move { ready(&state).await }
         })
         .build(routes);
     Ok(Stoppable::new(router, async move {
@@ -113,21 +113,15 @@ async fn health_fields(state: &AppState) -> HealthFields {
     fields
 }
 
-/// `GET /ready`: 200 when Redis answers and the live feed is subscribed, 503 otherwise.
-async fn ready(State(state): State<Arc<AppState>>) -> Result<Json<Value>, AppError> {
+/// `/ready`'s check: ready when Redis answers and the live feed is subscribed.
+async fn ready(state: &AppState) -> Result<(), String> {
     if let Err(e) = state.fleet.ping().await {
-        return Err(AppError::unavailable("not ready")
-            .with_field("redis", "down")
-            .with_source(e));
+        return Err(format!("redis down: {e}"));
     }
     if !state.feed.is_up() {
-        return Err(AppError::unavailable("not ready")
-            .with_field("redis", "ok")
-            .with_field("feed", "down"));
+        return Err("the live feed is not subscribed".into());
     }
-    Ok(Json(
-        json!({"status": "ready", "redis": "ok", "feed": "ok"}),
-    ))
+    Ok(())
 }
 
 /// A breaker name from a path or query: 400 unless it could be a breaker's.

@@ -15,7 +15,7 @@
 //! | `GET /api/breakers/{name}/history?limit=N` | 200 `{"name":N,"history":[T...]}`, newest first, `limit` 1 to 1000 (default 50); 404 for an unknown breaker |
 //! | `GET /api/events[?breaker=NAME]` | Server-Sent Events: `transition` events (data `T`, `id` = its history stream id) of every breaker or of one, resumed after `Last-Event-ID`; `status` events `{"redis":"up"\|"down"}`; a `keep-alive` comment every `SSE_KEEP_ALIVE` (see [`sse`]) |
 //! | `POST /api/breakers/{name}/{open\|close\|disable\|reset}` | behind `Authorization: Bearer <ADMIN_TOKEN>`: 200 `{"action","breaker","from","to","forced","generation","at_ms"}`; 409 `{"error":"no usable settings"}` when the breaker's replicas have not published settings to build the override from |
-//! | `GET /ready` | 200 `{"status":"ready","redis":"ok","feed":"ok"}` when Redis answers and the live feed is subscribed; 503 `{"error":"not ready","redis":"down"}` (or `"feed":"down"`) otherwise |
+//! | `GET /ready` | 200 `{"status":"ready",...}` when Redis answers and the live feed is subscribed; 503 `{"status":"not-ready","reason":...}` otherwise (service-kit's `/ready`) |
 //! | `GET /health` | service-kit's `{"status","service","instance"}` plus `"redis":"ok"\|"down"` and `"feed":"ok"\|"down"`, `"status":"degraded"` while Redis is down; always 200: the dashboard is alive and says what it cannot see |
 //! | `GET /metrics` | Prometheus text (service-kit's HTTP metrics) |
 //!
