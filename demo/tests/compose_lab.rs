@@ -119,7 +119,7 @@ fn the_lab_profile_runs_the_lab_from_the_one_image_with_prometheus() {
     );
     assert_eq!(
         text(&order["environment"]["REDIS_URL"]),
-        "redis://redis:6379"
+        "redis://services:services-demo-password@redis:6379"
     );
     let prometheus = &services["prometheus"];
     assert!(text(&prometheus["image"]).starts_with("prom/prometheus"));
