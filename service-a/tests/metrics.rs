@@ -132,7 +132,7 @@ async fn a_trip_is_counted_local_by_the_replica_that_made_it_and_remote_by_the_o
             ("REDIS_URL", redis_url.as_str()),
             ("SERVICE_B_URL", b_url.as_str()),
             ("INSTANCE_ID", id),
-            ("ADMIN_TOKEN", "secret"),
+            ("ADMIN_TOKEN", "metrics-test-admin-token"),
         ];
         procs::start(program, id, &env).await
     };
@@ -156,7 +156,7 @@ async fn a_trip_is_counted_local_by_the_replica_that_made_it_and_remote_by_the_o
     loop {
         let reset = http
             .post(one.url("/breaker/reset"))
-            .bearer_auth("secret")
+            .bearer_auth("metrics-test-admin-token")
             .send()
             .await;
         assert_eq!(reset.expect("POST /breaker/reset").status(), StatusCode::OK);
