@@ -1,7 +1,7 @@
 # One image with every demo binary (service-a, service-b, and `shop`, `discovery`, `chain`,
 # `lab`, each with a subcommand per service, and the fleet `dashboard`); docker-compose.yml picks
 # the binary with `command`. `breakerctl`, the operators' CLI, is in it too:
-# `docker compose exec service-a breakerctl list`.
+# `docker compose exec dashboard breakerctl list`.
 #
 #   docker build -t circuit-breaker-demo .
 #   docker run --rm -p 8081:8081 circuit-breaker-demo service-b

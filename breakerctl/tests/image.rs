@@ -1,5 +1,5 @@
-//! The demo image ships `breakerctl`, so that `docker compose exec <service> breakerctl list`
-//! works in any service container (each has `REDIS_URL` set).
+//! The demo image ships `breakerctl`, so that `docker compose exec dashboard breakerctl list`
+//! works (the dashboard's Redis user may list breakers).
 
 use std::path::Path;
 
