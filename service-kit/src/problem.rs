@@ -1,12 +1,12 @@
 //! Every error answer as JSON with a `code`, and RFC 9457 problem details for clients that ask
 //! for them.
 //!
-//! A middleware ([`negotiate`]) looks at every answer of status 400 or more:
+//! A middleware (`negotiate`) looks at every answer of status 400 or more:
 //!
 //! - a body that is not JSON (axum's own rejections, e.g. a `Path` that does not decode as
 //!   UTF-8, answer plain text) becomes `{"error": <reason phrase>, "code": <the status's code>,
 //!   "detail": <the text>}`;
-//! - a JSON object without `code` gets the status's code ([`default_code`](crate::default_code));
+//! - a JSON object without `code` gets the status's code ([`default_code`]);
 //! - when the request's `Accept` names `application/problem+json` (with a non-zero `q`), the
 //!   error is rewritten as `{"type", "title", "status", "detail", "code", ...the error's other
 //!   fields}` with `Content-Type: application/problem+json`. `type` is
