@@ -68,7 +68,8 @@
 //! - `json`: [`Json`], the JSON extractor whose rejections are [`AppError`]s.
 //! - `overrides`: [`Overrides`], a settings section (`BREAKER__*`) given in part, applied over a
 //!   service's own defaults.
-//! - [`http`]: [`App`], adding `/health`, `/ready`, `/metrics`, JSON 404/405/413, request ids, tracing.
+//! - [`http`]: [`App`], adding `/health`, `/ready`, `/metrics`, JSON 404/405/413, request ids, tracing;
+//!   [`asset`](http::asset) serves a dashboard's compiled-in files under its CSP.
 //! - `serve`: [`serve`] a router until a future resolves (handlers can extract the peer's
 //!   `ConnectInfo<SocketAddr>`), under [`Limits`] on connections and request heads (timeouts,
 //!   caps per service and per client, JSON answers for heads hyper would refuse); [`spawn`] one

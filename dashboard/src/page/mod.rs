@@ -4,8 +4,7 @@
 //! (`textContent`), never as markup.
 
 use axum::Router;
-use axum::http::header::{CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE};
-use axum::response::IntoResponse;
+use axum::response::Response;
 use axum::routing::get;
 
 /// This origin only: no script, style, font, image or connection elsewhere.
@@ -43,16 +42,8 @@ pub fn routes() -> Router {
         )
 }
 
-async fn serve(content_type: &'static str, body: &'static str) -> impl IntoResponse {
-    (
-        [
-            (CONTENT_TYPE, content_type),
-            (CONTENT_SECURITY_POLICY, POLICY),
-            // A rebuilt binary must not be shadowed by a cached script.
-            (CACHE_CONTROL, "no-cache"),
-        ],
-        body,
-    )
+async fn serve(content_type: &'static str, body: &'static str) -> Response {
+    service_kit::http::asset(POLICY, content_type, body)
 }
 
 #[cfg(test)]

@@ -23,6 +23,7 @@
 //! 6. the body limit ([`ServerConfig::max_body_bytes`]), answering JSON 413.
 
 mod access;
+mod asset;
 mod health;
 mod reject;
 
@@ -40,6 +41,7 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::trace::TraceLayer;
 use tracing::Span;
 
+pub use asset::asset;
 pub use health::HealthFields;
 pub use reject::get_only;
 

@@ -24,8 +24,7 @@
 //! - `assets/`: the pages, their scripts, the stylesheet and the icon.
 
 use axum::Router;
-use axum::http::header::{CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE};
-use axum::response::IntoResponse;
+use axum::response::Response;
 use axum::routing::get;
 
 /// Only this origin: no script, style, font or request elsewhere.
@@ -79,16 +78,8 @@ fn shared() -> Router {
         )
 }
 
-async fn serve(content_type: &'static str, body: &'static str) -> impl IntoResponse {
-    (
-        [
-            (CONTENT_TYPE, content_type),
-            (CONTENT_SECURITY_POLICY, POLICY),
-            // Small, and a rebuilt binary must not be shadowed by a cached script.
-            (CACHE_CONTROL, "no-cache"),
-        ],
-        body,
-    )
+async fn serve(content_type: &'static str, body: &'static str) -> Response {
+    service_kit::http::asset(POLICY, content_type, body)
 }
 
 #[cfg(test)]
