@@ -2,7 +2,7 @@
 --
 -- KEYS:    the breaker's state hash, lease zset, window hash, history stream and settings
 --          hash (see lib.lua)
--- ARGV:    1..15 as in lib.lua; 16 = mode: "open" (reject every call until reset),
+-- ARGV:    1..5 as in lib.lua; 6 = mode: "open" (reject every call until reset),
 --          "closed" (admit every call, never trip), "disabled" (admit every call, count
 --          nothing) or "reset" (back to a fresh closed circuit that trips normally)
 -- Returns: {verdict "ok", state, forced, generation, -1, from, to, repaired, now_ms,
@@ -14,7 +14,7 @@
 -- gives it key_ttl again.
 
 local b = load()
-local mode = ARGV[16]
+local mode = ARGV[6]
 local to = 'closed'
 if mode == 'reset' then
   b.forced = 'none'

@@ -1,7 +1,12 @@
--- lib.lua: the prelude shared by every breaker script. breaker-redis prepends it to each
--- operation file (acquire.lua, record.lua, record_batch.lua, force.lua, snapshot.lua,
--- settings.lua) when it builds the script, so every operation runs as one atomic script. It is
--- not a script by itself.
+-- lib.lua: the prelude shared by every breaker script. breaker-redis builds the scripts from
+-- it and the operation files (acquire.lua, record.lua, exchange.lua, record_batch.lua,
+-- force.lua, snapshot.lua, settings.lua) in two forms, each operation one atomic call:
+--   - a Redis Functions library (FUNCTION LOAD, FCALL; Redis 7 and later): this prelude runs
+--     once per load, and each operation file becomes the body of one function;
+--   - one script per operation, this prelude followed by the operation file (EVALSHA), where
+--     functions are unavailable (Redis before 7, or a user without FUNCTION and FCALL).
+-- Either way every call starts with begin(KEYS, ARGV) and then runs the operation file, so the
+-- two forms behave alike. It is not a script by itself.
 --
 -- KEYS (the same for every operation; one hash tag, so one Redis Cluster slot):
 --   KEYS[1]  state hash    e.g. breaker:{service-b}         fields listed in FIELDS below
@@ -13,24 +18,24 @@
 --   KEYS[5]  settings      e.g. breaker:{service-b}:settings  the configuration of the replica
 --            that wrote it last (settings.lua): the serde form's fields as plain values
 --            (trip failure_ratio, interval 5s, max_requests 3...), plus replica, instance,
---            written_at_ms (server time) and script_args (ARGV 2..12 below, space-separated,
---            so that a script can read its static settings with one HGET). The scripts never
---            read it; they keep it alive with the state (see "Lifetimes") and report when it
---            is missing, so that the breaker writes it again.
+--            written_at_ms (server time) and script_args (ARGV[2] below, the static settings as
+--            the scripts take them). The scripts never read it; they keep it
+--            alive with the state (see "Lifetimes") and report when it is missing, so that
+--            the breaker writes it again.
 --
--- ARGV 1..15 (the same for every operation; operation arguments start at 16):
---   1 now in ms, or "" to use the server's TIME     9  half-open successes needed to close
---   2 trip policy: 1 consecutive failures,         10 open timeout (ms)
---     2 failure ratio >=, 3 failure ratio >,       11 half-open lease (ms)
---     4 failure count in the window                12 key TTL (ms)
---   3 trip threshold (failures, or ratio in ppm)   13 "<instance> <origin>": the calling breaker
---                                                     instance's random id (no spaces), a space,
---                                                     then the configured replica id (display)
---   4 minimum requests (ratio policies)            14 pub/sub channel for transitions
---   5 window: 1 fixed interval, 2 rolling          15 breaker name
---   6 window length (ms)
---   7 rolling buckets
---   8 half-open permits (max_requests)
+-- ARGV 1..5 (the same for every operation; operation arguments start at 6):
+--   1 now in ms, or "" to use the server's TIME
+--   2 the static settings, 11 integers separated by spaces (also the settings hash's
+--     script_args field): trip policy (1 consecutive failures, 2 failure ratio >=, 3 failure
+--     ratio >, 4 failure count in the window), trip threshold (failures, or ratio in ppm),
+--     minimum requests (ratio policies), window (1 fixed interval, 2 rolling), window length
+--     (ms), rolling buckets, half-open permits (max_requests), half-open successes needed to
+--     close, open timeout (ms), half-open lease (ms), key TTL (ms). A function library parses
+--     each such string once (see config()).
+--   3 "<instance> <origin>": the calling breaker instance's random id (no spaces), a space,
+--     then the configured replica id (display)
+--   4 pub/sub channel for transitions
+--   5 breaker name
 --
 -- Every reply but snapshot's and settings.lua's is:
 --   {verdict, state, forced, generation, retry_after_ms (-1: none), from, to, repaired (0|1),
@@ -73,23 +78,41 @@ local function count(v)
   return n
 end
 
-local NOW
-if ARGV[1] == '' then
-  local t = redis.call('TIME')
-  NOW = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-else
-  NOW = count(ARGV[1])
-  if NOW == nil then return redis.error_reply('ERR breaker: invalid now ' .. tostring(ARGV[1])) end
+-- The call's context, set by begin() at the start of every call: a function library keeps
+-- these between calls (it is loaded once), so begin() resets every one of them.
+local NOW, C, ORIGIN, CHANNEL, NAME
+local K_STATE, K_LEASES, K_WINDOW, K_HISTORY, K_SETTINGS
+
+-- The static settings as parsed from ARGV[2], by that string: a function library parses each
+-- configuration once, not once per call (a script run with EVALSHA starts empty every time).
+-- Bounded: emptied when it holds CONFIGS_MAX of them.
+local CONFIGS, CONFIGS_N, CONFIGS_MAX = {}, 0, 256
+local CONFIG_NAMES = { 'trip_kind', 'trip_n', 'min_requests', 'window_kind', 'window_ms',
+  'buckets', 'max_requests', 'success_threshold', 'open_ms', 'lease_ms', 'ttl_ms' }
+
+-- The static settings of ARGV[2], or nil when it is not 11 non-negative integers.
+local function parse_config(text)
+  local c, i = {}, 0
+  for word in string.gmatch(text, '%S+') do
+    i = i + 1
+    local name = CONFIG_NAMES[i]
+    local n = count(word)
+    if name == nil or n == nil then return nil end
+    c[name] = n
+  end
+  if i ~= #CONFIG_NAMES or c.window_ms == 0 or c.buckets == 0 then return nil end
+  return c
 end
 
-local C = {
-  trip_kind = tonumber(ARGV[2]), trip_n = tonumber(ARGV[3]), min_requests = tonumber(ARGV[4]),
-  window_kind = tonumber(ARGV[5]), window_ms = tonumber(ARGV[6]), buckets = tonumber(ARGV[7]),
-  max_requests = tonumber(ARGV[8]), success_threshold = tonumber(ARGV[9]),
-  open_ms = tonumber(ARGV[10]), lease_ms = tonumber(ARGV[11]), ttl_ms = tonumber(ARGV[12]),
-  origin = ARGV[13], channel = ARGV[14], name = ARGV[15],
-}
-local K_STATE, K_LEASES, K_WINDOW, K_HISTORY, K_SETTINGS = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local function config(text)
+  local c = CONFIGS[text]
+  if c then return c end
+  c = parse_config(text)
+  if c == nil then return nil end
+  if CONFIGS_N >= CONFIGS_MAX then CONFIGS, CONFIGS_N = {}, 0 end
+  CONFIGS[text], CONFIGS_N = c, CONFIGS_N + 1
+  return c
+end
 
 local FIELDS = { 'state', 'forced', 'generation', 'open_until', 'window_start', 'requests',
   'failures', 'consecutive_failures', 'half_open_successes' }
@@ -119,6 +142,32 @@ local SETTINGS_MISSING = false
 -- The rolling window as read once by this script (see window()); nil until then, and again
 -- after a transition deleted it.
 local WINDOW = nil
+
+-- Set when an admission of this call found every trial permit taken: the retry hint, so that
+-- the admissions after it in the same call are rejected without asking the lease set again
+-- (nothing an admission does frees a permit). Cleared by every transition.
+local FULL = nil
+
+-- Sets up one call from its KEYS and ARGV (the same for every operation, see the top of this
+-- file). Returns an error reply for arguments no breaker sends, nil otherwise.
+local function begin(keys, argv)
+  if argv[1] == '' then
+    local t = redis.call('TIME')
+    NOW = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  else
+    NOW = count(argv[1])
+    if NOW == nil then return redis.error_reply('ERR breaker: invalid now ' .. tostring(argv[1])) end
+  end
+  C = config(argv[2] or '')
+  if C == nil then
+    return redis.error_reply('ERR breaker: invalid settings ' .. tostring(argv[2]))
+  end
+  ORIGIN, CHANNEL, NAME = argv[3], argv[4], argv[5]
+  K_STATE, K_LEASES, K_WINDOW, K_HISTORY, K_SETTINGS = keys[1], keys[2], keys[3], keys[4], keys[5]
+  REPAIRED, CREATED, STORED, UPDATED, SETTINGS_AT, SETTINGS_MISSING, WINDOW, FULL =
+    false, false, {}, 0, 0, false, nil, nil
+  return nil
+end
 
 -- The error for a command the Redis user may not run: NOPERM, naming the command and its key
 -- or channel, so that the client can say which ACL rule is missing (a refusal inside a script
@@ -161,8 +210,9 @@ end
 -- Whether the parsed fields (nil where unparsable) make a breaker these scripts could have
 -- written, given the configuration.
 local function sane(b)
-  for _, f in ipairs(FIELDS) do
-    if b[f] == nil then return false end
+  if not (b.state and b.forced and b.generation and b.open_until and b.window_start
+      and b.requests and b.failures and b.consecutive_failures and b.half_open_successes) then
+    return false
   end
   if b.forced == 'open' and b.state ~= 'open' then return false end
   if b.forced ~= 'none' and b.forced ~= 'open' and b.state ~= 'closed' then return false end
@@ -182,31 +232,33 @@ end
 
 -- Returns the breaker and whether it must be written back (it is new, or was missing fields
 -- or had to be repaired).
+-- What load() reads: the two dates, then FIELDS (written out: a function library may not
+-- call unpack or ipairs while it loads).
+local READ = { 'updated_at', 'settings_at', 'state', 'forced', 'generation', 'open_until',
+  'window_start', 'requests', 'failures', 'consecutive_failures', 'half_open_successes' }
 local function load()
-  local raw = on_key(K_STATE, 'HMGET', 'updated_at', 'settings_at', unpack(FIELDS))
-  UPDATED = count(table.remove(raw, 1)) or 0
-  SETTINGS_AT = count(table.remove(raw, 1)) or 0
-  local b, present = {}, false
-  for i, f in ipairs(FIELDS) do
-    local v = raw[i]
-    if v then present = true end
-    if f == 'state' then
-      if STATES[v] then b[f] = v end
-    elseif f == 'forced' then
-      if FORCED[v] then b[f] = v end
-    else
-      b[f] = count(v)
-    end
-  end
+  -- Written out field by field rather than looped over FIELDS: this runs on every call.
+  local r = on_key(K_STATE, 'HMGET', unpack(READ))
+  UPDATED = count(r[1]) or 0
+  SETTINGS_AT = count(r[2]) or 0
+  local present = r[3] or r[4] or r[5] or r[6] or r[7] or r[8] or r[9] or r[10] or r[11]
+  local st, fo = r[3], r[4]
+  local b = { state = STATES[st] and st or nil, forced = FORCED[fo] and fo or nil,
+    generation = count(r[5]), open_until = count(r[6]), window_start = count(r[7]),
+    requests = count(r[8]), failures = count(r[9]), consecutive_failures = count(r[10]),
+    half_open_successes = count(r[11]) }
   if not present then
     CREATED = true
     return fresh(NOW), true
   end
   if sane(b) then
-    for _, f in ipairs(FIELDS) do STORED[f] = b[f] end
+    STORED = { state = b.state, forced = b.forced, generation = b.generation,
+      open_until = b.open_until, window_start = b.window_start, requests = b.requests,
+      failures = b.failures, consecutive_failures = b.consecutive_failures,
+      half_open_successes = b.half_open_successes }
     return b, bound_deadline(b) or REPAIRED
   end
-  redis.log(redis.LOG_WARNING, 'breaker ' .. C.name .. ': invalid state in ' .. K_STATE .. ', reset to closed')
+  redis.log(redis.LOG_WARNING, 'breaker ' .. NAME .. ': invalid state in ' .. K_STATE .. ', reset to closed')
   redis.call('DEL', K_LEASES, K_WINDOW)
   REPAIRED = true
   local generation = NOW
@@ -306,15 +358,15 @@ local HISTORY_LEN = 1000
 -- replica whose subscription dropped can read what it missed and tell it from what it heard.
 -- The stream's TTL is the state's: it holds nothing a fresh breaker needs.
 local function announce(e)
-  local instance, origin = string.match(C.origin, '^(%S+) (.*)$')
-  e.instance, e.origin = instance or '', origin or C.origin
+  local instance, origin = string.match(ORIGIN, '^(%S+) (.*)$')
+  e.instance, e.origin = instance or '', origin or ORIGIN
   local id = on_key(K_HISTORY, 'XADD', 'MAXLEN', '~', HISTORY_LEN, '*',
     'breaker', e.breaker, 'from', e.from, 'to', e.to, 'forced', e.forced,
     'generation', e.generation, 'reason', e.reason, 'origin', e.origin, 'at_ms', e.at_ms,
     'instance', e.instance)
   redis.call('PEXPIRE', K_HISTORY, C.ttl_ms)
   e.id = id
-  redis.call('PUBLISH', C.channel, cjson.encode(e))
+  redis.call('PUBLISH', CHANNEL, cjson.encode(e))
 end
 
 -- Every write a transition makes, checked before the first of them: Redis does not undo the
@@ -324,7 +376,7 @@ end
 local function check_transition_rights()
   if not redis.acl_check_cmd then return end
   local writes = { { 'DEL', K_LEASES }, { 'DEL', K_WINDOW }, { 'XADD', K_HISTORY, '*', 'f', 'v' },
-    { 'PEXPIRE', K_HISTORY, '1' }, { 'PUBLISH', C.channel, 'm' }, { 'HSET', K_STATE, 'f', 'v' },
+    { 'PEXPIRE', K_HISTORY, '1' }, { 'PUBLISH', CHANNEL, 'm' }, { 'HSET', K_STATE, 'f', 'v' },
     { 'PEXPIRE', K_STATE, '1' }, { 'PERSIST', K_STATE } }
   for _, w in ipairs(writes) do
     if not redis.acl_check_cmd(unpack(w)) then error(refused(w[1], w[2])) end
@@ -343,8 +395,8 @@ local function transition(b, to, reason)
   b.open_until = 0
   if to == 'open' and b.forced == 'none' then b.open_until = NOW + C.open_ms end
   redis.call('DEL', K_LEASES, K_WINDOW)
-  WINDOW = nil
-  announce({ breaker = C.name, from = from, to = to, forced = b.forced,
+  WINDOW, FULL = nil, nil
+  announce({ breaker = NAME, from = from, to = to, forced = b.forced,
     generation = b.generation, reason = reason, at_ms = NOW })
   return from
 end
@@ -447,4 +499,68 @@ local function count_closed(b, at, failed)
     return true, true
   end
   return true, false
+end
+
+-- Decides one admission (acquire.lua, exchange.lua). Returns the verdict, retry_after_ms (-1:
+-- none), the transition it made (from, to; nil for none) and whether it changed the breaker.
+--
+-- Closed: admitted, nothing written. Half-open: admitted only while fewer than max_requests
+-- unexpired leases exist fleet-wide; each admission adds a lease that expires on its own, so
+-- a caller that crashes or is cancelled cannot wedge the circuit. Open: rejected until the
+-- open timeout ends, and then moved to half-open before it asks for a trial permit.
+--
+-- retry_after_ms: open, the time left until the open timeout ends. Half-open with every
+-- trial permit taken: a hint, not a deadline: a tenth of the lease, at most the open timeout,
+-- and no later than the first lease expires (at least 1 ms). A lease is sized for the slowest
+-- trial call, so waiting for it would make a client wait ten times longer than most trial
+-- calls take; by then the circuit is closed again, or open with a deadline of its own.
+local function admit(b, permit)
+  if b.forced == 'open' then return 'rejected', -1 end
+  if b.forced ~= 'none' or b.state == 'closed' then return 'admitted', -1 end
+  local from, to, changed
+  if b.state == 'open' then
+    if NOW < b.open_until then return 'rejected', b.open_until - NOW end
+    from, to, changed = transition(b, 'half-open', 'open timeout elapsed'), 'half-open', true
+  end
+  if FULL then return 'rejected', FULL, from, to, changed end
+  -- Expired leases go, and so do leases ending later than a lease can (a corrupted score, or
+  -- a longer lease configured elsewhere), which would otherwise hold a slot for good.
+  on_leases('ZREMRANGEBYSCORE', '-inf', NOW)
+  on_leases('ZREMRANGEBYSCORE', '(' .. (NOW + C.lease_ms), '+inf')
+  if on_leases('ZCARD') >= C.max_requests then
+    local first = tonumber(on_leases('ZRANGE', 0, 0, 'WITHSCORES')[2])
+    FULL = math.max(1, math.min(math.floor(C.lease_ms / 10), C.open_ms, first - NOW))
+    return 'rejected', FULL, from, to, changed
+  end
+  on_leases('ZADD', NOW + C.lease_ms, permit)
+  redis.call('PEXPIRE', K_LEASES, C.ttl_ms)
+  return 'admitted', -1, from, to, changed
+end
+
+-- Counts the outcome of a call admitted under `generation` at `at` (record.lua,
+-- exchange.lua). Returns the verdict, the transition it made (from, to; nil for none) and
+-- whether it changed the breaker.
+--
+-- Closed: counts the outcome in the window its call was admitted in (count_closed), so that
+-- outcomes recorded late, or in another order than they happened, count where they belong.
+-- Half-open: one failure reopens it; success_threshold successes close it. An outcome of
+-- another generation, or whose half-open lease has expired, counts nothing.
+local function settle(b, generation, permit, outcome, at)
+  if generation ~= b.generation then return 'stale' end
+  if b.state == 'half-open' then
+    if on_leases('ZREM', permit) == 0 then return 'stale' end
+    if outcome == 'release' then return 'released' end
+    if outcome == 'failure' then
+      return 'counted', transition(b, 'open', 'trial call failed'), 'open', true
+    end
+    b.half_open_successes = b.half_open_successes + 1
+    if b.half_open_successes >= C.success_threshold then
+      return 'counted', transition(b, 'closed', 'trial calls succeeded'), 'closed', true
+    end
+    return 'counted', nil, nil, true
+  end
+  if b.state ~= 'closed' or b.forced ~= 'none' or outcome == 'release' then return 'ignored' end
+  local counted, tripped = count_closed(b, at, outcome == 'failure')
+  if tripped then return 'counted', 'closed', 'open', true end
+  return counted and 'counted' or 'stale', nil, nil, true
 end

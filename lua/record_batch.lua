@@ -3,8 +3,8 @@
 --
 -- KEYS:    the breaker's state hash, lease zset, window hash, history stream and settings
 --          hash (see lib.lua)
--- ARGV:    1..15 as in lib.lua; 16 = generation the calls were admitted under,
---          17 = the outcomes in the order they were recorded, one letter each:
+-- ARGV:    1..5 as in lib.lua; 6 = generation the calls were admitted under,
+--          7 = the outcomes in the order they were recorded, one letter each:
 --          "S" success, "F" failure (ignored outcomes are not sent)
 -- Returns: {verdict, state, forced, generation, -1, from, to, repaired, now_ms,
 --          settings_missing, requests, failures} (the window's counts, see lib.lua)
@@ -19,7 +19,7 @@
 -- batch's size (Config bounds both: at most 1000 buckets, at most max_batch outcomes).
 
 local b, dirty = load()
-local generation, outcomes = tonumber(ARGV[16]), ARGV[17]
+local generation, outcomes = tonumber(ARGV[6]), ARGV[7]
 
 local function finish(verdict, from, to)
   commit(b, dirty)

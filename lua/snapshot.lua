@@ -2,7 +2,7 @@
 --
 -- KEYS:    the breaker's state hash, lease zset, window hash, history stream and settings
 --          hash (see lib.lua)
--- ARGV:    1..15 as in lib.lua
+-- ARGV:    1..5 as in lib.lua
 -- Returns: {state, forced, generation, open_until_ms, requests, failures,
 --           consecutive_failures, half_open_successes, in_flight, now_ms, repaired (0|1)}
 --          counts are those of the current window; in_flight counts unexpired half-open leases.

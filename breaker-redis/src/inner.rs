@@ -47,8 +47,8 @@ impl Inner {
         self.subscription.as_ref().is_some_and(|s| s.is_active())
     }
 
-    /// Reports one permit's outcome to the store that admitted it.
-    /// Reports a permit's outcome; `admitted_at` is the admission's store time (`now_ms`).
+    /// Reports a permit's outcome to the store that admitted it; `admitted_at` is the
+    /// admission's store time (`now_ms`), `waited` whether the caller waits for it.
     pub(crate) async fn record(
         &self,
         permit: &str,
@@ -56,11 +56,21 @@ impl Inner {
         admitted_at: u64,
         source: Source,
         outcome: Outcome,
+        waited: bool,
     ) {
         let (spec, now) = (&self.spec, self.now());
         let recorded = self
             .fail_safe
-            .record(spec, now, source, generation, permit, admitted_at, outcome)
+            .record(
+                spec,
+                now,
+                source,
+                generation,
+                permit,
+                admitted_at,
+                outcome,
+                waited,
+            )
             .await;
         if let Some((reply, source)) = recorded {
             self.observe(&reply, source);

@@ -159,4 +159,6 @@ pub use machine::Machine;
 #[cfg(feature = "testing")]
 pub use protocol::{ForceMode, Reply, Transition, Verdict};
 #[cfg(feature = "testing")]
+pub use store::ops::{Exchanged, QueuedOutcome};
+#[cfg(feature = "testing")]
 pub use store::spec::Spec;

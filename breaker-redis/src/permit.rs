@@ -138,7 +138,8 @@ impl Permit {
         Some(outcome)
     }
 
-    async fn send(self, outcome: Outcome) {
+    /// Sends the outcome; `waited`: the caller waits for it.
+    async fn send(self, outcome: Outcome, waited: bool) {
         self.inner
             .record(
                 &self.id,
@@ -146,6 +147,7 @@ impl Permit {
                 self.admitted_at,
                 self.source,
                 outcome,
+                waited,
             )
             .await;
     }
@@ -155,7 +157,7 @@ impl Permit {
     /// that answers at once (the in-memory and the local breaker) needs no task: the first
     /// poll, made here with no await before it, finishes the send.
     async fn send_detached(self, outcome: Outcome) {
-        let mut send = Box::pin(self.send(outcome));
+        let mut send = Box::pin(self.send(outcome, true));
         let ready = {
             let mut cx = Context::from_waker(Waker::noop());
             send.as_mut().poll(&mut cx).is_ready()
@@ -174,7 +176,7 @@ impl Permit {
 
     fn spawn_send(self, outcome: Outcome) {
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-            runtime.spawn(self.send(outcome));
+            runtime.spawn(self.send(outcome, false));
         }
     }
 
@@ -207,7 +209,14 @@ impl Drop for Permit {
         );
         runtime.spawn(async move {
             inner
-                .record(&id, generation, admitted_at, source, Outcome::Ignored)
+                .record(
+                    &id,
+                    generation,
+                    admitted_at,
+                    source,
+                    Outcome::Ignored,
+                    false,
+                )
                 .await
         });
     }

@@ -22,6 +22,8 @@ use std::time::Duration;
 use tracing::{debug, info, warn};
 
 use super::health::{Attempt, StoreHealth, Tracker};
+use super::lane::Lane;
+use super::ops::QueuedOutcome;
 use super::probe;
 use super::refusal::Refusal;
 use super::{ErrorClass, MemoryStore, Spec, Store, StoreError, StoreOps};
@@ -44,6 +46,8 @@ pub(crate) enum Source {
 #[derive(Debug)]
 pub(crate) struct FailSafe {
     shared: Arc<dyn Store>,
+    /// This breaker's queue of shared-store operations, when the store coalesces them.
+    lane: Option<Arc<Lane>>,
     local: MemoryStore,
     tracker: Arc<Tracker>,
     /// What this breaker last acted on: whether the tracker said degraded.
@@ -56,6 +60,7 @@ impl FailSafe {
             .health(retry_backoff)
             .unwrap_or_else(|| StoreHealth::new(retry_backoff));
         FailSafe {
+            lane: shared.coalesces().then(|| Lane::new(shared.clone())),
             shared,
             local: MemoryStore::new(),
             tracker: health.tracker,
@@ -215,8 +220,17 @@ impl FailSafe {
         now: Option<u64>,
         permit: &str,
     ) -> (Reply, Source) {
-        let fut = self.shared.acquire(spec, now, permit);
-        let Ok(reply) = self.shared_op(spec, "acquire", fut).await else {
+        let result = match &self.lane {
+            Some(lane) => {
+                let fut = lane.acquire(spec, now, permit);
+                self.shared_op(spec, "acquire", fut).await
+            }
+            None => {
+                let fut = self.shared.acquire(spec, now, permit);
+                self.shared_op(spec, "acquire", fut).await
+            }
+        };
+        let Ok(reply) = result else {
             return self.degraded(spec, now, permit).await;
         };
         let unforced_admission = reply.verdict == Verdict::Admitted && reply.forced == Forced::None;
@@ -294,6 +308,8 @@ impl FailSafe {
         }
     }
 
+    /// Reports an outcome to the store that admitted its call. `waited`: the caller waits for
+    /// it (a coalescing store then sends it without waiting for an admission to go with).
     #[allow(clippy::too_many_arguments)]
     pub(crate) async fn record(
         &self,
@@ -304,13 +320,28 @@ impl FailSafe {
         permit: &str,
         admitted_at: u64,
         outcome: Outcome,
+        waited: bool,
     ) -> Option<(Reply, Source)> {
         match source {
             Source::Shared => {
-                let fut = self
-                    .shared
-                    .record(spec, now, generation, permit, admitted_at, outcome);
-                let result = self.shared_op(spec, "record", fut).await;
+                let result = match &self.lane {
+                    Some(lane) => {
+                        let queued = QueuedOutcome {
+                            generation,
+                            permit: permit.to_owned(),
+                            admitted_at,
+                            outcome,
+                        };
+                        let fut = lane.record(spec, now, queued, waited);
+                        self.shared_op(spec, "record", fut).await
+                    }
+                    None => {
+                        let fut =
+                            self.shared
+                                .record(spec, now, generation, permit, admitted_at, outcome);
+                        self.shared_op(spec, "record", fut).await
+                    }
+                };
                 self.counted(spec, now, result, &[outcome]).await
             }
             Source::Local => self

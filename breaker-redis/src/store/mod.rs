@@ -8,8 +8,9 @@
 pub(crate) mod fail_safe;
 pub mod health;
 mod keys;
+mod lane;
 mod memory;
-mod ops;
+pub(crate) mod ops;
 mod probe;
 mod redis;
 pub mod refusal;
@@ -26,6 +27,7 @@ use thiserror::Error;
 
 pub use self::health::StoreHealth;
 pub use self::memory::MemoryStore;
+pub(crate) use self::ops::Exchanged;
 pub(crate) use self::ops::{EventSink, StoreFuture, StoreOps, Subscription};
 pub use self::redis::{Conn, RedisStore, RedisStoreOptions};
 pub(crate) use self::settings_hash::parse as parse_settings;
@@ -55,7 +57,7 @@ impl Store for RedisStore {}
 
 /// A store could not answer. Protected calls never see it (the breaker degrades instead);
 /// administrative calls such as [`Breaker::force_open`](crate::Breaker::force_open) do.
-#[derive(Debug, Error)]
+#[derive(Debug, Clone, Error)]
 pub enum StoreError {
     /// Redis answered with an error, or the connection failed.
     #[error("redis: {0}")]

@@ -47,6 +47,39 @@ pub trait StoreOps: Send + Sync + fmt::Debug + 'static {
         outcome: Outcome,
     ) -> StoreFuture<'a, Reply>;
 
+    /// Everything a breaker replica has queued, in one atomic operation (`exchange.lua`): the
+    /// `outcomes` in order, each as [`record`](Self::record) counts it, then one admission per
+    /// permit id in `permits`, each as [`acquire`](Self::acquire) decides it. Returns one reply
+    /// per operation, outcomes first. A store that answers at once needs nothing more than
+    /// this default, which runs them one by one.
+    fn exchange<'a>(
+        &'a self,
+        spec: &'a Spec,
+        now: Option<u64>,
+        outcomes: &'a [QueuedOutcome],
+        permits: &'a [String],
+    ) -> StoreFuture<'a, Exchanged> {
+        Box::pin(async move {
+            let mut replies = Vec::with_capacity(outcomes.len() + permits.len());
+            for o in outcomes {
+                let reply = self
+                    .record(spec, now, o.generation, &o.permit, o.admitted_at, o.outcome)
+                    .await?;
+                replies.push(reply);
+            }
+            for permit in permits {
+                replies.push(self.acquire(spec, now, permit).await?);
+            }
+            Ok(Exchanged { replies })
+        })
+    }
+
+    /// Whether a breaker should queue its calls while one is in flight and send them together
+    /// with [`exchange`](Self::exchange): true for a store a round trip away.
+    fn coalesces(&self) -> bool {
+        false
+    }
+
     /// Reports several closed-state outcomes (successes and failures only) at once
     /// (`record_batch.lua`), in the order they were recorded, all counted at the store's
     /// time. Its cost is one read of the window whatever the batch's size.
@@ -97,6 +130,28 @@ pub trait StoreOps: Send + Sync + fmt::Debug + 'static {
         let _ = retry_backoff;
         None
     }
+}
+
+/// An outcome waiting for the next [`StoreOps::exchange`], with what
+/// [`StoreOps::record`] takes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueuedOutcome {
+    /// The generation the call was admitted under.
+    pub generation: u64,
+    /// The permit's id.
+    pub permit: String,
+    /// The admission's store time (`now_ms` of the admitting reply).
+    pub admitted_at: u64,
+    /// How the call went.
+    pub outcome: Outcome,
+}
+
+/// What [`StoreOps::exchange`] answers: one reply per operation, outcomes first, each as the
+/// operation alone would have answered it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Exchanged {
+    /// The replies, in the order the operations were sent.
+    pub replies: Vec<Reply>,
 }
 
 /// Keeps a subscription alive; dropping it stops the deliveries.

@@ -1,15 +1,17 @@
 //! [`RedisStore`]: breakers in Redis, every operation one Lua script.
 
 use std::collections::HashSet;
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
 use redis::cluster_async::ClusterConnection;
-use redis::{Cmd, Pipeline, RedisFuture, ScriptInvocation, Value};
-use tracing::{debug, warn};
+use redis::{Cmd, Pipeline, RedisFuture, ScriptInvocation, ToRedisArgs, Value};
+use tracing::{debug, info, warn};
 
-use super::scripts::SCRIPTS;
+use super::ops::{Exchanged, QueuedOutcome};
+use super::scripts::{Op, SCRIPTS};
 use super::settings_hash;
 use super::subscriber::Subscriber;
 use super::tls::RedisTls;
@@ -92,6 +94,66 @@ pub struct RedisStore {
     /// The settings hashes being written now, so that replies reporting one missing while it
     /// is being written start no second write.
     writing: Arc<Mutex<HashSet<String>>>,
+    /// How the scripts run: [`FUNCTIONS`] or [`SCRIPTS_ONLY`] once known, shared by clones.
+    mode: Arc<AtomicU8>,
+}
+
+/// The scripts run as Redis Functions (`FCALL`): the prelude is loaded once, not run per call.
+const FUNCTIONS: u8 = 0;
+/// The scripts run with `EVALSHA`: Redis has no functions (before 7.0), or the user may not
+/// load or call them.
+const SCRIPTS_ONLY: u8 = 1;
+
+/// One call of a breaker operation: its keys, and its arguments after `ARGV[1]` (`now`).
+pub(crate) struct Call<'a> {
+    op: Op,
+    spec: &'a Spec,
+    now: Option<u64>,
+    args: Vec<Vec<u8>>,
+}
+
+impl<'a> Call<'a> {
+    pub(crate) fn new(op: Op, spec: &'a Spec, now: Option<u64>) -> Self {
+        Call {
+            op,
+            spec,
+            now,
+            args: Vec::new(),
+        }
+    }
+
+    pub(crate) fn arg(&mut self, arg: impl ToRedisArgs) -> &mut Self {
+        arg.write_redis_args(&mut self.args);
+        self
+    }
+
+    fn now_arg(&self) -> String {
+        self.now.map(|n| n.to_string()).unwrap_or_default()
+    }
+
+    fn fcall(&self) -> Cmd {
+        let mut cmd = redis::cmd("FCALL");
+        cmd.arg(SCRIPTS.function(self.op))
+            .arg(self.spec.keys().len());
+        cmd.arg(self.spec.keys().as_slice()).arg(self.now_arg());
+        cmd.arg(self.spec.args()).arg(&self.args);
+        cmd
+    }
+
+    fn invocation(&self) -> ScriptInvocation<'static> {
+        let mut inv = SCRIPTS.script(self.op).prepare_invoke();
+        for key in self.spec.keys() {
+            inv.key(key);
+        }
+        inv.arg(self.now_arg());
+        for arg in self.spec.args() {
+            inv.arg(arg);
+        }
+        for arg in &self.args {
+            inv.arg(arg.as_slice());
+        }
+        inv
+    }
 }
 
 impl std::fmt::Debug for RedisStore {
@@ -134,6 +196,7 @@ impl RedisStore {
             health: Arc::default(),
             client,
             writing: Arc::default(),
+            mode: Arc::new(AtomicU8::new(FUNCTIONS)),
         };
         if let Err(e) = store.load_scripts().await {
             let fix = super::refusal::Refusal::of(&e)
@@ -172,6 +235,7 @@ impl RedisStore {
             health: Arc::default(),
             client,
             writing: Arc::default(),
+            mode: Arc::new(AtomicU8::new(FUNCTIONS)),
         };
         store.load_scripts().await?;
         Ok(store)
@@ -192,14 +256,79 @@ impl RedisStore {
         &self.label
     }
 
-    /// Loads every script now, so that a script Redis rejects fails at start rather than on
-    /// the first call. Later a `NOSCRIPT` (after `SCRIPT FLUSH` or a restart) reloads on its own.
+    /// Loads the scripts now, so that a script Redis rejects fails at start rather than on the
+    /// first call: the function library where Redis has functions (and the user may load and
+    /// call them), every `EVALSHA` script otherwise. Later a missing library (after `FUNCTION
+    /// FLUSH` or a restart) or a `NOSCRIPT` reloads on its own.
     pub async fn load_scripts(&self) -> Result<(), StoreError> {
+        if self.mode.load(Ordering::Acquire) == FUNCTIONS {
+            match self.load_library().await {
+                Ok(()) => return Ok(()),
+                Err(e) if functions_unavailable(&e) => self.without_functions(&e),
+                Err(e) => return Err(e),
+            }
+        }
         let mut conn = self.conn.clone();
         for script in SCRIPTS.all() {
             script.load_async(&mut conn).await?;
         }
         Ok(())
+    }
+
+    /// `FUNCTION LOAD REPLACE` of the breaker's library (on every primary of a Cluster).
+    async fn load_library(&self) -> Result<(), StoreError> {
+        let mut cmd = redis::cmd("FUNCTION");
+        cmd.arg("LOAD").arg("REPLACE").arg(&SCRIPTS.library);
+        let mut conn = self.conn.clone();
+        let _: Value = cmd.query_async(&mut conn).await?;
+        debug!(redis = %self.label, library = %SCRIPTS.library_name, "breaker function library loaded");
+        Ok(())
+    }
+
+    /// Runs the scripts with `EVALSHA` from now on, saying why once.
+    fn without_functions(&self, error: &StoreError) {
+        if self.mode.swap(SCRIPTS_ONLY, Ordering::AcqRel) == FUNCTIONS {
+            info!(redis = %self.label, reason = %error,
+                "redis functions unavailable (Redis before 7.0, or a user without FUNCTION and FCALL); running the breaker scripts with EVALSHA");
+        }
+    }
+
+    /// Runs one breaker operation: `FCALL` of its function, loading the library when Redis
+    /// has lost it, or `EVALSHA` of its script where functions are unavailable.
+    pub(crate) async fn run<T: redis::FromRedisValue>(
+        &self,
+        call: &Call<'_>,
+    ) -> Result<T, StoreError> {
+        if self.mode.load(Ordering::Acquire) == FUNCTIONS {
+            let cmd = call.fcall();
+            match self.query(&cmd).await {
+                Err(e) if missing_function(&e) => {
+                    debug!(redis = %self.label, "the breaker function library is missing; loading it");
+                    match self.load_library().await {
+                        Ok(()) => return self.query(&cmd).await,
+                        Err(e) if functions_unavailable(&e) => self.without_functions(&e),
+                        Err(e) => return Err(e),
+                    }
+                }
+                Err(e) if functions_unavailable(&e) => self.without_functions(&e),
+                result => return result,
+            }
+        }
+        self.invoke(call.invocation()).await
+    }
+
+    /// Sends one command, trying once more on a connection that broke under it (see
+    /// [`invoke`](Self::invoke)).
+    async fn query<T: redis::FromRedisValue>(&self, cmd: &Cmd) -> Result<T, StoreError> {
+        let mut conn = self.conn.clone();
+        match cmd.query_async(&mut conn).await {
+            Ok(value) => Ok(value),
+            Err(e) if super::is_broken_connection(&e) => {
+                debug!(redis = %self.label, error = %e, "connection broke under a request; trying once more");
+                Ok(cmd.query_async(&mut conn).await?)
+            }
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// Runs a script on this store's connection (other features' scripts use it too).
@@ -223,27 +352,16 @@ impl RedisStore {
         }
     }
 
-    fn invocation<'s>(
-        script: &'s redis::Script,
-        spec: &Spec,
-        now: Option<u64>,
-    ) -> ScriptInvocation<'s> {
-        let mut inv = script.prepare_invoke();
-        for key in spec.keys() {
-            inv.key(key);
-        }
-        inv.arg(now.map(|n| n.to_string()).unwrap_or_default());
-        for arg in spec.args() {
-            inv.arg(arg);
-        }
-        inv
+    /// Whether the scripts run as functions (`FCALL`) rather than with `EVALSHA`.
+    pub fn uses_functions(&self) -> bool {
+        self.mode.load(Ordering::Acquire) == FUNCTIONS
     }
 
-    async fn reply(&self, spec: &Spec, inv: ScriptInvocation<'_>) -> Result<Reply, StoreError> {
-        let raw: wire::RawReply = self.invoke(inv).await?;
+    async fn reply(&self, call: Call<'_>) -> Result<Reply, StoreError> {
+        let raw: wire::RawReply = self.run(&call).await?;
         let (reply, settings_missing) = wire::reply(raw)?;
         if settings_missing {
-            self.write_settings_soon(spec);
+            self.write_settings_soon(call.spec);
         }
         Ok(reply)
     }
@@ -251,13 +369,13 @@ impl RedisStore {
     /// Publishes `spec`'s settings in its settings hash (`lua/settings.lua`), replacing what
     /// another replica wrote there.
     pub(crate) async fn write_settings(&self, spec: &Spec) -> Result<(), StoreError> {
-        let mut inv = Self::invocation(&SCRIPTS.settings, spec, None);
+        let mut call = Call::new(Op::Settings, spec, None);
         let fields = settings_hash::fields(spec);
-        inv.arg(fields.len() * 2);
+        call.arg(fields.len() * 2);
         for (field, value) in &fields {
-            inv.arg(field).arg(value);
+            call.arg(field).arg(value);
         }
-        let _written_at: u64 = self.invoke(inv).await?;
+        let _written_at: u64 = self.run(&call).await?;
         Ok(())
     }
 
@@ -291,6 +409,29 @@ impl RedisStore {
     }
 }
 
+/// `FCALL` of a function Redis does not have: the library was flushed, or Redis restarted
+/// without it.
+fn missing_function(e: &StoreError) -> bool {
+    let StoreError::Redis(e) = e else {
+        return false;
+    };
+    e.to_string().contains("Function not found")
+}
+
+/// Redis has no functions (an unknown command before 7.0, or one renamed away), or the user
+/// may not load or call them.
+fn functions_unavailable(e: &StoreError) -> bool {
+    let StoreError::Redis(e) = e else {
+        return false;
+    };
+    let text = e.to_string().to_lowercase();
+    let unknown = text.contains("unknown command") || text.contains("unknown subcommand");
+    // The refusal of FCALL or FUNCTION itself, not of a command a function runs.
+    let refused =
+        text.contains("noperm") && (text.contains("'fcall'") || text.contains("'function"));
+    unknown || refused
+}
+
 /// The longest a background settings write may take (at least the breaker's store timeout).
 const SETTINGS_WRITE_TIMEOUT: Duration = Duration::from_secs(2);
 
@@ -316,9 +457,9 @@ impl StoreOps for RedisStore {
         now: Option<u64>,
         permit: &'a str,
     ) -> StoreFuture<'a, Reply> {
-        let mut inv = Self::invocation(&SCRIPTS.acquire, spec, now);
-        inv.arg(permit);
-        Box::pin(self.reply(spec, inv))
+        let mut call = Call::new(Op::Acquire, spec, now);
+        call.arg(permit);
+        Box::pin(self.reply(call))
     }
 
     fn record<'a>(
@@ -330,12 +471,44 @@ impl StoreOps for RedisStore {
         admitted_at: u64,
         outcome: Outcome,
     ) -> StoreFuture<'a, Reply> {
-        let mut inv = Self::invocation(&SCRIPTS.record, spec, now);
-        inv.arg(generation)
+        let mut call = Call::new(Op::Record, spec, now);
+        call.arg(generation)
             .arg(permit)
             .arg(outcome.as_wire())
             .arg(admitted_at);
-        Box::pin(self.reply(spec, inv))
+        Box::pin(self.reply(call))
+    }
+
+    fn exchange<'a>(
+        &'a self,
+        spec: &'a Spec,
+        now: Option<u64>,
+        outcomes: &'a [QueuedOutcome],
+        permits: &'a [String],
+    ) -> StoreFuture<'a, Exchanged> {
+        let mut call = Call::new(Op::Exchange, spec, now);
+        call.arg(outcomes.len());
+        for o in outcomes {
+            call.arg(o.generation)
+                .arg(&o.permit)
+                .arg(o.outcome.as_wire())
+                .arg(o.admitted_at);
+        }
+        for permit in permits {
+            call.arg(permit);
+        }
+        Box::pin(async move {
+            let raw: wire::RawExchange = self.run(&call).await?;
+            let (exchanged, settings_missing) = wire::exchange(raw, outcomes.len(), permits.len())?;
+            if settings_missing {
+                self.write_settings_soon(spec);
+            }
+            Ok(exchanged)
+        })
+    }
+
+    fn coalesces(&self) -> bool {
+        true
     }
 
     fn record_batch<'a>(
@@ -353,9 +526,9 @@ impl StoreOps for RedisStore {
                 Outcome::Ignored => None,
             })
             .collect();
-        let mut inv = Self::invocation(&SCRIPTS.record_batch, spec, now);
-        inv.arg(generation).arg(letters);
-        Box::pin(self.reply(spec, inv))
+        let mut call = Call::new(Op::RecordBatch, spec, now);
+        call.arg(generation).arg(letters);
+        Box::pin(self.reply(call))
     }
 
     fn force<'a>(
@@ -364,14 +537,14 @@ impl StoreOps for RedisStore {
         now: Option<u64>,
         mode: ForceMode,
     ) -> StoreFuture<'a, Reply> {
-        let mut inv = Self::invocation(&SCRIPTS.force, spec, now);
-        inv.arg(mode.as_str());
-        Box::pin(self.reply(spec, inv))
+        let mut call = Call::new(Op::Force, spec, now);
+        call.arg(mode.as_str());
+        Box::pin(self.reply(call))
     }
 
     fn snapshot<'a>(&'a self, spec: &'a Spec, now: Option<u64>) -> StoreFuture<'a, Snapshot> {
-        let inv = Self::invocation(&SCRIPTS.snapshot, spec, now);
-        Box::pin(async move { wire::snapshot(self.invoke(inv).await?) })
+        let call = Call::new(Op::Snapshot, spec, now);
+        Box::pin(async move { wire::snapshot(self.run(&call).await?) })
     }
 
     fn subscribe(&self, spec: &Spec, sink: EventSink) -> Option<Subscription> {

@@ -39,8 +39,7 @@ pub(crate) fn fields(spec: &Spec) -> Vec<(String, String)> {
         _ => Vec::new(),
     };
     // ARGV 2..=12: the static settings as the scripts take them.
-    let script_args = spec.args().iter().take(11).cloned().collect::<Vec<_>>();
-    fields.push((SCRIPT_ARGS.into(), script_args.join(" ")));
+    fields.push((SCRIPT_ARGS.into(), spec.args()[0].clone()));
     fields.push((REPLICA.into(), spec.origin().to_owned()));
     fields.push((INSTANCE.into(), spec.instance().to_owned()));
     fields

@@ -89,7 +89,8 @@ impl Spec {
     pub fn channel(&self) -> &str {
         &self.inner.channel
     }
-    /// ARGV 2..=15 of every script (see `lua/lib.lua`); 2..=12 are the static settings.
+    /// ARGV 2..=5 of every script (see `lua/lib.lua`): the static settings (one string),
+    /// identity, channel and name.
     pub(crate) fn args(&self) -> &[String] {
         &self.inner.args
     }
@@ -115,7 +116,7 @@ impl Spec {
 }
 
 fn script_args(cfg: &Config, identity: &str, channel: &str, name: &str) -> Vec<String> {
-    let (kind, threshold, min_requests) = match cfg.trip {
+    let (kind, threshold, min_requests): (u64, _, _) = match cfg.trip {
         TripPolicy::ConsecutiveFailures(n) => (1, n, 0),
         TripPolicy::FailureRatio {
             ratio,
@@ -129,25 +130,29 @@ fn script_args(cfg: &Config, identity: &str, channel: &str, name: &str) -> Vec<S
         } => (3, ratio_ppm(ratio), min_requests),
         TripPolicy::FailureCount(n) => (4, n, 0),
     };
-    let (window_kind, buckets) = match cfg.window {
+    let (window_kind, buckets): (u64, _) = match cfg.window {
         Window::Fixed(_) => (1, 1),
         Window::Rolling { buckets, .. } => (2, buckets),
     };
-    [
-        kind.to_string(),
-        threshold.to_string(),
-        min_requests.to_string(),
-        window_kind.to_string(),
-        ms(cfg.window.length()).to_string(),
-        buckets.to_string(),
-        cfg.max_requests.to_string(),
-        cfg.success_threshold.to_string(),
-        ms(cfg.open_timeout).to_string(),
-        ms(cfg.lease).to_string(),
-        ms(cfg.key_ttl).to_string(),
+    let settings = [
+        kind,
+        u64::from(threshold),
+        u64::from(min_requests),
+        window_kind,
+        ms(cfg.window.length()),
+        u64::from(buckets),
+        u64::from(cfg.max_requests),
+        u64::from(cfg.success_threshold),
+        ms(cfg.open_timeout),
+        ms(cfg.lease),
+        ms(cfg.key_ttl),
+    ]
+    .map(|n| n.to_string())
+    .join(" ");
+    vec![
+        settings,
         identity.to_owned(),
         channel.to_owned(),
         name.to_owned(),
     ]
-    .into()
 }

@@ -7,6 +7,7 @@ use metrics_util::debugging::{DebugValue, DebuggingRecorder, Snapshotter};
 pub struct Probe(Snapshotter);
 
 /// One metric: name, labels, value.
+#[derive(Debug)]
 pub struct Metric {
     pub name: String,
     pub labels: Vec<(String, String)>,

@@ -1,0 +1,230 @@
+//! [`Lane`]: one breaker replica's calls to a store a round trip away, coalesced. While one
+//! exchange is in flight, new admissions and finished outcomes queue; the next exchange
+//! (`lua/exchange.lua`) carries all of them, outcomes first. So a busy replica pays one script
+//! per round trip, not one per operation, and every admission is still decided by Redis after
+//! it was asked for.
+//!
+//! An outcome nobody waits for (recorded in the background) may wait up to [`LINGER`] for
+//! an admission to travel with, so that at one task a call costs one round trip and one
+//! script: its outcome goes with the next call's admission. An outcome a caller waits for (a
+//! failure, before `Breaker::call` returns) and any admission go at once, or with the
+//! exchange after the one in flight.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::{Notify, oneshot};
+
+use super::ops::QueuedOutcome;
+use super::{Spec, Store, StoreError};
+use crate::protocol::Reply;
+
+/// The longest an outcome nobody waits for is held back for an admission to travel with.
+/// Tokio's timers tick every millisecond, so the wait ends on the first tick after 1 ms: under
+/// 2 ms, however the clock falls.
+pub(crate) const LINGER: Duration = Duration::from_millis(1);
+
+/// The most operations one exchange carries; the rest go in the next.
+pub(crate) const MAX_EXCHANGE: usize = 512;
+
+type Answer = oneshot::Sender<Result<Reply, StoreError>>;
+
+#[derive(Default)]
+struct Queue {
+    /// A task is sending exchanges (and will take whatever is queued).
+    busy: bool,
+    outcomes: Vec<(QueuedOutcome, Answer)>,
+    admissions: Vec<(String, Answer)>,
+    /// An outcome that someone waits for is queued: no lingering.
+    urgent: bool,
+    /// The latest `now` asked with (tests' manual clock; `None` in production).
+    now: Option<u64>,
+}
+
+/// One breaker replica's queue of operations for a store that coalesces them.
+pub(crate) struct Lane {
+    store: Arc<dyn Store>,
+    queue: Mutex<Queue>,
+    /// Signalled when an admission is queued, ending a linger.
+    admission: Notify,
+}
+
+impl std::fmt::Debug for Lane {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Lane")
+    }
+}
+
+impl Lane {
+    pub(crate) fn new(store: Arc<dyn Store>) -> Arc<Self> {
+        Arc::new(Lane {
+            store,
+            queue: Mutex::new(Queue::default()),
+            admission: Notify::new(),
+        })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Queue> {
+        self.queue.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Asks for one admission (as [`StoreOps::acquire`](super::StoreOps::acquire)).
+    pub(crate) async fn acquire(
+        self: &Arc<Self>,
+        spec: &Spec,
+        now: Option<u64>,
+        permit: &str,
+    ) -> Result<Reply, StoreError> {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return self.store.acquire(spec, now, permit).await;
+        };
+        let (tx, rx) = oneshot::channel();
+        let start = {
+            let mut q = self.lock();
+            q.admissions.push((permit.to_owned(), tx));
+            q.now = now.max(q.now);
+            !std::mem::replace(&mut q.busy, true)
+        };
+        self.admission.notify_waiters();
+        if start {
+            runtime.spawn(self.clone().drive(spec.clone()));
+        }
+        answer(rx).await
+    }
+
+    /// Reports one outcome (as [`StoreOps::record`](super::StoreOps::record)). `waited`: the
+    /// caller waits for it, so it does not linger.
+    pub(crate) async fn record(
+        self: &Arc<Self>,
+        spec: &Spec,
+        now: Option<u64>,
+        outcome: QueuedOutcome,
+        waited: bool,
+    ) -> Result<Reply, StoreError> {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            let o = outcome;
+            return self
+                .store
+                .record(spec, now, o.generation, &o.permit, o.admitted_at, o.outcome)
+                .await;
+        };
+        let (tx, rx) = oneshot::channel();
+        let start = {
+            let mut q = self.lock();
+            q.outcomes.push((outcome, tx));
+            q.urgent |= waited;
+            q.now = now.max(q.now);
+            !std::mem::replace(&mut q.busy, true)
+        };
+        if start {
+            runtime.spawn(self.clone().drive(spec.clone()));
+        }
+        answer(rx).await
+    }
+
+    /// Sends exchanges until the queue is empty. Runs in a task of its own, so that a caller
+    /// that gives up waiting (its store timeout, a dropped request) takes nobody else's
+    /// operations down with it.
+    async fn drive(self: Arc<Self>, spec: Spec) {
+        let mut idle = Idle(&self, false);
+        let mut lingered = false;
+        loop {
+            // Registered before the queue is looked at, so that an admission queued between
+            // the look and the wait still ends the wait.
+            let admission = self.admission.notified();
+            tokio::pin!(admission);
+            admission.as_mut().enable();
+            let step = {
+                let mut q = self.lock();
+                // Operations whose caller stopped waiting are not sent: the caller has already
+                // gone to the degraded mode, which counts the outcome itself.
+                q.outcomes.retain(|(_, tx)| !tx.is_closed());
+                q.admissions.retain(|(_, tx)| !tx.is_closed());
+                if q.outcomes.is_empty() && q.admissions.is_empty() {
+                    q.busy = false;
+                    q.urgent = false;
+                    idle.1 = true;
+                    return;
+                }
+                if q.admissions.is_empty() && !q.urgent && !lingered {
+                    None
+                } else {
+                    let n = q.outcomes.len().min(MAX_EXCHANGE);
+                    let outcomes: Vec<_> = q.outcomes.drain(..n).collect();
+                    let m = q.admissions.len().min(MAX_EXCHANGE - n);
+                    let admissions: Vec<_> = q.admissions.drain(..m).collect();
+                    if q.outcomes.is_empty() {
+                        q.urgent = false;
+                    }
+                    Some((outcomes, admissions, q.now))
+                }
+            };
+            match step {
+                None => {
+                    lingered = true;
+                    let _ = tokio::time::timeout(LINGER, admission).await;
+                }
+                Some((outcomes, admissions, now)) => {
+                    lingered = false;
+                    self.send(&spec, now, outcomes, admissions).await;
+                }
+            }
+        }
+    }
+
+    async fn send(
+        &self,
+        spec: &Spec,
+        now: Option<u64>,
+        outcomes: Vec<(QueuedOutcome, Answer)>,
+        admissions: Vec<(String, Answer)>,
+    ) {
+        let (outcomes, mut answers): (Vec<QueuedOutcome>, Vec<Answer>) =
+            outcomes.into_iter().unzip();
+        let (permits, more): (Vec<String>, Vec<Answer>) = admissions.into_iter().unzip();
+        answers.extend(more);
+        match self.store.exchange(spec, now, &outcomes, &permits).await {
+            Ok(exchanged) if exchanged.replies.len() == answers.len() => {
+                for (tx, reply) in answers.into_iter().zip(exchanged.replies) {
+                    let _ = tx.send(Ok(reply));
+                }
+            }
+            Ok(exchanged) => {
+                let error = StoreError::Protocol(format!(
+                    "{} replies for {} operations",
+                    exchanged.replies.len(),
+                    answers.len()
+                ));
+                for tx in answers {
+                    let _ = tx.send(Err(error.clone()));
+                }
+            }
+            Err(error) => {
+                for tx in answers {
+                    let _ = tx.send(Err(error.clone()));
+                }
+            }
+        }
+    }
+}
+
+/// Leaves the lane idle when its task is dropped before it ended (with its runtime, say): the
+/// operations still queued are dropped, so that their callers hear of it at once, and the next
+/// operation starts a task again. Set `.1` when the task ends on its own.
+struct Idle<'a>(&'a Lane, bool);
+
+impl Drop for Idle<'_> {
+    fn drop(&mut self) {
+        if !self.1 {
+            *self.0.lock() = Queue::default();
+        }
+    }
+}
+
+async fn answer(rx: oneshot::Receiver<Result<Reply, StoreError>>) -> Result<Reply, StoreError> {
+    rx.await.unwrap_or_else(|_| {
+        Err(StoreError::Protocol(
+            "the exchange carrying this operation ended without an answer".into(),
+        ))
+    })
+}

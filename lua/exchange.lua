@@ -1,0 +1,63 @@
+-- exchange.lua: one round trip for everything a breaker replica has queued since its last one:
+-- the outcomes of calls that ended, in the order they were recorded, then the admissions
+-- asked for, in the order they were asked. Each is decided exactly as record.lua and
+-- acquire.lua decide it alone (settle() and admit() in lib.lua), one after the other, so a
+-- batch admits no more trial calls than the same calls one by one, and counts every outcome
+-- once. Outcomes go first: a trial call's lease is freed (and a failure trips) before the
+-- admissions that come after it are decided.
+--
+-- KEYS:    the breaker's state hash, lease zset, window hash, history stream and settings
+--          hash (see lib.lua)
+-- ARGV:    1..5 as in lib.lua; 6 = the number of outcomes, n; then 4 arguments per outcome,
+--          as record.lua's 6..9: generation, permit id, "success" | "failure" | "release",
+--          admission time in ms (or ""); then one permit id per admission (acquire.lua's 6),
+--          to the end
+-- Returns: {state, forced, generation, repaired, now_ms, settings_missing, requests, failures,
+--           verdicts, retry_after_ms, transitions}
+--          state to failures as in lib.lua's reply, after the whole batch.
+--          verdicts: one letter per operation in the order sent (outcomes, then admissions):
+--          C counted, L released, S stale, I ignored (record.lua's verdicts), A admitted,
+--          R rejected (acquire.lua's).
+--          retry_after_ms: acquire.lua's for the batch's rejections, -1 when none: every
+--          rejection of one batch shares it (one time, and admissions do not free permits).
+--          transitions: {op, from, to, generation, ...} for each transition made, with the
+--          position of the operation that made it in verdicts (from 1) and the generation
+--          it started. An operation before the first transition ran in its from state, under
+--          its generation - 1; the others in the state and generation of the last transition
+--          before them.
+--
+-- The writes are those of the operations alone, but made once: the state hash and the window
+-- are read once and written once per batch, whatever its size.
+
+local b, dirty = load()
+local n = count(ARGV[6])
+if n == nil or 6 + 4 * n > #ARGV then
+  return redis.error_reply('ERR breaker: exchange needs 4 arguments per outcome')
+end
+local verdicts, transitions, retry_after = {}, {}, -1
+local CODES = { counted = 'C', released = 'L', stale = 'S', ignored = 'I', admitted = 'A',
+  rejected = 'R' }
+
+local function note(verdict, from, to, changed)
+  verdicts[#verdicts + 1] = CODES[verdict]
+  if changed then dirty = true end
+  if from then
+    local t = #transitions
+    transitions[t + 1], transitions[t + 2] = #verdicts, from
+    transitions[t + 3], transitions[t + 4] = to, b.generation
+  end
+end
+
+for i = 7, 6 + 4 * n, 4 do
+  local at = NOW
+  if ARGV[i + 3] ~= '' then at = count(ARGV[i + 3]) or NOW end
+  note(settle(b, tonumber(ARGV[i]), ARGV[i + 1], ARGV[i + 2], at))
+end
+for i = 7 + 4 * n, #ARGV do
+  local verdict, hint, from, to, changed = admit(b, ARGV[i])
+  if verdict == 'rejected' then retry_after = hint end
+  note(verdict, from, to, changed)
+end
+commit(b, dirty)
+return { b.state, b.forced, b.generation, REPAIRED and 1 or 0, NOW, SETTINGS_MISSING and 1 or 0,
+  b.requests, b.failures, table.concat(verdicts), retry_after, transitions }
