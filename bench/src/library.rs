@@ -2,13 +2,11 @@
 //! strict admission, and cached admission.
 
 use std::convert::Infallible;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use breaker_redis::{
-    Admission, Breaker, Config, MemoryStore, Outcome, RedisStore, RedisStoreOptions,
+    Admission, Breaker, Config, MemoryStore, RedisStore, RedisStoreOptions,
 };
 use redis::aio::MultiplexedConnection;
 use serde_json::{Value, json};
@@ -77,40 +75,44 @@ async fn noop() -> Result<(), Infallible> {
     Ok(())
 }
 
-/// One protected call the way [`Breaker::call`] makes it (acquire, call, record in the
-/// background), except that the background record is counted in `inflight` so a measurement
-/// can wait until every outcome reached the store.
-async fn protected_call(breaker: &Breaker, inflight: &Arc<AtomicU64>) -> anyhow::Result<()> {
+/// One protected call: [`Breaker::call`] of the no-op (acquire, call, and the success
+/// recorded in the background, where a strict breaker sends it with the next admission).
+async fn protected_call(breaker: &Breaker) -> anyhow::Result<()> {
+    if breaker.call(noop).await.is_err() {
+        bail!("the closed circuit rejected a call");
+    }
+    Ok(())
+}
+
+/// Waits until every outcome recorded so far has reached the store: a breaker sends its
+/// queued outcomes in order, before the admissions queued with them, so once an awaited
+/// record of a later call is answered, every earlier one has been.
+async fn drain(breaker: &Breaker) -> anyhow::Result<()> {
+    tokio::task::yield_now().await;
     let Ok(permit) = breaker.acquire().await else {
         bail!("the closed circuit rejected a call");
     };
-    let _ = noop().await;
-    inflight.fetch_add(1, Ordering::Relaxed);
-    let inflight = inflight.clone();
-    tokio::spawn(async move {
-        permit.record(Outcome::Success).await;
-        inflight.fetch_sub(1, Ordering::Relaxed);
-    });
+    permit.success().await;
     Ok(())
 }
 
 /// Calls per second with `tasks` tasks calling in a loop for `duration`; the clock stops when
-/// the last background record has reached the store, so deferred work is paid for.
+/// the last background record has reached the store (see [`drain`]), so deferred work is
+/// paid for.
 async fn throughput(
     breaker: &Breaker,
     tasks: usize,
     duration: Duration,
 ) -> anyhow::Result<(u64, f64)> {
-    let inflight = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
     let end = started + duration;
     let mut set = tokio::task::JoinSet::new();
     for _ in 0..tasks {
-        let (breaker, inflight) = (breaker.clone(), inflight.clone());
+        let breaker = breaker.clone();
         set.spawn(async move {
             let mut calls = 0u64;
             while Instant::now() < end {
-                protected_call(&breaker, &inflight).await?;
+                protected_call(&breaker).await?;
                 calls += 1;
                 // A cached admission never waits, so without a yield these loops would starve
                 // the batch sender and the Redis connection of their worker (then replies time
@@ -125,13 +127,9 @@ async fn throughput(
     while let Some(done) = set.join_next().await {
         calls += done??;
     }
-    let drain_deadline = Instant::now() + Duration::from_secs(30);
-    while inflight.load(Ordering::Relaxed) > 0 {
-        if Instant::now() > drain_deadline {
-            bail!("background records did not drain within 30 s");
-        }
-        tokio::time::sleep(Duration::from_micros(200)).await;
-    }
+    tokio::time::timeout(Duration::from_secs(30), drain(breaker))
+        .await
+        .context("background records did not drain within 30 s")??;
     Ok((calls, calls as f64 / started.elapsed().as_secs_f64()))
 }
 
@@ -202,18 +200,31 @@ pub async fn measure(
     let before = commands(conn).await?;
     let mut result = serde_json::Map::new();
     let mut calls = 0;
-    for tasks in CONCURRENCY {
-        let (made, per_s) = throughput(&breaker, tasks, plan.lib_duration).await?;
-        calls += made;
-        result.insert(format!("calls_per_s_c{tasks}"), json!(round(per_s, 0)));
-    }
-    tokio::time::sleep(Duration::from_millis(50)).await;
-    let used = commands(conn).await? - before;
     // The memory store never talks to Redis; anything counted then is someone else's.
-    let per_call = |n: u64| match mode {
+    let per = |n: u64, calls: u64| match mode {
         Mode::Memory => 0.0,
         Mode::Strict | Mode::Cached => n as f64 / calls.max(1) as f64,
     };
+    for tasks in CONCURRENCY {
+        let start = commands(conn).await?;
+        let (made, per_s) = throughput(&breaker, tasks, plan.lib_duration).await?;
+        let level = commands(conn).await? - start;
+        calls += made;
+        result.insert(format!("calls_per_s_c{tasks}"), json!(round(per_s, 0)));
+        // Per concurrency: what one call costs Redis, and how many scripts it takes (below 1
+        // when a round trip carries several calls' admissions and outcomes).
+        result.insert(
+            format!("redis_us_per_call_c{tasks}"),
+            json!(round(per(level.usec, made), 3)),
+        );
+        result.insert(
+            format!("scripts_per_call_c{tasks}"),
+            json!(round(per(level.sent, made), 4)),
+        );
+    }
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let used = commands(conn).await? - before;
+    let per_call = |n: u64| per(n, calls);
     let added = |q: f64| (protected.us(q) - unprotected.us(q)).max(0.0);
     let figures = [
         ("added_us_p50", round(added(0.5), 2)),

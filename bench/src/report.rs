@@ -84,6 +84,10 @@ pub fn markdown(s: &Value) -> String {
             2,
         ),
         ("Redis CPU per call (µs)", "redis_us_per_call", 2),
+        ("Redis CPU per call, 1 task (µs)", "redis_us_per_call_c1", 2),
+        ("Redis CPU per call, 256 tasks (µs)", "redis_us_per_call_c256", 2),
+        ("scripts per call, 1 task", "scripts_per_call_c1", 3),
+        ("scripts per call, 256 tasks", "scripts_per_call_c256", 3),
     ];
     table(&mut out, s, "library, no-op call", &lib, &lib_rows);
     let conns = num(s, "service_a/connections").unwrap_or(0.0);

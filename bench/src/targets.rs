@@ -46,6 +46,20 @@ pub fn evaluate(s: &Value) -> Value {
             "",
         ),
         target(
+            "strict redis_us_per_call_c1 (Redis CPU per call, 1 task)",
+            num(s, "lib/strict/redis_us_per_call_c1"),
+            8.0,
+            false,
+            " µs",
+        ),
+        target(
+            "strict redis_us_per_call_c256 (Redis CPU per call, 256 tasks)",
+            num(s, "lib/strict/redis_us_per_call_c256"),
+            2.0,
+            false,
+            " µs",
+        ),
+        target(
             "cached redis_cmds_per_call",
             num(s, "lib/cached/redis_cmds_per_call"),
             0.05,
