@@ -35,28 +35,18 @@ if n == nil or 6 + 4 * n > #ARGV then
   return redis.error_reply('ERR breaker: exchange needs 4 arguments per outcome')
 end
 local verdicts, transitions, retry_after = {}, {}, -1
-local CODES = { counted = 'C', released = 'L', stale = 'S', ignored = 'I', admitted = 'A',
-  rejected = 'R' }
-
-local function note(verdict, from, to, changed)
-  verdicts[#verdicts + 1] = CODES[verdict]
-  if changed then dirty = true end
-  if from then
-    local t = #transitions
-    transitions[t + 1], transitions[t + 2] = #verdicts, from
-    transitions[t + 3], transitions[t + 4] = to, b.generation
-  end
-end
-
 for i = 7, 6 + 4 * n, 4 do
   local at = NOW
   if ARGV[i + 3] ~= '' then at = count(ARGV[i + 3]) or NOW end
-  note(settle(b, tonumber(ARGV[i]), ARGV[i + 1], ARGV[i + 2], at))
+  local verdict, from, to, changed = settle(b, tonumber(ARGV[i]), ARGV[i + 1], ARGV[i + 2], at)
+  dirty = dirty or changed
+  note(verdicts, transitions, b, verdict, from, to)
 end
 for i = 7 + 4 * n, #ARGV do
   local verdict, hint, from, to, changed = admit(b, ARGV[i])
   if verdict == 'rejected' then retry_after = hint end
-  note(verdict, from, to, changed)
+  dirty = dirty or changed
+  note(verdicts, transitions, b, verdict, from, to)
 end
 commit(b, dirty)
 return { b.state, b.forced, b.generation, REPAIRED and 1 or 0, NOW, SETTINGS_MISSING and 1 or 0,

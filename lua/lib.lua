@@ -52,15 +52,14 @@
 -- adds 1. So replicas that saw generation g never see a smaller one for a later state, unless
 -- more than one transition per ms was made before the keys were lost.
 --
--- Lifetimes. An unforced breaker's keys expire after key_ttl without calls: every write sets
--- the TTL again, and a call that writes nothing renews it once half of it has passed since
--- updated_at (read with the state, so no extra command per call; a write only twice per
--- key_ttl). A forced state hash has no TTL at all: an
--- override lasts until it is reset. Leases and window buckets live shorter than the TTL.
--- The settings hash lives as long as the state: its TTL is renewed to key_ttl (or removed
--- while forced) when the state is created, when an override starts or ends, and once half
--- of key_ttl has passed since the last renewal (the state's settings_at field says when, read
--- with the state), so it costs one command per key_ttl / 2, not one per call.
+-- Lifetimes. An unforced breaker's keys expire after key_ttl without calls. The state hash and
+-- the settings hash get key_ttl together (PEXPIRE; none while forced) when the state is
+-- created, when an override starts or ends, and once half of key_ttl has passed since their
+-- last renewal (the state's settings_at field says when, read with the state); a call that
+-- writes nothing also renews them once half of key_ttl has passed since updated_at, the last
+-- write. So an active breaker's keys always have at least key_ttl / 2 left, for one command
+-- per key_ttl / 2 rather than one per call. A forced state hash has no TTL at all: an override
+-- lasts until it is reset. Leases and window buckets live shorter than the TTL.
 --
 -- Numbers. Lua 5.1 prints numbers with %.14g (tostring, concatenation, cjson, HSET), so every
 -- stored or published number stays below LIMIT = 1e14, where that is exact (and far below
@@ -312,9 +311,13 @@ local function settings_args(b, args)
 end
 
 -- Writes the fields that changed since load() (all of them for a new or repaired breaker)
--- and sets the state hash's lifetime: none while forced, key_ttl otherwise.
+-- and sets the state hash's lifetime (none while forced, key_ttl otherwise) when it is new,
+-- an override started or ended, or half of key_ttl has passed since the last renewal (the
+-- settings hash's, made at the same time): not on every write, which would cost a command
+-- per counted outcome.
 local function save(b)
   if CREATED then redis.call('DEL', K_LEASES, K_WINDOW) end
+  local due = settings_due(b)
   local args = settings_args(b, { 'updated_at', NOW })
   for _, f in ipairs(FIELDS) do
     if b[f] ~= STORED[f] then
@@ -323,9 +326,9 @@ local function save(b)
     end
   end
   redis.call('HSET', K_STATE, unpack(args))
-  if b.forced == 'none' then
+  if due and b.forced == 'none' then
     redis.call('PEXPIRE', K_STATE, C.ttl_ms)
-  else
+  elseif due then
     redis.call('PERSIST', K_STATE)
   end
   save_window()
@@ -338,7 +341,7 @@ local function keep_alive(b)
   local args = {}
   if b.forced ~= 'none' then
     if redis.call('PTTL', K_STATE) >= 0 then redis.call('PERSIST', K_STATE) end
-  elseif NOW - UPDATED >= C.ttl_ms / 2 then
+  elseif NOW - UPDATED >= C.ttl_ms / 2 or settings_due(b) then
     args = { 'updated_at', NOW }
     redis.call('PEXPIRE', K_STATE, C.ttl_ms)
   end
@@ -563,4 +566,18 @@ local function settle(b, generation, permit, outcome, at)
   local counted, tripped = count_closed(b, at, outcome == 'failure')
   if tripped then return 'counted', 'closed', 'open', true end
   return counted and 'counted' or 'stale', nil, nil, true
+end
+
+-- exchange.lua's letter for each verdict.
+local VERDICT_CODES = { counted = 'C', released = 'L', stale = 'S', ignored = 'I',
+  admitted = 'A', rejected = 'R' }
+
+-- Adds one operation's verdict to an exchange's reply, and the transition it made if any.
+local function note(verdicts, transitions, b, verdict, from, to)
+  verdicts[#verdicts + 1] = VERDICT_CODES[verdict]
+  if from then
+    local t = #transitions
+    transitions[t + 1], transitions[t + 2] = #verdicts, from
+    transitions[t + 3], transitions[t + 4] = to, b.generation
+  end
 end
