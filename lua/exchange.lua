@@ -13,8 +13,9 @@
 --          admission time in ms (or ""); then one permit id per admission (acquire.lua's 6),
 --          to the end
 -- Returns: {state, forced, generation, repaired, now_ms, settings_missing, requests, failures,
---           verdicts, retry_after_ms, transitions}
---          state to failures as in lib.lua's reply, after the whole batch.
+--           verdicts, retry_after_ms, transitions, counts}
+--          state to failures as in lib.lua's reply, after the whole batch (and so the counts
+--          of every admission's reply).
 --          verdicts: one letter per operation in the order sent (outcomes, then admissions):
 --          C counted, L released, S stale, I ignored (record.lua's verdicts), A admitted,
 --          R rejected (acquire.lua's).
@@ -25,6 +26,8 @@
 --          it started. An operation before the first transition ran in its from state, under
 --          its generation - 1; the others in the state and generation of the last transition
 --          before them.
+--          counts: {requests, failures, ...} after each outcome, in order: what its reply alone
+--          would have said.
 --
 -- The writes are those of the operations alone, but made once: the state hash and the window
 -- are read once and written once per batch, whatever its size.
@@ -34,13 +37,14 @@ local n = count(ARGV[6])
 if n == nil or 6 + 4 * n > #ARGV then
   return redis.error_reply('ERR breaker: exchange needs 4 arguments per outcome')
 end
-local verdicts, transitions, retry_after = {}, {}, -1
+local verdicts, transitions, counts, retry_after = {}, {}, {}, -1
 for i = 7, 6 + 4 * n, 4 do
   local at = NOW
   if ARGV[i + 3] ~= '' then at = count(ARGV[i + 3]) or NOW end
   local verdict, from, to, changed = settle(b, tonumber(ARGV[i]), ARGV[i + 1], ARGV[i + 2], at)
   dirty = dirty or changed
   note(verdicts, transitions, b, verdict, from, to)
+  counts[#counts + 1], counts[#counts + 2] = b.requests, b.failures
 end
 for i = 7 + 4 * n, #ARGV do
   local verdict, hint, from, to, changed = admit(b, ARGV[i])
@@ -50,4 +54,4 @@ for i = 7 + 4 * n, #ARGV do
 end
 commit(b, dirty)
 return { b.state, b.forced, b.generation, REPAIRED and 1 or 0, NOW, SETTINGS_MISSING and 1 or 0,
-  b.requests, b.failures, table.concat(verdicts), retry_after, transitions }
+  b.requests, b.failures, table.concat(verdicts), retry_after, transitions, counts }

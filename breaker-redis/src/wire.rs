@@ -107,7 +107,7 @@ pub(crate) fn snapshot(raw: RawSnapshot) -> Result<Snapshot, StoreError> {
 }
 
 /// `{state, forced, generation, repaired, now_ms, settings_missing, requests, failures,
-/// verdicts, retry_after_ms, transitions}` (see `lua/exchange.lua`).
+/// verdicts, retry_after_ms, transitions, counts}` (see `lua/exchange.lua`).
 pub(crate) type RawExchange = (
     String,
     String,
@@ -120,6 +120,7 @@ pub(crate) type RawExchange = (
     String,
     i64,
     Vec<redis::Value>,
+    Vec<u64>,
 );
 
 /// One reply per operation of an exchange of `outcomes` outcomes and `admissions` admissions,
@@ -130,8 +131,26 @@ pub(crate) fn exchange(
     outcomes: usize,
     admissions: usize,
 ) -> Result<(Exchanged, bool), StoreError> {
-    let (st, fo, generation, repaired, now_ms, missing, requests, failures, verdicts, retry, ts) =
-        raw;
+    let (
+        st,
+        fo,
+        generation,
+        repaired,
+        now_ms,
+        missing,
+        requests,
+        failures,
+        verdicts,
+        retry,
+        ts,
+        counts,
+    ) = raw;
+    if counts.len() != 2 * outcomes {
+        return Err(StoreError::Protocol(format!(
+            "{} counts for {outcomes} outcomes",
+            counts.len()
+        )));
+    }
     if verdicts.len() != outcomes + admissions {
         return Err(StoreError::Protocol(format!(
             "{} verdicts for {} operations",
@@ -199,8 +218,12 @@ pub(crate) fn exchange(
             transition,
             repaired: repaired != 0 && i == 0,
             now_ms,
-            requests,
-            failures,
+            requests: if i < outcomes { counts[2 * i] } else { requests },
+            failures: if i < outcomes {
+                counts[2 * i + 1]
+            } else {
+                failures
+            },
         });
     }
     Ok((Exchanged { replies }, missing != 0))

@@ -1,12 +1,18 @@
 //! The Lua scripts held to the pure state machine: random operation sequences with injected
-//! time go to both, and every reply and snapshot must match.
+//! time go to both, and every reply and snapshot must match. An exchange (several outcomes and
+//! admissions in one script) must answer each of them as the machine does one by one. Both
+//! forms of the scripts are held to it: the function library, and the EVALSHA scripts that
+//! run where Redis has no functions.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 
 use std::time::Duration;
 
-use breaker_redis::{Config, ForceMode, Machine, Outcome, Spec, Store, TripPolicy};
+use breaker_redis::{
+    Config, ForceMode, Machine, Outcome, QueuedOutcome, RedisStore, Spec, Store, TripPolicy,
+    Verdict,
+};
 use proptest::prelude::*;
 use proptest::test_runner::{Config as RunnerConfig, TestCaseError, TestRunner};
 use test_support::RedisServer;
@@ -23,6 +29,9 @@ enum Op {
     Batch(bool, Vec<Outcome>),
     Advance(u64),
     Force(ForceMode),
+    /// One exchange: the outcomes of these held permits (by index, as `Record`), then this
+    /// many admissions.
+    Exchange(Vec<(usize, Outcome)>, usize),
 }
 
 fn outcome() -> impl Strategy<Value = Outcome> {
@@ -40,6 +49,8 @@ fn op() -> impl Strategy<Value = Op> {
         3 => prop_oneof![Just(1u64), Just(499), Just(1000), Just(2500), Just(5000), Just(10_000)].prop_map(Op::Advance),
         1 => prop_oneof![Just(ForceMode::Open), Just(ForceMode::Closed), Just(ForceMode::Disabled), Just(ForceMode::Reset)]
             .prop_map(Op::Force),
+        4 => (proptest::collection::vec((any::<usize>(), outcome()), 0..5), 0usize..5)
+            .prop_map(|(outcomes, admissions)| Op::Exchange(outcomes, admissions)),
     ]
 }
 
@@ -133,26 +144,96 @@ async fn check(
                 machine.force(&cfg, now, mode),
                 store.force(&spec, Some(now), mode).await.unwrap(),
             ),
+            Op::Exchange(picks, admissions) => {
+                let (m, h) = (&mut machine, &mut held);
+                exchange(store, &spec, m, &cfg, now, step, h, picks, admissions).await?;
+                snapshot_matches(store, &spec, &machine, &cfg, now, step).await?;
+                continue;
+            }
         };
         prop_assert_eq!(&actual, &expected, "step {} of {:?}", step, cfg);
-        let snapshot = store.snapshot(&spec, Some(now)).await.unwrap();
-        prop_assert_eq!(
-            snapshot,
-            machine.snapshot(&cfg, now),
-            "snapshot after step {}",
-            step
-        );
+        snapshot_matches(store, &spec, &machine, &cfg, now, step).await?;
     }
     Ok(())
 }
 
-#[test]
-fn lua_scripts_match_the_state_machine() {
-    let server = RedisServer::start().expect("redis-server");
+async fn snapshot_matches(
+    store: &dyn Store,
+    spec: &Spec,
+    machine: &Machine,
+    cfg: &Config,
+    now: u64,
+    step: usize,
+) -> Result<(), TestCaseError> {
+    let snapshot = store.snapshot(spec, Some(now)).await.unwrap();
+    prop_assert_eq!(
+        snapshot,
+        machine.snapshot(cfg, now),
+        "snapshot after step {}",
+        step
+    );
+    Ok(())
+}
+
+/// One exchange against the machine taking the same operations one by one.
+#[allow(clippy::too_many_arguments)]
+async fn exchange(
+    store: &dyn Store,
+    spec: &Spec,
+    machine: &mut Machine,
+    cfg: &Config,
+    now: u64,
+    step: usize,
+    held: &mut Vec<(String, u64, u64)>,
+    picks: Vec<(usize, Outcome)>,
+    admissions: usize,
+) -> Result<(), TestCaseError> {
+    let mut outcomes = Vec::new();
+    for (i, outcome) in picks {
+        if held.is_empty() {
+            break;
+        }
+        let (permit, generation, admitted_at) = held.remove(i % held.len());
+        outcomes.push(QueuedOutcome {
+            generation,
+            permit,
+            admitted_at,
+            outcome,
+        });
+    }
+    let permits: Vec<String> = (0..admissions).map(|k| format!("x{step}-{k}")).collect();
+    if outcomes.is_empty() && permits.is_empty() {
+        // A breaker never sends an empty exchange.
+        return Ok(());
+    }
+    let mut expected = Vec::new();
+    for o in &outcomes {
+        expected.push(machine.record(cfg, now, o.generation, &o.permit, o.admitted_at, o.outcome));
+    }
+    for permit in &permits {
+        expected.push(machine.acquire(cfg, now, permit));
+    }
+    let actual = store
+        .exchange(spec, Some(now), &outcomes, &permits)
+        .await
+        .unwrap()
+        .replies;
+    for (k, permit) in permits.iter().enumerate() {
+        let reply = &actual[outcomes.len() + k];
+        if reply.verdict == Verdict::Admitted {
+            held.push((permit.clone(), reply.generation, reply.now_ms));
+        }
+    }
+    prop_assert_eq!(actual, expected, "exchange at step {} of {:?}", step, cfg);
+    Ok(())
+}
+
+fn run_cases(server: &RedisServer, cases: u32, functions: bool) {
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let store = runtime.block_on(common::redis_store(&server.url()));
+    let store: RedisStore = runtime.block_on(common::redis_store(&server.url()));
+    assert_eq!(store.uses_functions(), functions);
     let mut runner = TestRunner::new(RunnerConfig {
-        cases: 200,
+        cases,
         failure_persistence: None,
         ..RunnerConfig::default()
     });
@@ -167,4 +248,18 @@ fn lua_scripts_match_the_state_machine() {
     if let Err(e) = result {
         panic!("{e}");
     }
+}
+
+#[test]
+fn lua_scripts_match_the_state_machine() {
+    let server = RedisServer::start().expect("redis-server");
+    run_cases(&server, 200, true);
+}
+
+/// Redis before 7.0 has no functions; renaming FUNCTION away makes this one answer as such.
+#[test]
+fn evalsha_scripts_match_the_state_machine_where_functions_are_unavailable() {
+    let server =
+        RedisServer::start_with(&["--rename-command", "FUNCTION", ""]).expect("redis-server");
+    run_cases(&server, 60, false);
 }
