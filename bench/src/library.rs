@@ -5,9 +5,7 @@ use std::convert::Infallible;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use breaker_redis::{
-    Admission, Breaker, Config, MemoryStore, RedisStore, RedisStoreOptions,
-};
+use breaker_redis::{Admission, Breaker, Config, MemoryStore, RedisStore, RedisStoreOptions};
 use redis::aio::MultiplexedConnection;
 use serde_json::{Value, json};
 

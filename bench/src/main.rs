@@ -5,7 +5,8 @@
 //!
 //! # Layout
 //!
-//! - `limits`: Redis PING round trip and the EVALSHA ceiling; `INFO commandstats` totals.
+//! - `limits`: Redis PING round trip, the EVALSHA ceiling and the floor of a script-per-call
+//!   breaker; `INFO commandstats` totals.
 //! - `library`: the breaker alone, memory / strict / cached, at 1, 16 and 256 tasks.
 //! - `service`: the real service binaries under `loadgen`, the HTTP load generator.
 //! - `peer`: pybreaker with its Redis storage, through `peers/pybreaker_bench.py`.
@@ -76,6 +77,8 @@ pub struct Plan {
     latency_samples: usize,
     ping_samples: usize,
     ceiling_duration: Duration,
+    /// One-at-a-time `FCALL`s per floor function (see `limits::floor`).
+    floor_calls: usize,
     connections: usize,
     service_warmup: Duration,
     service_duration: Duration,
@@ -95,6 +98,7 @@ impl Plan {
             latency_samples: if f { 20_000 } else { 4_000 },
             ping_samples: if f { 10_000 } else { 2_000 },
             ceiling_duration: pick(1.0, 3.0),
+            floor_calls: if f { 5_000 } else { 2_000 },
             connections,
             service_warmup: pick(0.5, 1.0),
             service_duration: pick(2.0, 3.0),
@@ -130,7 +134,7 @@ async fn main() -> anyhow::Result<()> {
     };
 
     if wanted(Section::Limits) {
-        eprintln!("bench: Redis PING round trip and EVALSHA ceiling");
+        eprintln!("bench: Redis PING round trip, EVALSHA ceiling and script-per-call floor");
         let r = limits::measure(&mut conn, &plan).await;
         let merge = |figures: serde_json::Map<String, Value>| {
             figures.into_iter().for_each(|(k, v)| s[k.as_str()] = v)

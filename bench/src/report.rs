@@ -85,7 +85,11 @@ pub fn markdown(s: &Value) -> String {
         ),
         ("Redis CPU per call (µs)", "redis_us_per_call", 2),
         ("Redis CPU per call, 1 task (µs)", "redis_us_per_call_c1", 2),
-        ("Redis CPU per call, 256 tasks (µs)", "redis_us_per_call_c256", 2),
+        (
+            "Redis CPU per call, 256 tasks (µs)",
+            "redis_us_per_call_c256",
+            2,
+        ),
         ("scripts per call, 1 task", "scripts_per_call_c1", 3),
         ("scripts per call, 256 tasks", "scripts_per_call_c256", 3),
     ];
@@ -120,6 +124,36 @@ pub fn markdown(s: &Value) -> String {
         (
             "Redis CPU per EVALSHA `return 1` (µs)",
             "evalsha_redis_us_per_call",
+            2,
+        ),
+        (
+            "floor: FCALL `return 1`, one at a time (Redis µs)",
+            "floor_one_redis_us_c1",
+            2,
+        ),
+        (
+            "floor: FCALL TIME+HMGET, one at a time (Redis µs)",
+            "floor_read_redis_us_c1",
+            2,
+        ),
+        (
+            "floor: FCALL TIME+HMGET+HSET, one at a time (Redis µs)",
+            "floor_write_redis_us_c1",
+            2,
+        ),
+        (
+            "floor: FCALL `return 1`, 256 tasks on 1 connection (Redis µs)",
+            "floor_one_redis_us_c256",
+            2,
+        ),
+        (
+            "floor: FCALL TIME+HMGET, 256 tasks on 1 connection (Redis µs)",
+            "floor_read_redis_us_c256",
+            2,
+        ),
+        (
+            "floor: FCALL TIME+HMGET+HSET, 256 tasks on 1 connection (Redis µs)",
+            "floor_write_redis_us_c256",
             2,
         ),
         (
