@@ -218,7 +218,11 @@ pub(crate) fn exchange(
             transition,
             repaired: repaired != 0 && i == 0,
             now_ms,
-            requests: if i < outcomes { counts[2 * i] } else { requests },
+            requests: if i < outcomes {
+                counts[2 * i]
+            } else {
+                requests
+            },
             failures: if i < outcomes {
                 counts[2 * i + 1]
             } else {

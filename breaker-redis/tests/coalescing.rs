@@ -124,7 +124,10 @@ async fn trial_permits_stay_exact_when_exchanges_carry_many_replicas_tasks() {
         t.await.unwrap();
     }
     let peak = peak.load(Ordering::SeqCst);
-    assert!((1..=3).contains(&peak), "peak trial calls in flight: {peak}");
+    assert!(
+        (1..=3).contains(&peak),
+        "peak trial calls in flight: {peak}"
+    );
     let trials = trials.load(Ordering::SeqCst);
     assert!(trials > 3, "freed permits were given out again: {trials}");
 }
@@ -241,7 +244,10 @@ async fn a_flushed_function_library_is_loaded_again() {
     wait_for_requests(&b, 5).await;
     assert!(store.uses_functions() && !b.is_degraded());
     let libraries: redis::Value = cli(&mut con, &["FUNCTION", "LIST"]).await;
-    assert!(format!("{libraries:?}").contains("breaker_"), "{libraries:?}");
+    assert!(
+        format!("{libraries:?}").contains("breaker_"),
+        "{libraries:?}"
+    );
 }
 
 /// A Redis user that may not load or call functions still gets a working breaker: the
@@ -253,8 +259,17 @@ async fn a_user_without_functions_runs_the_scripts_with_evalsha() {
     let () = cli(
         &mut con,
         &[
-            "ACL", "SETUSER", "nofunc", "on", ">secret", "~*", "&*", "+@all", "-function",
-            "-fcall", "-fcall_ro",
+            "ACL",
+            "SETUSER",
+            "nofunc",
+            "on",
+            ">secret",
+            "~*",
+            "&*",
+            "+@all",
+            "-function",
+            "-fcall",
+            "-fcall_ro",
         ],
     )
     .await;
@@ -271,5 +286,67 @@ async fn a_user_without_functions_runs_the_scripts_with_evalsha() {
     wait_for_requests(&b, 4).await;
     assert!(calls(&mut con, "evalsha").await > before);
     assert_eq!(calls(&mut con, "fcall").await, 0);
+    assert!(!b.is_degraded());
+}
+
+/// Callers that give up while their exchange is in flight (an acquire polled once, so its
+/// exchange is sent, and dropped while other tasks queue behind it) take nobody else's operations down with them: every outcome of the calls that went
+/// through is counted once, and none was sent to the local breaker instead.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_caller_does_not_lose_the_operations_queued_behind_it() {
+    let server = RedisServer::start().unwrap();
+    let b = fleet(&server.url(), &counting(), &Clock::Store, 1)
+        .await
+        .remove(0);
+    let completed = Arc::new(AtomicUsize::new(0));
+    let cancelled = Arc::new(AtomicUsize::new(0));
+    let mut tasks = Vec::new();
+    for t in 0..16u64 {
+        let (b, completed, cancelled) = (b.clone(), completed.clone(), cancelled.clone());
+        tasks.push(tokio::spawn(async move {
+            for i in 0..40u64 {
+                if (t + i) % 3 == 0 {
+                    // Gives up right after its first poll, which sent its exchange.
+                    let mut acquire = Box::pin(b.acquire());
+                    let first = {
+                        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+                        acquire.as_mut().poll(&mut cx)
+                    };
+                    let gave_up = match first {
+                        std::task::Poll::Ready(r) => Some(r),
+                        std::task::Poll::Pending => {
+                            // Other tasks queue their operations behind it meanwhile.
+                            for _ in 0..3 {
+                                tokio::task::yield_now().await;
+                            }
+                            drop(acquire);
+                            None
+                        }
+                    };
+                    match gave_up {
+                        Some(Ok(permit)) => {
+                            permit.success().await;
+                            completed.fetch_add(1, Ordering::SeqCst);
+                        }
+                        Some(Err(open)) => panic!("rejected: {open}"),
+                        None => {
+                            cancelled.fetch_add(1, Ordering::SeqCst);
+                        }
+                    }
+                } else {
+                    b.acquire().await.unwrap().success().await;
+                    completed.fetch_add(1, Ordering::SeqCst);
+                }
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    assert!(
+        cancelled.load(Ordering::SeqCst) > 0,
+        "no acquire was cancelled"
+    );
+    wait_for_requests(&b, completed.load(Ordering::SeqCst) as u64).await;
     assert!(!b.is_degraded());
 }

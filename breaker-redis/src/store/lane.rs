@@ -10,7 +10,9 @@
 //! failure, before `Breaker::call` returns) and any admission go at once, or with the
 //! exchange after the one in flight.
 
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use tokio::sync::{Notify, oneshot};
@@ -75,9 +77,9 @@ impl Lane {
         now: Option<u64>,
         permit: &str,
     ) -> Result<Reply, StoreError> {
-        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+        if tokio::runtime::Handle::try_current().is_err() {
             return self.store.acquire(spec, now, permit).await;
-        };
+        }
         let (tx, rx) = oneshot::channel();
         let start = {
             let mut q = self.lock();
@@ -87,7 +89,7 @@ impl Lane {
         };
         self.admission.notify_waiters();
         if start {
-            runtime.spawn(self.clone().drive(spec.clone()));
+            Detached::new(self.clone().drive(spec.clone(), true)).await;
         }
         answer(rx).await
     }
@@ -101,13 +103,13 @@ impl Lane {
         outcome: QueuedOutcome,
         waited: bool,
     ) -> Result<Reply, StoreError> {
-        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+        if tokio::runtime::Handle::try_current().is_err() {
             let o = outcome;
             return self
                 .store
                 .record(spec, now, o.generation, &o.permit, o.admitted_at, o.outcome)
                 .await;
-        };
+        }
         let (tx, rx) = oneshot::channel();
         let start = {
             let mut q = self.lock();
@@ -117,15 +119,17 @@ impl Lane {
             !std::mem::replace(&mut q.busy, true)
         };
         if start {
-            runtime.spawn(self.clone().drive(spec.clone()));
+            Detached::new(self.clone().drive(spec.clone(), true)).await;
         }
         answer(rx).await
     }
 
-    /// Sends exchanges until the queue is empty. Runs in a task of its own, so that a caller
-    /// that gives up waiting (its store timeout, a dropped request) takes nobody else's
-    /// operations down with it.
-    async fn drive(self: Arc<Self>, spec: Spec) {
+    /// Sends exchanges until the queue is empty, or, with `first_only`, the first exchange
+    /// (which carries the operation of the caller that found the lane idle and drives it
+    /// itself, sparing a task and a wake-up on the way) and leaves the rest to a task of its
+    /// own. A caller that gives up waiting (its store timeout, a dropped request) takes
+    /// nobody else's operations down with it: [`Detached`] finishes the exchange in a task.
+    async fn drive(self: Arc<Self>, spec: Spec, first_only: bool) {
         let mut idle = Idle(&self, false);
         let mut lingered = false;
         loop {
@@ -134,18 +138,14 @@ impl Lane {
             let admission = self.admission.notified();
             tokio::pin!(admission);
             admission.as_mut().enable();
+            // Operations whose caller stopped waiting are not sent: the caller has already gone
+            // to the degraded mode, which counts the outcome itself.
+            if self.settle_idle() {
+                idle.1 = true;
+                return;
+            }
             let step = {
                 let mut q = self.lock();
-                // Operations whose caller stopped waiting are not sent: the caller has already
-                // gone to the degraded mode, which counts the outcome itself.
-                q.outcomes.retain(|(_, tx)| !tx.is_closed());
-                q.admissions.retain(|(_, tx)| !tx.is_closed());
-                if q.outcomes.is_empty() && q.admissions.is_empty() {
-                    q.busy = false;
-                    q.urgent = false;
-                    idle.1 = true;
-                    return;
-                }
                 if q.admissions.is_empty() && !q.urgent && !lingered {
                     None
                 } else {
@@ -167,9 +167,39 @@ impl Lane {
                 Some((outcomes, admissions, now)) => {
                     lingered = false;
                     self.send(&spec, now, outcomes, admissions).await;
+                    if first_only {
+                        idle.1 = true;
+                        if !self.settle_idle() {
+                            if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+                                runtime.spawn(self.clone().rest(spec));
+                            } else {
+                                *self.lock() = Queue::default();
+                            }
+                        }
+                        return;
+                    }
                 }
             }
         }
+    }
+
+    /// Marks the lane idle if nothing is queued (but what nobody waits for any more); returns
+    /// whether it did.
+    fn settle_idle(&self) -> bool {
+        let mut q = self.lock();
+        q.outcomes.retain(|(_, tx)| !tx.is_closed());
+        q.admissions.retain(|(_, tx)| !tx.is_closed());
+        if q.outcomes.is_empty() && q.admissions.is_empty() {
+            q.busy = false;
+            q.urgent = false;
+            return true;
+        }
+        false
+    }
+
+    /// [`drive`](Self::drive) to the end, as a task's future (boxed: `drive` starts it).
+    fn rest(self: Arc<Self>, spec: Spec) -> Pin<Box<dyn Future<Output = ()> + Send>> {
+        Box::pin(self.drive(spec, false))
     }
 
     async fn send(
@@ -204,6 +234,39 @@ impl Lane {
                     let _ = tx.send(Err(error.clone()));
                 }
             }
+        }
+    }
+}
+
+/// A future that, dropped before it is done, finishes in a task of its own (outside a runtime
+/// it is dropped).
+struct Detached(Option<Pin<Box<dyn Future<Output = ()> + Send>>>);
+
+impl Detached {
+    fn new(fut: impl Future<Output = ()> + Send + 'static) -> Self {
+        Detached(Some(Box::pin(fut)))
+    }
+}
+
+impl Future for Detached {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let Some(fut) = self.0.as_mut() else {
+            return Poll::Ready(());
+        };
+        let done = fut.as_mut().poll(cx);
+        if done.is_ready() {
+            self.0 = None;
+        }
+        done
+    }
+}
+
+impl Drop for Detached {
+    fn drop(&mut self) {
+        if let (Some(fut), Ok(runtime)) = (self.0.take(), tokio::runtime::Handle::try_current()) {
+            runtime.spawn(fut);
         }
     }
 }

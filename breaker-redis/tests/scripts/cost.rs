@@ -98,6 +98,10 @@ async fn closed_calls_do_not_touch_the_settings_hash() {
     crate::common::run(&b, &"S".repeat(20)).await;
     assert_eq!(calls(&mut con, "hmget").await, 40, "one read per script");
     assert_eq!(calls(&mut con, "hset").await, 20, "one write per outcome");
-    assert_eq!(calls(&mut con, "pexpire").await, 0, "no TTL renewed per call");
+    assert_eq!(
+        calls(&mut con, "pexpire").await,
+        0,
+        "no TTL renewed per call"
+    );
     assert_eq!(calls(&mut con, "exists").await, 0);
 }
