@@ -571,13 +571,3 @@ end
 -- exchange.lua's letter for each verdict.
 local VERDICT_CODES = { counted = 'C', released = 'L', stale = 'S', ignored = 'I',
   admitted = 'A', rejected = 'R' }
-
--- Adds one operation's verdict to an exchange's reply, and the transition it made if any.
-local function note(verdicts, transitions, b, verdict, from, to)
-  verdicts[#verdicts + 1] = VERDICT_CODES[verdict]
-  if from then
-    local t = #transitions
-    transitions[t + 1], transitions[t + 2] = #verdicts, from
-    transitions[t + 3], transitions[t + 4] = to, b.generation
-  end
-end

@@ -7,11 +7,16 @@
 //! `first_rejection` for how often it asks). A trial's
 //! figure runs from just before the tripper sends its failure to the observer's first
 //! rejection, so it includes the tripper's own round trip: it is an upper bound.
+//!
+//! The tripper sends its failure the way `Breaker::call` does (awaited, so at once), or, for
+//! `convergence_background_ms`, in the background with nothing after it: an outcome nobody
+//! waits for waits for an admission to travel with, at most the lane's linger, so this shows
+//! the longest a lone failure's trip is delayed by it.
 
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use breaker_redis::{Admission, Breaker, Config, RedisStore, TripPolicy};
+use breaker_redis::{Admission, Breaker, Config, Outcome, RedisStore, TripPolicy};
 use serde_json::{Value, json};
 
 use crate::stats::{Latency, round};
@@ -73,12 +78,18 @@ async fn admits(observer: &Breaker) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `trials` trips seen by an observer with `admission`.
-async fn trials(redis_url: &str, admission: Admission, trials: usize) -> anyhow::Result<Latency> {
-    let kind = if admission == Admission::Strict {
-        "strict"
-    } else {
-        "cached"
+/// `trials` trips seen by an observer with `admission`, the failure sent in the background
+/// (`Permit::record_in_background`) or awaited.
+async fn trials(
+    redis_url: &str,
+    admission: Admission,
+    trials: usize,
+    background: bool,
+) -> anyhow::Result<Latency> {
+    let kind = match (admission == Admission::Strict, background) {
+        (true, false) => "strict",
+        (true, true) => "background",
+        (false, _) => "cached",
     };
     let name = format!("bench-convergence-{kind}");
     let tripper = replica(redis_url, &name, "tripper", Admission::Strict).await?;
@@ -96,7 +107,11 @@ async fn trials(redis_url: &str, admission: Admission, trials: usize) -> anyhow:
             bail!("trial {trial}: the tripper was rejected before the trip");
         };
         let tripped = Instant::now();
-        permit.failure().await;
+        if background {
+            permit.record_in_background(Outcome::Failure);
+        } else {
+            permit.failure().await;
+        }
         let rejected = poller.await.context("the observer panicked")??;
         if rejected < tripped {
             bail!("trial {trial}: the observer rejected before the trip");
@@ -107,8 +122,9 @@ async fn trials(redis_url: &str, admission: Admission, trials: usize) -> anyhow:
     Ok(latency)
 }
 
-/// `convergence_ms` (a cached observer, the slower case) and `convergence_strict_ms`.
-pub async fn measure(redis_url: &str, n: usize) -> anyhow::Result<(Value, Value)> {
+/// `convergence_ms` (a cached observer, the slower case), `convergence_strict_ms` and
+/// `convergence_background_ms` (a strict observer, the failure sent in the background).
+pub async fn measure(redis_url: &str, n: usize) -> anyhow::Result<(Value, Value, Value)> {
     let figures = |h: &Latency, observer: &str| {
         json!({
             "p50": round(h.ms(0.5), 3),
@@ -118,7 +134,12 @@ pub async fn measure(redis_url: &str, n: usize) -> anyhow::Result<(Value, Value)
             "observer": observer,
         })
     };
-    let cached = trials(redis_url, Admission::cached(), n).await?;
-    let strict = trials(redis_url, Admission::Strict, n).await?;
-    Ok((figures(&cached, "cached"), figures(&strict, "strict")))
+    let cached = trials(redis_url, Admission::cached(), n, false).await?;
+    let strict = trials(redis_url, Admission::Strict, n, false).await?;
+    let background = trials(redis_url, Admission::Strict, n, true).await?;
+    Ok((
+        figures(&cached, "cached"),
+        figures(&strict, "strict"),
+        figures(&background, "strict"),
+    ))
 }

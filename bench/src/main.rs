@@ -168,9 +168,10 @@ async fn main() -> anyhow::Result<()> {
         let r = convergence::measure(&url, plan.convergence_trials).await;
         section(
             "convergence",
-            r.map(|(cached, strict)| {
+            r.map(|(cached, strict, background)| {
                 s["convergence_ms"] = cached;
                 s["convergence_strict_ms"] = strict;
+                s["convergence_background_ms"] = background;
             }),
         );
     }

@@ -186,6 +186,16 @@ pub fn markdown(s: &Value) -> String {
             "convergence_strict_ms/p99",
             2,
         ),
+        (
+            "convergence p50 (ms), failure sent in the background",
+            "convergence_background_ms/p50",
+            2,
+        ),
+        (
+            "convergence max (ms), failure sent in the background",
+            "convergence_background_ms/max",
+            2,
+        ),
     ];
     for (label, path, digits) in refs {
         let _ = writeln!(out, "| {label} | {} |", cell(num(s, path), digits));

@@ -2,8 +2,10 @@
 //! circuit: they trip together, admit a fleet-wide limited number of half-open trial calls, and
 //! recover together.
 //!
-//! Every decision is one atomic Lua script run by Redis (the scripts are in the repository's
-//! `lua/` folder); no replica ever reads, decides and writes on its own. Redis is treated as a
+//! Every decision is made by an atomic Lua script run by Redis (the scripts are in the
+//! repository's `lua/` folder, loaded as Redis Functions); no replica ever reads, decides and
+//! writes on its own. A replica's admissions and outcomes queued while one script is in flight
+//! travel together in the next, each decided as if alone. Redis is treated as a
 //! dependency that fails: every store call has a short timeout, and while Redis is unreachable
 //! each replica keeps protecting its calls with a local breaker of the same configuration.
 //!
@@ -65,9 +67,13 @@
 //! - `store`: the sealed [`Store`] trait, [`MemoryStore`], [`RedisStore`] (with one pub/sub
 //!   subscriber per store), the fail-safe layer (with its background probe), the
 //!   [`StoreHealth`] every breaker on one store shares, and [`StoreError`]'s [`ErrorClass`].
-//!   `store::ops` holds the operations (`StoreOps`: acquire, record, force, snapshot,
-//!   subscribe, publish_settings) and `store::spec` the `Spec` they take: one breaker as the
-//!   stores see it; `store::settings_hash` the settings hash tools read.
+//!   `store::ops` holds the operations (`StoreOps`: acquire, record, exchange, force,
+//!   snapshot, subscribe, publish_settings) and `store::spec` the `Spec` they take: one breaker
+//!   as the stores see it; `store::settings_hash` the settings hash tools read.
+//!   `store::scripts` builds the scripts in both forms (one Redis Functions library, and one
+//!   `EVALSHA` script per operation where functions are unavailable); [`RedisStore`] picks
+//!   the form at connection and loads what Redis has lost. `store::lane`: a strict breaker's
+//!   queue of admissions and outcomes, sent together, one exchange per round trip.
 //!   [`store::RedisTls`] and [`store::client`] (in `store::tls`): `rediss://` with a CA and a
 //!   client certificate, `#insecure` only when allowed. [`store::refusal`]: what Redis refused
 //!   (a missing ACL permission, a failed login), its fix, and how often it is logged again;
