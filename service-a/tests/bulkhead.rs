@@ -69,7 +69,7 @@ async fn n_calls_reach_b_and_the_rest_get_503_at_once() {
         SLOTS,
         "only the admitted calls reach B"
     );
-    let (_, snapshot) = env.breaker(&a).await;
+    let snapshot = env.breaker_counted(&a, SLOTS).await;
     assert_eq!(
         snapshot["requests"],
         json!(SLOTS),

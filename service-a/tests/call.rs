@@ -39,7 +39,7 @@ async fn answers_carry_b_body_and_the_breaker_and_every_third_fails() {
     assert_eq!(body["upstream_status"], 500);
     assert_eq!(body["breaker"]["state"], "closed");
     // One failure in three calls stays under the 60 % ratio.
-    let (_, snapshot) = env.breaker(&a).await;
+    let snapshot = env.breaker_counted(&a, 3).await;
     assert_eq!(
         (&snapshot["requests"], &snapshot["failures"]),
         (&json!(3), &json!(1))

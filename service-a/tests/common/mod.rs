@@ -16,7 +16,7 @@ use reqwest::header::HeaderMap;
 use serde_json::Value;
 use service_a::Config;
 use service_kit::{ServerConfig, Spawned};
-use test_support::RedisServer;
+use test_support::{RedisServer, wait_until};
 
 /// The token the admin tests use.
 pub const TOKEN: &str = "s3cret-token-of-the-tests";
@@ -85,6 +85,18 @@ impl Env {
     pub async fn breaker(&self, a: &Spawned) -> (StatusCode, Value) {
         let (status, _, body) = self.get(&a.url("/breaker")).await;
         (status, body)
+    }
+
+    /// The breaker's snapshot once it has counted `requests` calls: a success is recorded
+    /// in the background, and reaches Redis shortly after the answer (with the next call's
+    /// admission, or after the breaker's short linger).
+    pub async fn breaker_counted(&self, a: &Spawned, requests: u64) -> Value {
+        wait_until(DEADLINE, &format!("{requests} calls counted"), || async {
+            self.breaker(a).await.1["requests"].as_u64() >= Some(requests)
+        })
+        .await
+        .expect("counted");
+        self.breaker(a).await.1
     }
 
     /// Changes B's faults (`PUT /faults`).
