@@ -256,10 +256,18 @@ fn lua_scripts_match_the_state_machine() {
     run_cases(&server, 200, true);
 }
 
-/// Redis before 7.0 has no functions; renaming FUNCTION away makes this one answer as such.
+/// Redis before 7.0 has neither FUNCTION nor FCALL; renaming both away makes this one answer
+/// as such.
 #[test]
 fn evalsha_scripts_match_the_state_machine_where_functions_are_unavailable() {
-    let server =
-        RedisServer::start_with(&["--rename-command", "FUNCTION", ""]).expect("redis-server");
+    let args = [
+        "--rename-command",
+        "FUNCTION",
+        "",
+        "--rename-command",
+        "FCALL",
+        "",
+    ];
+    let server = RedisServer::start_with(&args).expect("redis-server");
     run_cases(&server, 60, false);
 }
