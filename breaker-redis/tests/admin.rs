@@ -9,7 +9,7 @@ use std::time::Duration;
 use breaker_redis::admin::{Admin, AdminError};
 use breaker_redis::{Breaker, Forced, State, TripKind, TripPolicy};
 use futures_util::StreamExt;
-use test_support::{RedisServer, free_port, wait_until};
+use test_support::{RedisServer, wait_until};
 
 use common::{command, config, redis_store, run};
 
@@ -299,7 +299,8 @@ async fn unknown_breakers_missing_settings_bad_urls_and_unreachable_redis_are_ty
         Admin::connect("not a url").await,
         Err(AdminError::BadUrl { .. })
     ));
-    let down = Admin::connect(&format!("redis://127.0.0.1:{}", free_port()))
+    let refusing = test_support::refusing_port();
+    let down = Admin::connect(&format!("redis://127.0.0.1:{}", refusing.port()))
         .await
         .unwrap();
     assert!(matches!(

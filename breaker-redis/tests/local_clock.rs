@@ -9,7 +9,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use breaker_redis::{Breaker, Config, RedisStore, RedisStoreOptions, TripPolicy};
-use test_support::{faketime_library, free_port, wait_until};
+use test_support::{faketime_library, wait_until};
 
 const CHILD: &str = "LOCAL_CLOCK_STEP_FILE";
 const NAME: &str = "a_wall_clock_stepped_backwards_does_not_keep_the_local_breaker_open";
@@ -47,7 +47,8 @@ fn child(step_file: std::path::PathBuf) {
         .unwrap();
     runtime.block_on(async move {
         // Nothing listens there: every call finds Redis unreachable and the local breaker decides.
-        let url = format!("redis://127.0.0.1:{}/", free_port());
+        let refusing = test_support::refusing_port();
+        let url = format!("redis://127.0.0.1:{}/", refusing.port());
         let options = RedisStoreOptions {
             response_timeout: Duration::from_millis(200),
             connection_timeout: Duration::from_millis(200),

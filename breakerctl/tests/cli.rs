@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use breaker_redis::{Breaker, Config, Forced, RedisStore, RedisStoreOptions, TripPolicy};
 use serde_json::Value;
-use test_support::{ChildProcess, RedisServer, free_port, wait_until};
+use test_support::{ChildProcess, RedisServer, wait_until};
 
 const WAIT: Duration = Duration::from_secs(15);
 
@@ -332,7 +332,8 @@ async fn errors_name_the_problem_with_their_exit_code() {
         Some(3)
     );
 
-    let down = format!("redis://127.0.0.1:{}", free_port());
+    let refusing = test_support::refusing_port();
+    let down = format!("redis://127.0.0.1:{}", refusing.port());
     let unreachable = ctl(&server, &["--redis-url", &down, "list"]).await;
     assert_eq!(unreachable.status.code(), Some(4));
     assert!(String::from_utf8_lossy(&unreachable.stderr).contains("unreachable"));

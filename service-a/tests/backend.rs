@@ -42,10 +42,11 @@ async fn none_calls_b_every_time_and_never_answers_503() {
 #[tokio::test(flavor = "multi_thread")]
 async fn memory_opens_without_redis() {
     let env = Env::start().await;
+    let refusing = test_support::refusing_port();
     let config = Config {
         breaker_backend: Backend::Memory,
         // Nothing listens there: the memory backend must not need Redis at all.
-        redis_url: format!("redis://127.0.0.1:{}", test_support::free_port()),
+        redis_url: format!("redis://127.0.0.1:{}", refusing.port()),
         ..env.config()
     };
     let a = env.start_a(&config, "a-1").await;

@@ -120,7 +120,8 @@ async fn a_slow_b_times_out_with_504_and_counts_as_a_failure() {
 #[tokio::test(flavor = "multi_thread")]
 async fn an_unreachable_b_is_a_502_failure() {
     let env = Env::start().await;
-    let closed_port = test_support::free_port();
+    let refusing = test_support::refusing_port();
+    let closed_port = refusing.port();
     let config = Config {
         service_b_url: format!("http://127.0.0.1:{closed_port}"),
         ..env.config()

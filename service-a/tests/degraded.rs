@@ -77,8 +77,9 @@ async fn without_redis_calls_are_still_answered_and_state_reads_fail() {
 #[tokio::test(flavor = "multi_thread")]
 async fn starts_and_serves_with_redis_down() {
     let env = Env::start().await;
+    let refusing = test_support::refusing_port();
     let config = Config {
-        redis_url: format!("redis://127.0.0.1:{}", test_support::free_port()),
+        redis_url: format!("redis://127.0.0.1:{}", refusing.port()),
         ..quick_retry(&env)
     };
     let a = env.start_a(&config, "a-1").await;

@@ -277,7 +277,8 @@ async fn bad_values_exit_non_zero_naming_the_variable() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn starts_and_answers_health_with_redis_down() {
-    let redis_url = format!("redis://127.0.0.1:{}", test_support::free_port());
+    let refusing = test_support::refusing_port();
+    let redis_url = format!("redis://127.0.0.1:{}", refusing.port());
     let a = procs::start(service_a(), "a", &[("REDIS_URL", &redis_url)]).await;
     let (status, _, body) = procs::get(&reqwest::Client::new(), &a.url("/health")).await;
     assert_eq!(status, StatusCode::OK, "{body}");

@@ -68,7 +68,9 @@ pub use cli::ServiceCli;
 pub use cluster::RedisCluster;
 pub use error_code::take_error_code;
 pub use open_files::{open_file_limits, raise_open_files};
-pub use ports::{free_port, free_ports, free_ports_besides, try_free_port};
+pub use ports::{
+    RefusingPort, free_port, free_ports, free_ports_besides, refusing_port, try_free_port,
+};
 pub use process::process_exists;
 pub use promtool::{INSTALL_PROMETHEUS, promtool_check_metrics};
 pub use proxy::ChaosProxy;

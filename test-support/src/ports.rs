@@ -38,3 +38,42 @@ pub fn try_free_port() -> std::io::Result<u16> {
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
     Ok(listener.local_addr()?.port())
 }
+
+/// A loopback port that refuses connections for as long as this value lives: bound but never
+/// listening, so connecting to it fails at once, and no other server can be handed it (a port
+/// from [`free_port`], as another test's Redis gets, is never one that is bound). For a Redis or
+/// a service that must be down; a port from [`free_port`] may be taken by another test's
+/// server before it is used.
+pub struct RefusingPort {
+    _socket: socket2::Socket,
+    port: u16,
+}
+
+impl RefusingPort {
+    /// The port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+}
+
+/// A [`RefusingPort`].
+///
+/// # Panics
+///
+/// If no loopback port can be bound at all, which means the machine cannot run these tests.
+pub fn refusing_port() -> RefusingPort {
+    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None)
+        .expect("a TCP socket");
+    let addr = std::net::SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
+    socket.bind(&addr.into()).expect("binding 127.0.0.1:0");
+    let port = socket
+        .local_addr()
+        .ok()
+        .and_then(|a| a.as_socket())
+        .map(|a| a.port())
+        .expect("a bound port");
+    RefusingPort {
+        _socket: socket,
+        port,
+    }
+}
