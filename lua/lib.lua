@@ -231,13 +231,9 @@ end
 
 -- Returns the breaker and whether it must be written back (it is new, or was missing fields
 -- or had to be repaired).
--- What load() reads: the two dates, then FIELDS (written out: a function library may not
--- call unpack or ipairs while it loads).
-local READ = { 'updated_at', 'settings_at', 'state', 'forced', 'generation', 'open_until',
-  'window_start', 'requests', 'failures', 'consecutive_failures', 'half_open_successes' }
 local function load()
   -- Written out field by field rather than looped over FIELDS: this runs on every call.
-  local r = on_key(K_STATE, 'HMGET', unpack(READ))
+  local r = on_key(K_STATE, 'HMGET', 'updated_at', 'settings_at', unpack(FIELDS))
   UPDATED = count(r[1]) or 0
   SETTINGS_AT = count(r[2]) or 0
   local present = r[3] or r[4] or r[5] or r[6] or r[7] or r[8] or r[9] or r[10] or r[11]

@@ -11,7 +11,7 @@ use breaker_redis::{Admission, Breaker, Clock, Config, ManualClock, State, TripP
 use test_support::{RedisServer, wait_until};
 use tokio::sync::Barrier;
 
-use common::{T0, config, redis_store, run, secs};
+use common::{T0, command_calls, config, redis_store, run, secs};
 
 fn cached(trip: TripPolicy) -> Config {
     config()
@@ -34,32 +34,18 @@ async fn replica(server: &RedisServer, cfg: &Config, clock: &Clock, id: &str) ->
     b
 }
 
+/// The scripts Redis has run, in either form.
 async fn scripts_run(server: &RedisServer) -> u64 {
     let mut con = server
         .client()
         .get_multiplexed_async_connection()
         .await
         .unwrap();
-    let info: String = redis::cmd("INFO")
-        .arg("commandstats")
-        .query_async(&mut con)
-        .await
-        .unwrap();
-    info.lines()
-        .filter(|l| {
-            ["cmdstat_fcall:", "cmdstat_evalsha:", "cmdstat_eval:"]
-                .iter()
-                .any(|p| l.starts_with(p))
-        })
-        .filter_map(|l| {
-            l.split("calls=")
-                .nth(1)?
-                .split(',')
-                .next()?
-                .parse::<u64>()
-                .ok()
-        })
-        .sum()
+    let mut n = 0;
+    for command in ["fcall", "evalsha", "eval"] {
+        n += command_calls(&mut con, command).await;
+    }
+    n
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

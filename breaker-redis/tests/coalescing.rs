@@ -16,22 +16,7 @@ use redis::aio::MultiplexedConnection;
 use test_support::{RedisServer, wait_until};
 use tokio::sync::Barrier;
 
-use common::{T0, cli, config, redis_store, secs};
-
-async fn fleet(url: &str, cfg: &Config, clock: &Clock, n: usize) -> Vec<Breaker> {
-    let mut out = Vec::new();
-    for i in 0..n {
-        let b = Breaker::builder("svc")
-            .config(cfg.clone())
-            .store(redis_store(url).await) // a connection of its own, as a replica has
-            .clock(clock.clone())
-            .replica_id(format!("replica-{i}"))
-            .build()
-            .unwrap();
-        out.push(b);
-    }
-    out
-}
+use common::{T0, cli, command_calls, config, redis_store, replicas, secs};
 
 async fn connection(server: &RedisServer) -> MultiplexedConnection {
     server
@@ -39,15 +24,6 @@ async fn connection(server: &RedisServer) -> MultiplexedConnection {
         .get_multiplexed_async_connection()
         .await
         .unwrap()
-}
-
-/// How many times Redis ran `command` (`INFO commandstats`).
-async fn calls(con: &mut MultiplexedConnection, command: &str) -> u64 {
-    let info: String = cli(con, &["INFO", "commandstats"]).await;
-    let prefix = format!("cmdstat_{command}:calls=");
-    info.lines()
-        .find_map(|l| l.strip_prefix(&prefix)?.split(',').next()?.parse().ok())
-        .unwrap_or(0)
 }
 
 /// Waits until the shared window has counted `n` calls, and checks it counted no more.
@@ -83,7 +59,7 @@ async fn trial_permits_stay_exact_when_exchanges_carry_many_replicas_tasks() {
         .success_threshold(1_000)
         .build()
         .unwrap();
-    let replicas = fleet(&server.url(), &cfg, &Clock::Manual(clock.clone()), 4).await;
+    let replicas = replicas(&server.url(), "svc", &cfg, &Clock::Manual(clock.clone()), 4).await;
     common::run(&replicas[0], "F").await;
     clock.advance(secs(10));
 
@@ -139,8 +115,8 @@ async fn trial_permits_stay_exact_when_exchanges_carry_many_replicas_tasks() {
 async fn every_outcome_counts_once_and_calls_share_scripts() {
     let server = RedisServer::start().unwrap();
     let mut con = connection(&server).await;
-    let replicas = fleet(&server.url(), &counting(), &Clock::Store, 3).await;
-    let before = calls(&mut con, "fcall").await;
+    let replicas = replicas(&server.url(), "svc", &counting(), &Clock::Store, 3).await;
+    let before = command_calls(&mut con, "fcall").await;
     let mut tasks = Vec::new();
     for b in &replicas {
         for _ in 0..16 {
@@ -157,7 +133,7 @@ async fn every_outcome_counts_once_and_calls_share_scripts() {
     }
     let total = 3 * 16 * 40;
     wait_for_requests(&replicas[0], total).await;
-    let scripts = calls(&mut con, "fcall").await - before;
+    let scripts = command_calls(&mut con, "fcall").await - before;
     assert!(
         scripts < total,
         "{scripts} scripts for {total} calls: exchanges should carry several calls"
@@ -179,7 +155,9 @@ async fn outcomes_around_a_restart_count_once_and_only_in_their_generation() {
         .retry_backoff(Duration::from_millis(100))
         .build()
         .unwrap();
-    let b = fleet(&server.url(), &cfg, &Clock::Store, 1).await.remove(0);
+    let b = replicas(&server.url(), "svc", &cfg, &Clock::Store, 1)
+        .await
+        .remove(0);
     let spread = |b: &Breaker, n: usize| {
         let b = b.clone();
         async move {
@@ -281,11 +259,11 @@ async fn a_user_without_functions_runs_the_scripts_with_evalsha() {
         .store(store)
         .build()
         .unwrap();
-    let before = calls(&mut con, "evalsha").await;
+    let before = command_calls(&mut con, "evalsha").await;
     common::run(&b, "SSSS").await;
     wait_for_requests(&b, 4).await;
-    assert!(calls(&mut con, "evalsha").await > before);
-    assert_eq!(calls(&mut con, "fcall").await, 0);
+    assert!(command_calls(&mut con, "evalsha").await > before);
+    assert_eq!(command_calls(&mut con, "fcall").await, 0);
     assert!(!b.is_degraded());
 }
 
@@ -295,7 +273,7 @@ async fn a_user_without_functions_runs_the_scripts_with_evalsha() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cancelled_caller_does_not_lose_the_operations_queued_behind_it() {
     let server = RedisServer::start().unwrap();
-    let b = fleet(&server.url(), &counting(), &Clock::Store, 1)
+    let b = replicas(&server.url(), "svc", &counting(), &Clock::Store, 1)
         .await
         .remove(0);
     let completed = Arc::new(AtomicUsize::new(0));

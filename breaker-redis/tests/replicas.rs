@@ -7,33 +7,11 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use breaker_redis::{Breaker, Clock, Config, ManualClock, Scope, State, TripPolicy};
+use breaker_redis::{Clock, ManualClock, Scope, State, TripPolicy};
 use test_support::{RedisServer, wait_until};
 use tokio::sync::Barrier;
 
-use common::{T0, config, ms, redis_store, secs};
-
-async fn replicas(
-    server: &RedisServer,
-    name: &str,
-    cfg: &Config,
-    clock: &Clock,
-    n: usize,
-) -> Vec<Breaker> {
-    let mut out = Vec::new();
-    for i in 0..n {
-        let store = redis_store(&server.url()).await; // a connection of its own
-        let b = Breaker::builder(name)
-            .config(cfg.clone())
-            .store(store)
-            .clock(clock.clone())
-            .replica_id(format!("replica-{i}"))
-            .build()
-            .unwrap();
-        out.push(b);
-    }
-    out
-}
+use common::{T0, config, ms, replicas, secs};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_failures_on_eight_replicas_make_one_transition_and_one_event_each() {
@@ -42,7 +20,7 @@ async fn concurrent_failures_on_eight_replicas_make_one_transition_and_one_event
         .trip(TripPolicy::failure_ratio(0.5, 10))
         .build()
         .unwrap();
-    let fleet = replicas(&server, "svc", &cfg, &Clock::Store, 8).await;
+    let fleet = replicas(&server.url(), "svc", &cfg, &Clock::Store, 8).await;
     let mut streams: Vec<_> = fleet.iter().map(|b| b.events()).collect();
     for b in &fleet {
         b.listening().await;
@@ -98,7 +76,7 @@ async fn stampede_at_the_end_of_the_open_period_admits_at_most_max_requests() {
         .max_requests(3)
         .build()
         .unwrap();
-    let fleet = replicas(&server, "svc", &cfg, &Clock::Manual(clock.clone()), 8).await;
+    let fleet = replicas(&server.url(), "svc", &cfg, &Clock::Manual(clock.clone()), 8).await;
     common::run(&fleet[0], "F").await;
     clock.advance(secs(10));
 
@@ -154,7 +132,7 @@ async fn held_trial_permits_block_every_other_replica() {
         .max_requests(3)
         .build()
         .unwrap();
-    let fleet = replicas(&server, "svc", &cfg, &Clock::Manual(clock.clone()), 8).await;
+    let fleet = replicas(&server.url(), "svc", &cfg, &Clock::Manual(clock.clone()), 8).await;
     common::run(&fleet[0], "F").await;
     clock.advance(secs(10));
     let mut tasks = Vec::new();
@@ -183,7 +161,7 @@ async fn cancelled_trial_call_does_not_wedge_half_open() {
         .lease(secs(3600))
         .build()
         .unwrap();
-    let fleet = replicas(&server, "svc", &cfg, &Clock::Manual(clock.clone()), 2).await;
+    let fleet = replicas(&server.url(), "svc", &cfg, &Clock::Manual(clock.clone()), 2).await;
     common::run(&fleet[0], "F").await;
     clock.advance(secs(10));
     let hung = fleet[0].call(std::future::pending::<Result<(), ()>>);

@@ -103,14 +103,8 @@ fn metric_names(expr: &str) -> Vec<String> {
             }
             let word: String = chars[start..i].iter().collect();
             let next = chars[i..].iter().find(|c| !c.is_whitespace());
-            let grouping = [
-                "by",
-                "without",
-                "on",
-                "ignoring",
-                "group_left",
-                "group_right",
-            ];
+            // The first six keywords take a list of label names.
+            let grouping = &KEYWORDS[..6];
             if grouping.contains(&word.as_str()) {
                 skip_group = next == Some(&'(');
             } else if next != Some(&'(') && !KEYWORDS.contains(&word.as_str()) {

@@ -35,6 +35,19 @@ pub fn acl_file(dir: &Path) -> std::path::PathBuf {
     path
 }
 
+/// A Redis with the deployed users (and an admin for the test), and the directory holding its
+/// ACL file (keep it while the server runs).
+fn redis_with_the_deployed_acl() -> (RedisServer, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let acl = acl_file(dir.path());
+    let redis = RedisServer::builder()
+        .args(["--aclfile".to_owned(), acl.display().to_string()])
+        .admin(ADMIN.0, ADMIN.1)
+        .start()
+        .unwrap();
+    (redis, dir)
+}
+
 /// The services' user and password, as the deployed file defines them.
 pub fn services_user() -> (String, String) {
     let deployed = include_str!("../../deploy/redis-acl.conf");
@@ -112,13 +125,7 @@ async fn service_a_serves_through_redis_over_mutual_tls() {
 
 #[tokio::test]
 async fn service_a_serves_through_redis_as_the_deployed_acl_user() {
-    let dir = tempfile::tempdir().unwrap();
-    let acl = acl_file(dir.path());
-    let redis = RedisServer::builder()
-        .args(["--aclfile".to_owned(), acl.display().to_string()])
-        .admin(ADMIN.0, ADMIN.1)
-        .start()
-        .unwrap();
+    let (redis, _dir) = redis_with_the_deployed_acl();
     let b = start_b().await;
     let (user, password) = services_user();
     let url = redis.url_as(&user, &password);
@@ -270,13 +277,7 @@ fn bad_tls_settings_stop_service_a_naming_the_variable() {
 
 #[tokio::test]
 async fn a_wrong_redis_password_is_logged_with_its_fix_on_a_back_off_not_per_call() {
-    let dir = tempfile::tempdir().unwrap();
-    let acl = acl_file(dir.path());
-    let redis = RedisServer::builder()
-        .args(["--aclfile".to_owned(), acl.display().to_string()])
-        .admin(ADMIN.0, ADMIN.1)
-        .start()
-        .unwrap();
+    let (redis, _dir) = redis_with_the_deployed_acl();
     let b = start_b().await;
     let url = redis.url_as("services", "not-the-password");
     let env = [("REDIS_URL", url.as_str()), ("SERVICE_B_URL", &b.url(""))];

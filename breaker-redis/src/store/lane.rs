@@ -83,18 +83,13 @@ impl Lane {
         if tokio::runtime::Handle::try_current().is_err() {
             return self.store.acquire(spec, now, permit).await;
         }
-        let (tx, rx) = oneshot::channel();
-        let start = {
-            let mut q = self.lock();
-            q.admissions.push((permit.to_owned(), tx));
-            q.now = now.max(q.now);
-            !std::mem::replace(&mut q.busy, true)
-        };
-        self.admission.notify_waiters();
-        if start {
-            Detached::new(self.clone().drive(spec.clone(), true)).await;
-        }
-        answer(rx).await
+        let permit = permit.to_owned();
+        self.enqueue(spec, now, |q, tx| {
+            q.admissions.push((permit, tx));
+            // Ends a linger: the queued outcomes can travel with this admission.
+            self.admission.notify_waiters();
+        })
+        .await
     }
 
     /// Reports one outcome (as [`StoreOps::record`](super::StoreOps::record)). `waited`: the
@@ -113,11 +108,25 @@ impl Lane {
                 .record(spec, now, o.generation, &o.permit, o.admitted_at, o.outcome)
                 .await;
         }
+        self.enqueue(spec, now, |q, tx| {
+            q.outcomes.push((outcome, tx));
+            q.urgent |= waited;
+        })
+        .await
+    }
+
+    /// Queues one operation (`push` puts it in the queue with its answer's sender), sends the
+    /// exchange itself when the lane was idle, and waits for the answer.
+    async fn enqueue(
+        self: &Arc<Self>,
+        spec: &Spec,
+        now: Option<u64>,
+        push: impl FnOnce(&mut Queue, Answer),
+    ) -> Result<Reply, StoreError> {
         let (tx, rx) = oneshot::channel();
         let start = {
             let mut q = self.lock();
-            q.outcomes.push((outcome, tx));
-            q.urgent |= waited;
+            push(&mut q, tx);
             q.now = now.max(q.now);
             !std::mem::replace(&mut q.busy, true)
         };

@@ -320,15 +320,8 @@ impl RedisStore {
     /// Sends one command, trying once more on a connection that broke under it (see
     /// [`invoke`](Self::invoke)).
     async fn query<T: redis::FromRedisValue>(&self, cmd: &Cmd) -> Result<T, StoreError> {
-        let mut conn = self.conn.clone();
-        match cmd.query_async(&mut conn).await {
-            Ok(value) => Ok(value),
-            Err(e) if super::is_broken_connection(&e) => {
-                debug!(redis = %self.label, error = %e, "connection broke under a request; trying once more");
-                Ok(cmd.query_async(&mut conn).await?)
-            }
-            Err(e) => Err(e.into()),
-        }
+        self.once_more(|mut conn| async move { cmd.query_async(&mut conn).await })
+            .await
     }
 
     /// Runs a script on this store's connection (other features' scripts use it too).
@@ -341,12 +334,22 @@ impl RedisStore {
         &self,
         inv: ScriptInvocation<'_>,
     ) -> Result<T, StoreError> {
-        let mut conn = self.conn.clone();
-        match inv.invoke_async(&mut conn).await {
+        let inv = &inv;
+        self.once_more(|mut conn| async move { inv.invoke_async(&mut conn).await })
+            .await
+    }
+
+    /// `send` on this store's connection, and once more if the connection broke under it.
+    async fn once_more<T, F, Fut>(&self, send: F) -> Result<T, StoreError>
+    where
+        F: Fn(Conn) -> Fut,
+        Fut: Future<Output = redis::RedisResult<T>>,
+    {
+        match send(self.conn.clone()).await {
             Ok(value) => Ok(value),
             Err(e) if super::is_broken_connection(&e) => {
                 debug!(redis = %self.label, error = %e, "connection broke under a request; trying once more");
-                Ok(inv.invoke_async(&mut conn).await?)
+                Ok(send(self.conn.clone()).await?)
             }
             Err(e) => Err(e.into()),
         }

@@ -9,7 +9,8 @@ use redis::Script;
 
 const LIB: &str = include_str!("../../../lua/lib.lua");
 
-/// The breaker's operations, each one atomic call.
+/// The breaker's operations, each one atomic call; the discriminant is the position in
+/// [`Op::ALL`], and so in [`Scripts`]' lists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Op {
     Acquire,
@@ -115,23 +116,32 @@ fn build() -> Scripts {
 
 pub(crate) static SCRIPTS: LazyLock<Scripts> = LazyLock::new(build);
 
-fn index(op: Op) -> usize {
-    Op::ALL.iter().position(|o| *o == op).unwrap_or_default()
-}
-
 impl Scripts {
     /// The `EVALSHA` form of `op`.
     pub(crate) fn script(&self, op: Op) -> &Script {
-        &self.scripts[index(op)]
+        &self.scripts[op as usize]
     }
 
     /// The function `op` is in the library.
     pub(crate) fn function(&self, op: Op) -> &str {
-        &self.functions[index(op)]
+        &self.functions[op as usize]
     }
 
     /// Every `EVALSHA` script.
     pub(crate) fn all(&self) -> &[Script] {
         &self.scripts
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_operation_indexes_its_own_script_and_function() {
+        for (i, op) in Op::ALL.iter().enumerate() {
+            assert_eq!(*op as usize, i, "{op:?}");
+            assert!(SCRIPTS.function(*op).contains(op.name()));
+        }
     }
 }

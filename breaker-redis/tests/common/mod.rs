@@ -145,3 +145,36 @@ pub async fn command<T: redis::FromRedisValue>(server: &RedisServer, words: &[&s
         .unwrap();
     cli(&mut con, words).await
 }
+
+/// How many times Redis ran `command` (`INFO commandstats`; `command` in lower case, e.g.
+/// `"fcall"`), 0 if never.
+pub async fn command_calls(con: &mut MultiplexedConnection, command: &str) -> u64 {
+    let info: String = cli(con, &["INFO", "commandstats"]).await;
+    let prefix = format!("cmdstat_{command}:calls=");
+    info.lines()
+        .find_map(|l| l.strip_prefix(&prefix)?.split(',').next()?.parse().ok())
+        .unwrap_or(0)
+}
+
+/// `n` breakers named `name` on the Redis at `url`, each with a connection of its own as a
+/// replica in another process has, and replica ids `replica-0`, `replica-1`...
+pub async fn replicas(
+    url: &str,
+    name: &str,
+    cfg: &Config,
+    clock: &Clock,
+    n: usize,
+) -> Vec<Breaker> {
+    let mut out = Vec::new();
+    for i in 0..n {
+        let b = Breaker::builder(name)
+            .config(cfg.clone())
+            .store(redis_store(url).await)
+            .clock(clock.clone())
+            .replica_id(format!("replica-{i}"))
+            .build()
+            .unwrap();
+        out.push(b);
+    }
+    out
+}

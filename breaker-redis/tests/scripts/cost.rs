@@ -4,19 +4,10 @@
 use std::time::Duration;
 
 use breaker_redis::{Outcome, Spec, TripPolicy, Verdict};
-use redis::aio::MultiplexedConnection;
 use test_support::RedisServer;
 
 use crate::cli;
-use crate::common::{T0, config, raw_redis_store};
-
-async fn calls(con: &mut MultiplexedConnection, command: &str) -> u64 {
-    let info: String = cli(con, &["INFO", "commandstats"]).await;
-    let prefix = format!("cmdstat_{command}:calls=");
-    info.lines()
-        .find_map(|l| l.strip_prefix(&prefix)?.split(',').next()?.parse().ok())
-        .unwrap_or(0)
-}
+use crate::common::{T0, command_calls, config, raw_redis_store};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_batch_reads_the_rolling_window_once_and_writes_each_bucket_once() {
@@ -64,12 +55,12 @@ async fn a_batch_reads_the_rolling_window_once_and_writes_each_bucket_once() {
         .unwrap();
     assert_eq!(reply.verdict, Verdict::Counted);
     assert_eq!(
-        calls(&mut con, "hgetall").await,
+        command_calls(&mut con, "hgetall").await,
         1,
         "the window is read once"
     );
     assert!(
-        calls(&mut con, "hset").await <= 2,
+        command_calls(&mut con, "hset").await <= 2,
         "the state and the touched bucket are written once each"
     );
     let snap = store.snapshot(&spec, Some(now)).await.unwrap();
@@ -96,12 +87,20 @@ async fn closed_calls_do_not_touch_the_settings_hash() {
     crate::common::run(&b, "S").await;
     let () = cli(&mut con, &["CONFIG", "RESETSTAT"]).await;
     crate::common::run(&b, &"S".repeat(20)).await;
-    assert_eq!(calls(&mut con, "hmget").await, 40, "one read per script");
-    assert_eq!(calls(&mut con, "hset").await, 20, "one write per outcome");
     assert_eq!(
-        calls(&mut con, "pexpire").await,
+        command_calls(&mut con, "hmget").await,
+        40,
+        "one read per script"
+    );
+    assert_eq!(
+        command_calls(&mut con, "hset").await,
+        20,
+        "one write per outcome"
+    );
+    assert_eq!(
+        command_calls(&mut con, "pexpire").await,
         0,
         "no TTL renewed per call"
     );
-    assert_eq!(calls(&mut con, "exists").await, 0);
+    assert_eq!(command_calls(&mut con, "exists").await, 0);
 }
